@@ -1,0 +1,31 @@
+"""neuroflow: feed-forward neural networks from first principles on NumPy.
+
+Every part is visible: neurons (:class:`Dense`), activations, losses, initialisers,
+backpropagation (:meth:`Network.backward`), gradient descent (:mod:`neuroflow.optimizers`),
+and a finite-difference check of it all (:func:`check_gradients`).
+"""
+
+from neuroflow import (
+    activations,
+    callbacks,
+    datasets,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+)
+from neuroflow.errors import DatasetError, ModelFileError, NeuroflowError, TrainingDivergedError
+from neuroflow.gradcheck import GradientCheckResult, check_gradients
+from neuroflow.io import load, save
+from neuroflow.layers import Dense, Layer
+from neuroflow.network import Network
+from neuroflow.training import fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Network", "Dense", "Layer", "fit", "load", "save", "check_gradients",
+    "GradientCheckResult", "activations", "callbacks", "datasets", "initializers", "losses",
+    "metrics", "optimizers", "NeuroflowError", "ModelFileError", "DatasetError",
+    "TrainingDivergedError", "__version__",
+]

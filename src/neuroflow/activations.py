@@ -1,0 +1,262 @@
+"""Activation functions and their derivatives, behind a name registry.
+
+An activation maps a layer's weighted sums ``z`` (shape ``(n_samples, n_units)``) to its
+outputs ``a = f(z)`` of the same shape. Backpropagation needs the gradient of the cost
+with respect to ``z`` given the gradient with respect to ``a``::
+
+    dC/dz = dC/da * f'(z)                      (element-wise activations)
+    dC/dz = a * (dC/da - sum(dC/da * a))       (softmax, whose Jacobian is not diagonal)
+
+No function here mutates its input. Every class is registered under its ``name``;
+:func:`get` turns a name or an instance into an instance.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = [
+    "Activation", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus",
+    "Linear", "Softmax", "get", "names", "ACTIVATIONS",
+]
+
+
+class Activation:
+    """Base class: ``forward`` computes ``a = f(z)``, ``backward`` maps dC/da to dC/dz."""
+
+    name: ClassVar[str] = ""
+    #: ``True`` when ``f`` acts on each element alone (all but softmax).
+    elementwise: ClassVar[bool] = True
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """Return ``f(z)`` as a new array of ``z``'s shape and dtype."""
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Return ``f'(z)`` element-wise; ``a = f(z)`` is passed to save recomputation."""
+        raise NotImplementedError
+
+    def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Return dC/dz = dC/da * f'(z) for the upstream gradient ``grad_a``."""
+        return grad_a * self.derivative(z, a)
+
+    def get_config(self) -> dict[str, Any]:
+        """Describe this activation for saving: its name and parameters."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in self.get_config().items() if k != "name"}
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{type(self).__name__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Activation) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.get_config().items())))
+
+
+class Sigmoid(Activation):
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, :math:`\sigma' = \sigma(1-\sigma)`.
+
+    Computed as ``exp(-|z|)`` based branches, so no exponential ever overflows:
+    for ``z >= 0`` it is ``1 / (1 + e^{-z})``, for ``z < 0`` it is ``e^{z} / (1 + e^{z})``.
+    """
+
+    name = "sigmoid"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        e = np.exp(-np.abs(z))
+        numerator = np.where(z >= 0, np.ones_like(e), e)
+        return numerator / (1 + e)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return a * (1 - a)
+
+
+class Tanh(Activation):
+    r"""Hyperbolic tangent, :math:`\tanh' = 1 - \tanh^2`."""
+
+    name = "tanh"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.tanh(z)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return 1 - a * a
+
+
+class ReLU(Activation):
+    r"""Rectified linear unit :math:`\max(0, z)`; derivative 1 for ``z > 0``, else 0."""
+
+    name = "relu"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return (z > 0).astype(z.dtype)
+
+    def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, grad_a, 0).astype(grad_a.dtype, copy=False)
+
+
+class LeakyReLU(Activation):
+    r"""Leaky ReLU: ``z`` for ``z > 0``, ``alpha * z`` otherwise."""
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
+            raise ValueError(f"alpha: expected a finite number >= 0, received: {alpha!r}")
+        self.alpha = float(alpha)
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, z, z * z.dtype.type(self.alpha))
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, 1, self.alpha).astype(z.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "alpha": self.alpha}
+
+
+class ELU(Activation):
+    r"""Exponential linear unit: ``z`` for ``z > 0``, ``alpha (e^z - 1)`` otherwise.
+
+    Derivative: 1 for ``z > 0``, ``alpha e^z = a + alpha`` otherwise.
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
+            raise ValueError(f"alpha: expected a finite number > 0, received: {alpha!r}")
+        self.alpha = float(alpha)
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        alpha = z.dtype.type(self.alpha)
+        return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, 1, a + z.dtype.type(self.alpha)).astype(z.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "alpha": self.alpha}
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+class GELU(Activation):
+    r"""Gaussian error linear unit, tanh approximation (Hendrycks & Gimpel, 2016).
+
+    .. math::
+        f(z) = \tfrac12 z (1 + \tanh u),\quad u = \sqrt{2/\pi}\,(z + 0.044715 z^3)
+
+        f'(z) = \tfrac12 (1 + \tanh u)
+                + \tfrac12 z (1 - \tanh^2 u)\,\sqrt{2/\pi}\,(1 + 3 \cdot 0.044715 z^2)
+    """
+
+    name = "gelu"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
+        return (0.5 * z * (1 + t)).astype(z.dtype, copy=False)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
+        du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_C * z * z)
+        return (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du).astype(z.dtype, copy=False)
+
+
+class Softplus(Activation):
+    r"""Softplus :math:`\log(1 + e^z)`, a smooth ReLU; its derivative is :math:`\sigma(z)`."""
+
+    name = "softplus"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.logaddexp(z, 0).astype(z.dtype, copy=False)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return Sigmoid().forward(z)
+
+
+class Linear(Activation):
+    """Identity ``f(z) = z``, derivative 1: the output of a regression network."""
+
+    name = "linear"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return z.copy()
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return np.ones_like(z)
+
+    def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return grad_a
+
+
+class Softmax(Activation):
+    r"""Softmax over each row: :math:`a_j = e^{z_j - m} / \sum_k e^{z_k - m}`, ``m = max_k z_k``.
+
+    Subtracting the row maximum changes nothing mathematically and keeps every
+    exponent ``<= 0``, so nothing overflows. Its Jacobian is
+    :math:`\partial a_j / \partial z_i = a_j(\delta_{ij} - a_i)`, hence
+    :math:`\partial C/\partial z = a \odot (g - \langle g, a\rangle)` for ``g = dC/da``.
+    """
+
+    name = "softmax"
+    elementwise = False
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        raise TypeError("softmax has no element-wise derivative; use Softmax.backward")
+
+    def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls
+    for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus, Linear, Softmax)
+}
+
+
+def names() -> list[str]:
+    """The registered activation names, sorted."""
+    return sorted(ACTIVATIONS)
+
+
+def get(activation: str | Activation | dict[str, Any], argument: str = "activation") -> Activation:
+    """Return an :class:`Activation` for a registered name, a config dict or an instance.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the valid ones.
+    """
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, dict):
+        config = dict(activation)
+        name = config.pop("name", None)
+        return _lookup(name, argument)(**config)
+    return _lookup(activation, argument)()
+
+
+def _lookup(name: object, argument: str) -> type[Activation]:
+    if isinstance(name, str) and name.lower() in ACTIVATIONS:
+        return ACTIVATIONS[name.lower()]
+    raise ValueError(
+        f"{argument}: expected one of {', '.join(names())} or an Activation instance, "
+        f"received: {name!r}"
+    )

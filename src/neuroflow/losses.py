@@ -1,0 +1,263 @@
+"""Cost functions: their value, their gradient and the fused output deltas.
+
+A loss compares the network's output ``a`` (shape ``(n, k)``) with targets ``y`` and
+returns the mean cost over the ``n`` samples. ``gradient`` gives dC/da, the start of
+backpropagation. Two pairs of output activation and loss have a much simpler and more
+accurate gradient with respect to the weighted sums ``z`` of the output layer; see
+:meth:`Loss.fused_delta`.
+
+Optional ``sample_weight`` (shape ``(n,)``) weights each sample's cost: the mean becomes
+``sum_i w_i C_i / n``, so all-ones weights change nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neuroflow import activations as _activations
+
+__all__ = [
+    "Loss", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get", "names", "LOSSES",
+]
+
+
+def _weighted_mean(per_sample: np.ndarray, sample_weight: np.ndarray | None) -> float:
+    if sample_weight is None:
+        return float(per_sample.mean())
+    return float((per_sample * sample_weight).sum() / per_sample.shape[0])
+
+
+def _scale_rows(grad: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    if sample_weight is not None:
+        grad *= sample_weight.astype(grad.dtype, copy=False)[:, None]
+    return grad
+
+
+class Loss:
+    """Base class of cost functions."""
+
+    name: ClassVar[str] = ""
+    #: Whether targets are class labels (accuracy makes sense) rather than real values.
+    is_classification: ClassVar[bool] = False
+
+    def value(self, output: np.ndarray, target: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
+        """Mean cost over the batch."""
+        raise NotImplementedError
+
+    def gradient(self, output: np.ndarray, target: np.ndarray,
+                 sample_weight: np.ndarray | None = None) -> np.ndarray:
+        """dC/da, shape ``(n, k)``, for the mean cost returned by :meth:`value`."""
+        raise NotImplementedError
+
+    def fused_delta(self, activation: _activations.Activation, output: np.ndarray,
+                    target: np.ndarray,
+                    sample_weight: np.ndarray | None = None) -> np.ndarray | None:
+        """dC/dz for the output layer when this loss pairs with ``activation``, else ``None``."""
+        return None
+
+    def prepare_targets(self, target: np.ndarray, n_outputs: int, dtype: np.dtype,
+                        argument: str = "y") -> np.ndarray:
+        """Validate targets for a network with ``n_outputs`` outputs; return them as used."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _real_targets(target: np.ndarray, n_outputs: int, dtype: np.dtype,
+                  argument: str) -> np.ndarray:
+    target = np.asarray(target)
+    if target.ndim == 1 and n_outputs == 1:
+        target = target.reshape(-1, 1)
+    if target.ndim != 2 or target.shape[1] != n_outputs:
+        raise ValueError(
+            f"{argument}: expected targets of shape (n_samples, {n_outputs})"
+            + (" or (n_samples,)" if n_outputs == 1 else "")
+            + f", received shape {target.shape}"
+        )
+    if not np.issubdtype(target.dtype, np.number) and target.dtype != np.bool_:
+        raise ValueError(f"{argument}: expected numeric targets, received dtype {target.dtype}")
+    target = target.astype(dtype, copy=False)
+    if not np.all(np.isfinite(target)):
+        raise ValueError(f"{argument}: expected finite targets, received NaN or infinity")
+    return target
+
+
+class MeanSquaredError(Loss):
+    r"""Mean squared error :math:`C = \frac{1}{n k} \sum_i \sum_j (a_{ij} - y_{ij})^2`.
+
+    Gradient: :math:`\partial C / \partial a = \frac{2}{n k} (a - y)`.
+    """
+
+    name = "mse"
+
+    def value(self, output, target, sample_weight=None):
+        diff = output - target
+        return _weighted_mean((diff * diff).mean(axis=1), sample_weight)
+
+    def gradient(self, output, target, sample_weight=None):
+        n, k = output.shape
+        grad = (output - target) * output.dtype.type(2.0 / (n * k))
+        return _scale_rows(grad, sample_weight)
+
+    def prepare_targets(self, target, n_outputs, dtype, argument="y"):
+        return _real_targets(target, n_outputs, dtype, argument)
+
+
+class CrossEntropy(Loss):
+    r"""Categorical cross-entropy :math:`C = -\frac1n \sum_i \sum_j y_{ij} \log a_{ij}`.
+
+    Targets are integer class labels ``(n,)`` or one-hot/probability rows ``(n, k)``.
+    ``log`` is taken of ``a`` clipped to ``[eps, 1]`` (``eps`` of the dtype), so a zero
+    probability costs a large finite amount instead of infinity.
+    """
+
+    name = "cross_entropy"
+    is_classification = True
+
+    def value(self, output, target, sample_weight=None):
+        eps = np.finfo(output.dtype).eps
+        if target.ndim == 1:
+            picked = output[np.arange(output.shape[0]), target]
+            per_sample = -np.log(np.clip(picked, eps, 1.0))
+        else:
+            per_sample = -(target * np.log(np.clip(output, eps, 1.0))).sum(axis=1)
+        return _weighted_mean(per_sample, sample_weight)
+
+    def gradient(self, output, target, sample_weight=None):
+        eps = np.finfo(output.dtype).eps
+        n = output.shape[0]
+        dense = _one_hot(target, output.shape[1], output.dtype)
+        grad = -dense / (np.clip(output, eps, 1.0) * n)
+        return _scale_rows(grad, sample_weight)
+
+    def fused_delta(self, activation, output, target, sample_weight=None):
+        # Softmax + cross-entropy. With a = softmax(z) and C = -(1/n) sum_ij y_ij log a_ij:
+        #   dC/dz_il = -(1/n) sum_j y_ij (delta_jl - a_il) = (1/n) (a_il sum_j y_ij - y_il)
+        #            = (a_il - y_il) / n          because each row of y sums to 1.
+        # No division by a, so no loss of precision when a probability is tiny.
+        if not isinstance(activation, _activations.Softmax):
+            return None
+        n = output.shape[0]
+        delta = output.copy()
+        if target.ndim == 1:
+            delta[np.arange(n), target] -= 1
+        else:
+            delta -= target
+        delta *= output.dtype.type(1.0 / n)
+        return _scale_rows(delta, sample_weight)
+
+    def prepare_targets(self, target, n_outputs, dtype, argument="y"):
+        target = np.asarray(target)
+        if target.ndim == 1:
+            if n_outputs < 2:
+                raise ValueError(
+                    f"{argument}: cross_entropy with integer labels needs at least 2 outputs, "
+                    f"the network has {n_outputs}; use loss='binary_cross_entropy' with one "
+                    "sigmoid output"
+                )
+            if target.dtype.kind == "f":
+                if not np.all(np.isfinite(target)) or not np.all(target == np.round(target)):
+                    raise ValueError(
+                        f"{argument}: expected integer class labels, received non-integer values"
+                    )
+            elif target.dtype.kind not in "iub":
+                raise ValueError(
+                    f"{argument}: expected integer class labels, received dtype {target.dtype}"
+                )
+            labels = target.astype(np.int64)
+            if labels.size and (labels.min() < 0 or labels.max() >= n_outputs):
+                raise ValueError(
+                    f"{argument}: expected class labels in [0, {n_outputs - 1}], received "
+                    f"values in [{labels.min()}, {labels.max()}]"
+                )
+            return labels
+        return _real_targets(target, n_outputs, dtype, argument)
+
+
+class BinaryCrossEntropy(Loss):
+    r"""Binary cross-entropy, averaged over samples and outputs:
+
+    .. math:: C = -\frac{1}{n k} \sum_{i,j} y_{ij} \log a_{ij} + (1 - y_{ij}) \log (1 - a_{ij})
+
+    with ``a`` clipped to ``[eps, 1 - eps]``. Targets lie in ``[0, 1]``.
+    """
+
+    name = "binary_cross_entropy"
+    is_classification = True
+
+    def value(self, output, target, sample_weight=None):
+        eps = np.finfo(output.dtype).eps
+        a = np.clip(output, eps, 1 - eps)
+        per_sample = -(target * np.log(a) + (1 - target) * np.log1p(-a)).mean(axis=1)
+        return _weighted_mean(per_sample, sample_weight)
+
+    def gradient(self, output, target, sample_weight=None):
+        eps = np.finfo(output.dtype).eps
+        n, k = output.shape
+        a = np.clip(output, eps, 1 - eps)
+        grad = (a - target) / (a * (1 - a) * (n * k))
+        return _scale_rows(grad.astype(output.dtype, copy=False), sample_weight)
+
+    def fused_delta(self, activation, output, target, sample_weight=None):
+        # Sigmoid + binary cross-entropy. With a = sigmoid(z), sigmoid'(z) = a (1 - a) and
+        #   dC/da = (1/(n k)) (a - y) / (a (1 - a)),
+        # the chain rule cancels the denominator:  dC/dz = dC/da * a (1 - a) = (a - y) / (n k).
+        if not isinstance(activation, _activations.Sigmoid):
+            return None
+        n, k = output.shape
+        delta = (output - target) * output.dtype.type(1.0 / (n * k))
+        return _scale_rows(delta, sample_weight)
+
+    def prepare_targets(self, target, n_outputs, dtype, argument="y"):
+        target = _real_targets(target, n_outputs, dtype, argument)
+        if target.size and (target.min() < 0 or target.max() > 1):
+            raise ValueError(
+                f"{argument}: binary_cross_entropy expects targets in [0, 1], received values "
+                f"in [{target.min()}, {target.max()}]"
+            )
+        return target
+
+
+def _one_hot(target: np.ndarray, n_classes: int, dtype: np.dtype) -> np.ndarray:
+    if target.ndim == 2:
+        return target
+    dense = np.zeros((target.shape[0], n_classes), dtype=dtype)
+    dense[np.arange(target.shape[0]), target] = 1
+    return dense
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (MeanSquaredError, CrossEntropy, BinaryCrossEntropy)
+}
+_ALIASES = {
+    "mean_squared_error": "mse",
+    "categorical_cross_entropy": "cross_entropy",
+    "categorical_crossentropy": "cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+    "bce": "binary_cross_entropy",
+}
+
+
+def names() -> list[str]:
+    """The registered loss names, sorted (aliases excluded)."""
+    return sorted(LOSSES)
+
+
+def get(loss: str | Loss, argument: str = "loss") -> Loss:
+    """Return a :class:`Loss` for a registered name (or alias) or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str):
+        key = _ALIASES.get(loss.lower(), loss.lower())
+        if key in LOSSES:
+            return LOSSES[key]()
+    raise ValueError(
+        f"{argument}: expected one of {', '.join(names())} or a Loss instance, received: {loss!r}"
+    )

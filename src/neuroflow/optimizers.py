@@ -1,0 +1,242 @@
+"""Gradient-descent optimisers.
+
+An optimiser sees only ``(parameter, gradient)`` pairs, never layers. It updates each
+parameter in place and keeps its own per-parameter state (momentum buffers, moment
+estimates), indexed by the pair's position in the list it is given, which a network
+always gives in the same order.
+
+``learning_rate`` is a positive number or a schedule: any callable mapping the step
+count (0, 1, 2, ...) to a learning rate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "get", "names", "OPTIMIZERS"]
+
+Pair = tuple[np.ndarray, np.ndarray]
+LearningRate = float | Callable[[int], float]
+
+
+def _check_rate(value: object, argument: str, *, upper: float | None = None,
+                allow_zero: bool = False) -> float:
+    ok = (isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+          and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+          and (upper is None or value < upper))
+    if not ok:
+        bound = f" and < {upper}" if upper is not None else ""
+        sign = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{argument}: expected a finite number {sign}{bound}, received: {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+class Optimizer:
+    """Base class: :meth:`step` applies one update to every ``(param, grad)`` pair."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, learning_rate: LearningRate) -> None:
+        if not callable(learning_rate):
+            learning_rate = _check_rate(learning_rate, "learning_rate")
+        self.learning_rate = learning_rate
+        #: Number of steps taken so far.
+        self.iterations = 0
+        self.state: dict[int, dict[str, np.ndarray]] = {}
+
+    def current_learning_rate(self) -> float:
+        """The learning rate the next step uses."""
+        if callable(self.learning_rate):
+            return float(self.learning_rate(self.iterations))
+        return float(self.learning_rate)
+
+    def step(self, pairs: Sequence[Pair]) -> None:
+        """Update each parameter in place from its gradient."""
+        learning_rate = self.current_learning_rate()
+        self.iterations += 1
+        for index, (param, grad) in enumerate(pairs):
+            self.update(index, param, grad, learning_rate)
+
+    def update(self, index: int, param: np.ndarray, grad: np.ndarray,
+               learning_rate: float) -> None:
+        """Apply this optimiser's rule to one parameter."""
+        raise NotImplementedError
+
+    def _slot(self, index: int, key: str, like: np.ndarray) -> np.ndarray:
+        slots = self.state.setdefault(index, {})
+        if key not in slots:
+            slots[key] = np.zeros_like(like)
+        return slots[key]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Per-parameter state as flat ``"{index}.{key}"`` arrays (for saving)."""
+        return {f"{i}.{k}": v for i, slots in self.state.items() for k, v in slots.items()}
+
+    def load_state_dict(self, tensors: dict[str, np.ndarray], iterations: int) -> None:
+        """Restore what :meth:`state_dict` returned, and the step count."""
+        self.state = {}
+        for key, value in tensors.items():
+            index, slot = key.split(".", 1)
+            self.state.setdefault(int(index), {})[slot] = np.array(value, copy=True)
+        self.iterations = int(iterations)
+
+    def get_config(self) -> dict[str, Any]:
+        """Name and hyper-parameters (a schedule is described by its own config)."""
+        rate = self.learning_rate
+        rate_config = rate.get_config() if hasattr(rate, "get_config") else rate
+        return {"name": self.name, "learning_rate": rate_config}
+
+    def __repr__(self) -> str:
+        config = self.get_config()
+        config.pop("name")
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    With learning rate :math:`\eta`, momentum :math:`\mu` and velocity :math:`v` (0 at first):
+
+    .. math::
+        v \leftarrow \mu v + g, \qquad
+        \theta \leftarrow \theta - \eta v                      \quad\text{(classical)}
+
+        \theta \leftarrow \theta - \eta (g + \mu v)            \quad\text{(Nesterov)}
+
+    With ``momentum=0`` this is plain gradient descent :math:`\theta \leftarrow \theta - \eta g`:
+    a step *down* the gradient, scaled by the learning rate.
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False) -> None:
+        super().__init__(learning_rate)
+        self.momentum = _check_rate(momentum, "momentum", upper=1.0, allow_zero=True)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov: expected momentum > 0 with nesterov=True, received: "
+                             "momentum=0")
+        self.nesterov = bool(nesterov)
+
+    def update(self, index, param, grad, learning_rate):
+        if self.momentum == 0:
+            param -= learning_rate * grad
+            return
+        velocity = self._slot(index, "velocity", param)
+        velocity *= self.momentum
+        velocity += grad
+        if self.nesterov:
+            param -= learning_rate * (grad + self.momentum * velocity)
+        else:
+            param -= learning_rate * velocity
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015): gradient descent with adaptive per-weight step sizes.
+
+    At step :math:`t = 1, 2, \dots`, with :math:`m, v` starting at 0:
+
+    .. math::
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2
+
+        \hat m = m / (1 - \beta_1^t), \quad \hat v = v / (1 - \beta_2^t), \qquad
+        \theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
+    """
+
+    name = "adam"
+
+    def __init__(self, learning_rate: LearningRate = 1e-3, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-8) -> None:
+        super().__init__(learning_rate)
+        self.beta_1 = _check_rate(beta_1, "beta_1", upper=1.0, allow_zero=True)
+        self.beta_2 = _check_rate(beta_2, "beta_2", upper=1.0, allow_zero=True)
+        self.epsilon = _check_rate(epsilon, "epsilon")
+
+    def update(self, index, param, grad, learning_rate):
+        t = self.iterations
+        m = self._slot(index, "m", param)
+        v = self._slot(index, "v", param)
+        m *= self.beta_1
+        m += (1 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1 - self.beta_2) * (grad * grad)
+        # theta -= eta * m_hat / (sqrt(v_hat) + eps), with both bias corrections folded
+        # into scalars so only one temporary array is needed.
+        step_size = learning_rate / (1 - self.beta_1**t)
+        denominator = np.sqrt(v)
+        denominator *= 1 / math.sqrt(1 - self.beta_2**t)
+        denominator += self.epsilon
+        np.divide(m, denominator, out=denominator)
+        denominator *= step_size
+        param -= denominator
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp (Hinton, 2012): divide the gradient by a running RMS of its history.
+
+    .. math::
+        v \leftarrow \rho v + (1 - \rho) g^2, \qquad
+        \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)
+    """
+
+    name = "rmsprop"
+
+    def __init__(self, learning_rate: LearningRate = 1e-3, rho: float = 0.9,
+                 epsilon: float = 1e-8) -> None:
+        super().__init__(learning_rate)
+        self.rho = _check_rate(rho, "rho", upper=1.0, allow_zero=True)
+        self.epsilon = _check_rate(epsilon, "epsilon")
+
+    def update(self, index, param, grad, learning_rate):
+        v = self._slot(index, "v", param)
+        v *= self.rho
+        v += (1 - self.rho) * (grad * grad)
+        denominator = np.sqrt(v)
+        denominator += self.epsilon
+        np.divide(grad, denominator, out=denominator)
+        denominator *= learning_rate
+        param -= denominator
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, RMSProp)}
+
+
+def names() -> list[str]:
+    """The registered optimiser names, sorted."""
+    return sorted(OPTIMIZERS)
+
+
+def get(optimizer: str | Optimizer | dict[str, Any], learning_rate: float | None = None,
+        argument: str = "optimizer") -> Optimizer:
+    """Return an :class:`Optimizer` for a name (with an optional learning rate),
+    a config dict or an instance."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    config: dict[str, Any] = {}
+    name: object = optimizer
+    if isinstance(optimizer, dict):
+        config = dict(optimizer)
+        name = config.pop("name", None)
+    if isinstance(name, str) and name.lower() in OPTIMIZERS:
+        if learning_rate is not None:
+            config["learning_rate"] = learning_rate
+        return OPTIMIZERS[name.lower()](**config)
+    raise ValueError(
+        f"{argument}: expected one of {', '.join(names())} or an Optimizer instance, "
+        f"received: {name!r}"
+    )

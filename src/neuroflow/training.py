@@ -1,0 +1,192 @@
+"""The training loop: mini-batch gradient descent over epochs, driven apart from the
+network's math and speaking to the outside only through callbacks."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neuroflow import optimizers as _optimizers
+from neuroflow.callbacks import Callback, CallbackList, History
+from neuroflow.errors import TrainingDivergedError
+from neuroflow.layers import _positive_int
+from neuroflow.metrics import accuracy
+from neuroflow.network import Network, check_sample_weight
+from neuroflow.progress import ProgressBar
+
+__all__ = ["fit", "split_validation"]
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, fraction: float,
+                     sample_weight: np.ndarray | None = None):
+    """Hold out the last ``fraction`` of the samples (before any shuffling) for validation."""
+    n_val = int(math.floor(x.shape[0] * fraction))
+    if n_val < 1 or n_val >= x.shape[0]:
+        raise ValueError(
+            f"validation_split: {fraction} of {x.shape[0]} samples leaves "
+            f"{x.shape[0] - n_val} for training and {n_val} for validation; both must be >= 1"
+        )
+    cut = x.shape[0] - n_val
+    train_weight = None if sample_weight is None else sample_weight[:cut]
+    return x[:cut], y[:cut], train_weight, (x[cut:], y[cut:])
+
+
+def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int = 32,
+        optimizer: str | _optimizers.Optimizer | None = None,
+        learning_rate: float | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] | None = None,
+        verbose: int = 1,
+        sample_weight: Any = None) -> History:
+    """Train ``network`` by mini-batch gradient descent.
+
+    Each epoch visits the training samples in a fresh random order drawn from the
+    network's generator, in batches of ``batch_size`` (the last, partial batch included).
+    For each batch: forward pass, loss, backpropagation, one optimiser step.
+
+    Parameters
+    ----------
+    x : array (n_samples, in_features)
+        Inputs.
+    y : array
+        Targets: class labels ``(n,)``, one-hot ``(n, k)`` or real values ``(n, k)``.
+    epochs : int
+        Passes over the training data.
+    batch_size : int
+        Samples per gradient step.
+    optimizer : str or Optimizer, optional
+        ``"sgd"``, ``"adam"``, ``"rmsprop"`` or an instance. Default: the network's
+        optimiser from an earlier ``fit`` (its state continues), else Adam.
+    learning_rate : float, optional
+        Learning rate for an optimiser given by name.
+    validation_split : float
+        Fraction of the samples, taken from the end before shuffling, held out to
+        compute ``val_loss``/``val_accuracy`` after each epoch.
+    validation_data : (x_val, y_val), optional
+        Explicit validation set (takes precedence over ``validation_split``).
+    shuffle : bool
+        Reshuffle the training samples every epoch.
+    callbacks : list of Callback
+        Notified at the start/end of training, epochs and batches.
+    verbose : {0, 1, 2}
+        0 silent, 1 a progress bar per epoch (plain lines when not a terminal), 2 one
+        line per epoch.
+    sample_weight : array (n_samples,), optional
+        Weight of each sample's cost.
+
+    Returns
+    -------
+    History
+        Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``,
+        ``learning_rate`` and ``time``.
+
+    Raises
+    ------
+    TrainingDivergedError
+        When the loss becomes NaN or infinite.
+    """
+    epochs = _positive_int(epochs, "epochs")
+    batch_size = _positive_int(batch_size, "batch_size")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose: expected 0, 1 or 2, received: {verbose!r}")
+    x = network.prepare_inputs(x, "x")
+    target = network.prepare_targets(y, "y")
+    if target.shape[0] != x.shape[0]:
+        raise ValueError(f"y: expected {x.shape[0]} targets (one per row of x), received "
+                         f"{target.shape[0]}")
+    weights = None
+    if sample_weight is not None:
+        weights = check_sample_weight(sample_weight, x.shape[0], network.dtype)
+
+    validation = None
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise ValueError("validation_data: expected a pair (x_val, y_val), received "
+                             f"{type(validation_data).__name__}")
+        x_val = network.prepare_inputs(validation_data[0], "x_val")
+        y_val = network.prepare_targets(validation_data[1], "y_val")
+        if y_val.shape[0] != x_val.shape[0]:
+            raise ValueError(f"y_val: expected {x_val.shape[0]} targets, received "
+                             f"{y_val.shape[0]}")
+        validation = (x_val, y_val)
+    elif validation_split:
+        if not (isinstance(validation_split, (int, float)) and 0 < validation_split < 1):
+            raise ValueError(f"validation_split: expected a number in (0, 1), received: "
+                             f"{validation_split!r}")
+        x, target, weights, validation = split_validation(x, target, validation_split, weights)
+
+    if optimizer is None:
+        opt = network.optimizer or _optimizers.Adam(
+            **({} if learning_rate is None else {"learning_rate": learning_rate}))
+    else:
+        opt = _optimizers.get(optimizer, learning_rate)
+    network.optimizer = opt
+
+    history = History()
+    callback_list = [history] + list(callbacks or [])
+    if verbose:
+        callback_list.append(ProgressBar(verbose))
+    hooks = CallbackList(callback_list)
+    n = x.shape[0]
+    steps = -(-n // batch_size)
+    initial_epoch = network.epochs_trained
+    hooks.set_network(network)
+    hooks.set_params({"epochs": initial_epoch + epochs, "steps": steps, "samples": n,
+                      "batch_size": batch_size, "verbose": verbose,
+                      "initial_epoch": initial_epoch})
+    network.stop_training = False
+    network.history = history
+    classification = network.loss.is_classification
+    pairs = list(zip(network.parameters(), network.gradients()))
+
+    hooks.on_train_begin()
+    for epoch in range(initial_epoch, initial_epoch + epochs):
+        hooks.on_epoch_begin(epoch)
+        started = time.perf_counter()
+        learning_rate_used = opt.current_learning_rate()
+        order = network.rng.permutation(n) if shuffle else np.arange(n)
+        loss_sum = 0.0
+        correct = 0.0
+        for batch in range(steps):
+            hooks.on_batch_begin(batch)
+            index = order[batch * batch_size:(batch + 1) * batch_size]
+            xb, yb = x[index], target[index]
+            wb = None if weights is None else weights[index]
+            output = network.forward(xb, training=True)
+            loss = network.loss.value(output, yb, wb)
+            if not math.isfinite(loss):
+                hooks.on_train_end()
+                raise TrainingDivergedError(
+                    f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the "
+                    f"learning rate ({opt.current_learning_rate():g}) is probably too high, "
+                    "try a lower one"
+                )
+            network.backward(yb, wb, input_gradient=False)
+            opt.step(pairs)
+            size = xb.shape[0]
+            loss_sum += loss * size
+            if classification:
+                correct += accuracy(output, yb) * size
+            hooks.on_batch_end(batch, {"loss": loss, "size": size})
+            if network.stop_training:
+                break
+        logs: dict[str, Any] = {"loss": loss_sum / n}
+        if classification:
+            logs["accuracy"] = correct / n
+        if validation is not None:
+            for key, value in network.score(*validation).items():
+                logs[f"val_{key}"] = value
+        logs["learning_rate"] = learning_rate_used
+        logs["time"] = time.perf_counter() - started
+        network.epochs_trained = epoch + 1
+        hooks.on_epoch_end(epoch, logs)
+        if network.stop_training:
+            break
+    hooks.on_train_end()
+    return history
