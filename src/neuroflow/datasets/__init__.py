@@ -2,5 +2,6 @@
 
 from neuroflow.datasets.idx import parse_idx, read_idx
 from neuroflow.datasets.mnist import mnist
+from neuroflow.datasets.toy import make_circles, make_moons, make_regression
 
-__all__ = ["mnist", "read_idx", "parse_idx"]
+__all__ = ["mnist", "read_idx", "parse_idx", "make_moons", "make_circles", "make_regression"]

@@ -1,0 +1,179 @@
+"""Small generated data sets for demonstrations, tests and plots (no downloads).
+
+Every generator is seeded (an ``int`` or an ``np.random.Generator``), so the same seed
+always gives the same points. Inputs are ``float32`` arrays of shape ``(n_samples, 2)``
+(or ``(n_samples, n_features)`` for :func:`make_regression`); class labels are ``int64``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["make_moons", "make_circles", "make_regression"]
+
+
+def _check_samples(n_samples: object) -> int:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
+            or n_samples < 2:
+        raise ValueError(
+            f"n_samples: expected an integer >= 2, received: n_samples={n_samples!r}"
+        )
+    return int(n_samples)
+
+
+def _check_noise(noise: object) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)) \
+            or not np.isfinite(noise) or noise < 0:
+        raise ValueError(
+            f"noise: expected a finite number >= 0, received: noise={noise!r}"
+        )
+    return float(noise)
+
+
+def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ValueError(
+            f"seed: expected an int, a numpy Generator or None, received: seed={seed!r}"
+        )
+    return np.random.default_rng(seed)
+
+
+def _shuffle(
+    rng: np.random.Generator, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    order = rng.permutation(len(x))
+    return x[order], y[order]
+
+
+def make_moons(
+    n_samples: int = 200,
+    noise: float = 0.1,
+    seed: int | np.random.Generator | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles ("two moons"), a classic non-linear 2-class problem.
+
+    The upper moon is the arc ``(cos t, sin t)``, ``t in [0, pi]`` (class 0); the lower moon
+    is ``(1 - cos t, 0.5 - sin t)`` (class 1). Gaussian noise with standard deviation
+    ``noise`` is added to every coordinate, then the points are shuffled.
+
+    Parameters
+    ----------
+    n_samples : int
+        Total number of points (>= 2); class 0 gets ``ceil(n/2)``, class 1 the rest.
+    noise : float
+        Standard deviation of the Gaussian noise added to the points (>= 0).
+    seed : int, numpy.random.Generator or None
+        Source of randomness.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+        Class labels 0 or 1.
+    """
+    n = _check_samples(n_samples)
+    sigma = _check_noise(noise)
+    rng = _generator(seed)
+    n0 = (n + 1) // 2
+    n1 = n - n0
+    t0 = np.linspace(0.0, np.pi, n0)
+    t1 = np.linspace(0.0, np.pi, n1)
+    upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
+    lower = np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
+    x = np.concatenate([upper, lower]) + rng.normal(0.0, sigma, size=(n, 2))
+    y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])
+    x, y = _shuffle(rng, x, y)
+    return x.astype(np.float32), y
+
+
+def make_circles(
+    n_samples: int = 200,
+    noise: float = 0.05,
+    factor: float = 0.5,
+    seed: int | np.random.Generator | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: a 2-class problem no straight line can separate.
+
+    The outer circle has radius 1 (class 0), the inner one radius ``factor`` (class 1).
+
+    Parameters
+    ----------
+    n_samples : int
+        Total number of points (>= 2); class 0 gets ``ceil(n/2)``, class 1 the rest.
+    noise : float
+        Standard deviation of the Gaussian noise added to the points (>= 0).
+    factor : float
+        Radius of the inner circle relative to the outer one, in the open interval (0, 1).
+    seed : int, numpy.random.Generator or None
+        Source of randomness.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+        0 for the outer circle, 1 for the inner circle.
+    """
+    n = _check_samples(n_samples)
+    sigma = _check_noise(noise)
+    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.floating)) \
+            or not 0.0 < factor < 1.0:
+        raise ValueError(
+            f"factor: expected a number in (0, 1), received: factor={factor!r}"
+        )
+    rng = _generator(seed)
+    n0 = (n + 1) // 2
+    n1 = n - n0
+    t0 = np.linspace(0.0, 2.0 * np.pi, n0, endpoint=False)
+    t1 = np.linspace(0.0, 2.0 * np.pi, n1, endpoint=False)
+    outer = np.stack([np.cos(t0), np.sin(t0)], axis=1)
+    inner = factor * np.stack([np.cos(t1), np.sin(t1)], axis=1)
+    x = np.concatenate([outer, inner]) + rng.normal(0.0, sigma, size=(n, 2))
+    y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])
+    x, y = _shuffle(rng, x, y)
+    return x.astype(np.float32), y
+
+
+def make_regression(
+    n_samples: int = 200,
+    n_features: int = 1,
+    n_targets: int = 1,
+    noise: float = 0.1,
+    seed: int | np.random.Generator | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth non-linear regression problem ``y = sin(x @ A) + 0.5 (x @ B) + noise``.
+
+    Inputs are drawn uniformly from ``[-2, 2]``; ``A`` and ``B`` of shape
+    ``(n_features, n_targets)`` are drawn from a standard normal with the same generator.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of points (>= 2).
+    n_features : int
+        Number of input features (>= 1).
+    n_targets : int
+        Number of real-valued targets (>= 1).
+    noise : float
+        Standard deviation of the Gaussian noise added to the targets (>= 0).
+    seed : int, numpy.random.Generator or None
+        Source of randomness.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, n_features)
+    y : ndarray of float32, shape (n_samples, n_targets)
+        Always 2-D, ready for ``loss="mse"`` with a linear output layer.
+    """
+    n = _check_samples(n_samples)
+    for name, value in (("n_features", n_features), ("n_targets", n_targets)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected an integer >= 1, received: {name}={value!r}")
+    sigma = _check_noise(noise)
+    rng = _generator(seed)
+    x = rng.uniform(-2.0, 2.0, size=(n, int(n_features)))
+    a = rng.normal(size=(int(n_features), int(n_targets)))
+    b = rng.normal(size=(int(n_features), int(n_targets)))
+    y = np.sin(x @ a) + 0.5 * (x @ b) + rng.normal(0.0, sigma, size=(n, int(n_targets)))
+    return x.astype(np.float32), y.astype(np.float32)

@@ -1,0 +1,74 @@
+"""Tests for the generated toy data sets."""
+
+import numpy as np
+import pytest
+
+import neuroflow as nf
+from neuroflow.datasets import make_circles, make_moons, make_regression
+
+
+@pytest.mark.parametrize("make", [make_moons, make_circles])
+def test_classification_sets_shapes_types_and_balance(make):
+    x, y = make(n_samples=101, seed=3)
+    assert x.shape == (101, 2) and x.dtype == np.float32
+    assert y.shape == (101,) and y.dtype == np.int64
+    assert set(np.unique(y)) == {0, 1}
+    assert np.sum(y == 0) == 51 and np.sum(y == 1) == 50
+
+
+@pytest.mark.parametrize("make", [make_moons, make_circles, make_regression])
+def test_same_seed_same_data_and_other_seed_differs(make):
+    x1, y1 = make(n_samples=50, seed=7)
+    x2, y2 = make(n_samples=50, seed=7)
+    x3, _ = make(n_samples=50, seed=8)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    assert not np.array_equal(x1, x3)
+
+
+def test_generator_seed_is_accepted():
+    x, _ = make_moons(20, seed=np.random.default_rng(1))
+    assert x.shape == (20, 2)
+
+
+def test_circles_radii():
+    x, y = make_circles(200, noise=0.0, factor=0.3, seed=0)
+    radius = np.linalg.norm(x, axis=1)
+    np.testing.assert_allclose(radius[y == 0], 1.0, atol=1e-6)
+    np.testing.assert_allclose(radius[y == 1], 0.3, atol=1e-6)
+
+
+def test_moons_without_noise_lie_on_arcs():
+    x, y = make_moons(100, noise=0.0, seed=0)
+    upper = x[y == 0]
+    np.testing.assert_allclose(np.linalg.norm(upper, axis=1), 1.0, atol=1e-6)
+    lower = x[y == 1] - np.array([1.0, 0.5], dtype=np.float32)
+    np.testing.assert_allclose(np.linalg.norm(lower, axis=1), 1.0, atol=1e-6)
+
+
+def test_regression_shapes_and_dtypes():
+    x, y = make_regression(30, n_features=3, n_targets=2, seed=0)
+    assert x.shape == (30, 3) and x.dtype == np.float32
+    assert y.shape == (30, 2) and y.dtype == np.float32
+    assert np.all(np.abs(x) <= 2.0)
+
+
+def test_exported_from_package():
+    assert nf.datasets.make_moons is make_moons
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: make_moons(n_samples=1), "n_samples: expected an integer >= 2"),
+        (lambda: make_moons(n_samples=2.5), "n_samples: expected an integer >= 2"),
+        (lambda: make_moons(noise=-1.0), "noise: expected a finite number >= 0"),
+        (lambda: make_circles(factor=1.0), r"factor: expected a number in \(0, 1\)"),
+        (lambda: make_regression(n_features=0), "n_features: expected an integer >= 1"),
+        (lambda: make_regression(n_targets=0), "n_targets: expected an integer >= 1"),
+        (lambda: make_moons(seed="a"), "seed: expected an int"),
+    ],
+)
+def test_bad_arguments_raise(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
