@@ -1,0 +1,166 @@
+"""Input preprocessing fitted on training data and stored with the model.
+
+A preprocessor is any object with ``transform(x)``, ``get_config()`` (a JSON-ready dict
+whose ``"type"`` names its class) and ``state()`` (a dict of arrays). A network applies
+its ``network.preprocessing`` in :meth:`~neuroflow.Network.prepare_inputs`, so ``fit``,
+``predict`` and ``evaluate`` see the same transform; :mod:`neuroflow.io` saves the config
+in the metadata and the arrays as tensors ``preprocessing.{key}``, and
+:func:`from_config` rebuilds the object when the model is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["StandardScaler", "from_config", "PREPROCESSORS"]
+
+
+def _numeric_2d(x: Any, argument: str, n_features: int | None = None) -> np.ndarray:
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{argument}: expected a numeric array, received {type(x).__name__}"
+                         ) from error
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{argument}: expected a numeric array, received dtype {array.dtype}")
+    if array.ndim == 1 and n_features is not None and array.shape[0] == n_features:
+        array = array.reshape(1, -1)
+    expected = "n_features" if n_features is None else str(n_features)
+    if array.ndim != 2 or (n_features is not None and array.shape[1] != n_features):
+        raise ValueError(f"{argument}: expected shape (n_samples, {expected}), received shape "
+                         f"{array.shape}")
+    return array
+
+
+class StandardScaler:
+    r"""Standardise every feature to zero mean and unit variance.
+
+    .. math:: x'_{ij} = (x_{ij} - \mu_j) / s_j
+
+    with :math:`\mu_j` the mean and :math:`s_j` the (population) standard deviation of
+    feature ``j`` over the training samples; a constant feature (``s_j = 0``) gets
+    ``s_j = 1``, so it becomes 0 instead of a division by zero.
+
+    Attributes
+    ----------
+    mean : ndarray (n_features,) float64
+        :math:`\mu`, set by :meth:`fit`.
+    scale : ndarray (n_features,) float64
+        :math:`s`, set by :meth:`fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scaler = StandardScaler().fit(np.array([[0.0, 1.0], [2.0, 1.0]]))
+    >>> scaler.transform([[1.0, 5.0]]).tolist()
+    [[0.0, 4.0]]
+    """
+
+    type_name = "StandardScaler"
+
+    def __init__(self) -> None:
+        self.mean: np.ndarray | None = None
+        self.scale: np.ndarray | None = None
+
+    @property
+    def n_features(self) -> int | None:
+        """Number of features seen by :meth:`fit` (``None`` before)."""
+        return None if self.mean is None else int(self.mean.shape[0])
+
+    def fit(self, x: Any) -> StandardScaler:
+        """Learn the mean and standard deviation of every column of ``x (n, n_features)``."""
+        array = _numeric_2d(x, "x").astype(np.float64)
+        if array.shape[0] == 0:
+            raise ValueError("x: expected at least one sample, received 0")
+        if not np.isfinite(array).all():
+            row, column = np.argwhere(~np.isfinite(array))[0]
+            raise ValueError(f"x: expected finite values, received NaN or infinity at row "
+                             f"{row}, column {column}")
+        self.mean = array.mean(axis=0)
+        scale = array.std(axis=0)
+        scale[scale == 0] = 1.0
+        self.scale = scale
+        return self
+
+    def transform(self, x: Any) -> np.ndarray:
+        """Return ``(x - mean) / scale`` as float64, shape ``(n, n_features)``."""
+        if self.mean is None or self.scale is None:
+            raise ValueError("StandardScaler: call fit(x) before transform(x)")
+        array = _numeric_2d(x, "x", self.n_features)
+        return (array - self.mean) / self.scale
+
+    def fit_transform(self, x: Any) -> np.ndarray:
+        """:meth:`fit` then :meth:`transform` on the same data."""
+        return self.fit(x).transform(x)
+
+    def inverse_transform(self, x: Any) -> np.ndarray:
+        """Undo :meth:`transform`: ``x * scale + mean``."""
+        if self.mean is None or self.scale is None:
+            raise ValueError("StandardScaler: call fit(x) before inverse_transform(x)")
+        return _numeric_2d(x, "x", self.n_features) * self.scale + self.mean
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-ready description (no arrays): ``{"type": "StandardScaler", "n_features": k}``."""
+        return {"type": self.type_name, "n_features": self.n_features}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted arrays, ``{"mean": (k,), "scale": (k,)}`` (empty before :meth:`fit`)."""
+        if self.mean is None or self.scale is None:
+            return {}
+        return {"mean": self.mean, "scale": self.scale}
+
+    def load_state(self, config: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`get_config` and :meth:`state` described, validating shapes."""
+        n_features = config.get("n_features")
+        if n_features is None:
+            return
+        if not (isinstance(n_features, int) and n_features > 0):
+            raise ValueError(f"StandardScaler config: expected a positive n_features, "
+                             f"received {n_features!r}")
+        arrays = {}
+        for key in ("mean", "scale"):
+            value = tensors.get(key)
+            if value is None or np.shape(value) != (n_features,):
+                raise ValueError(f"StandardScaler state: expected tensor {key!r} of shape "
+                                 f"({n_features},), received "
+                                 f"{None if value is None else np.shape(value)}")
+            arrays[key] = np.asarray(value, dtype=np.float64).copy()
+        if not (np.isfinite(arrays["mean"]).all() and np.isfinite(arrays["scale"]).all()
+                and (arrays["scale"] > 0).all()):
+            raise ValueError("StandardScaler state: expected finite mean and positive scale")
+        self.mean, self.scale = arrays["mean"], arrays["scale"]
+
+    def __repr__(self) -> str:
+        return f"StandardScaler(n_features={self.n_features})"
+
+
+PREPROCESSORS: dict[str, type[StandardScaler]] = {"StandardScaler": StandardScaler}
+
+
+def from_config(config: dict[str, Any], tensors: dict[str, np.ndarray]) -> StandardScaler:
+    """Rebuild a preprocessor from ``get_config()`` output and its ``state()`` arrays.
+
+    Parameters
+    ----------
+    config : dict
+        As returned by ``get_config()``; ``config["type"]`` selects the class.
+    tensors : dict of str to ndarray
+        As returned by ``state()`` (keys without the ``preprocessing.`` prefix).
+
+    Raises
+    ------
+    ValueError
+        For an unknown type, or arrays of the wrong shape or with invalid values.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"preprocessing config: expected a dict, received "
+                         f"{type(config).__name__}")
+    name = config.get("type")
+    if not isinstance(name, str) or name not in PREPROCESSORS:
+        raise ValueError(f"preprocessing type: expected one of {', '.join(sorted(PREPROCESSORS))}"
+                         f", received: {name!r}")
+    preprocessor = PREPROCESSORS[name]()
+    preprocessor.load_state(config, tensors)
+    return preprocessor
