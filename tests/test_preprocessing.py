@@ -25,10 +25,10 @@ def test_round_trip_through_config_and_state():
 def test_network_applies_preprocessing():
     x = np.array([[100.0, -50.0], [102.0, -52.0]])
     net = nf.Network.from_sizes([2, 1], output="linear", seed=0)
-    net.preprocessing = StandardScaler().fit(x)
     expected = net.predict(StandardScaler().fit(x).transform(x))
-    net_plain = net.predict(x)
-    np.testing.assert_allclose(net_plain, expected)
+    net.preprocessing = StandardScaler().fit(x)
+    np.testing.assert_allclose(net.predict(x), expected)
+    assert not np.allclose(net.predict(x), net.predict(net.preprocessing.transform(x)))
 
 
 def test_errors():
