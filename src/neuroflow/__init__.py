@@ -19,6 +19,7 @@ from neuroflow.gradcheck import GradientCheckResult, check_gradients
 from neuroflow.io import load, save
 from neuroflow.layers import Dense, Layer
 from neuroflow.network import Network
+from neuroflow.trace import LayerTrace, Trace, trace
 from neuroflow.training import fit
 
 __version__ = "0.1.0"
@@ -27,5 +28,5 @@ __all__ = [
     "Network", "Dense", "Layer", "fit", "load", "save", "check_gradients",
     "GradientCheckResult", "activations", "callbacks", "datasets", "initializers", "losses",
     "metrics", "optimizers", "NeuroflowError", "ModelFileError", "DatasetError",
-    "TrainingDivergedError", "__version__",
+    "TrainingDivergedError", "trace", "Trace", "LayerTrace", "__version__",
 ]
