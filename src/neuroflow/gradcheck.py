@@ -36,6 +36,8 @@ class GradientCheckResult:
 
     ``errors`` maps each parameter name to its relative error; ``checked`` to the number
     of entries compared. ``passed`` is true when every error is below ``threshold``.
+    ``layers`` describes the layer of each parameter (``"Dense 4 -> 3, tanh"``) and
+    ``shapes`` gives its shape; both feed the report of ``str(result)``.
     """
 
     errors: dict[str, float]
@@ -43,6 +45,13 @@ class GradientCheckResult:
     threshold: float = THRESHOLD
     numerical: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     analytical: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    layers: dict[str, str] = field(default_factory=dict, repr=False)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def failures(self) -> list[str]:
+        """Names of the parameters whose relative error is not below ``threshold``."""
+        return [name for name, error in self.errors.items() if not error < self.threshold]
 
     @property
     def max_error(self) -> float:
@@ -56,15 +65,40 @@ class GradientCheckResult:
         return self.errors[name]
 
     def __str__(self) -> str:
-        width = max((len(name) for name in self.errors), default=9)
-        lines = [f"{'parameter'.ljust(width)}  {'entries':>7}  {'rel. error':>10}  result"]
+        header = ("layer", "parameter", "shape", "entries", "rel. error", "result")
+        rows = [header]
         for name, error in self.errors.items():
             verdict = "ok" if error < self.threshold else "FAIL"
-            lines.append(f"{name.ljust(width)}  {self.checked[name]:>7}  {error:>10.2e}  "
-                         f"{verdict}")
-        overall = "passed" if self.passed else "FAILED"
-        lines.append(f"gradient check {overall}: max relative error {self.max_error:.2e} "
-                     f"(threshold {self.threshold:.0e})")
+            shape = self.shapes.get(name)
+            rows.append((self.layers.get(name, name.rsplit(".", 1)[0]), name,
+                         "" if shape is None else str(shape), str(self.checked[name]),
+                         f"{error:.2e}", verdict))
+        widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+        lines = [f"gradient check: backpropagation vs central finite differences "
+                 f"(threshold {self.threshold:.0e} on the relative error)"]
+        for number, row in enumerate(rows):
+            cells = [cell.rjust(w) if c in (3, 4) else cell.ljust(w)
+                     for c, (cell, w) in enumerate(zip(row, widths))]
+            lines.append("  ".join(cells).rstrip())
+            if number == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        if self.passed:
+            lines.append(f"PASSED: all {len(self.errors)} parameters agree (max relative "
+                         f"error {self.max_error:.2e} < {self.threshold:.0e})")
+            return "\n".join(lines)
+        failures = self.failures
+        lines.append(f"FAILED: {len(failures)} of {len(self.errors)} parameters disagree "
+                     f"with finite differences (threshold {self.threshold:.0e}); "
+                     "backpropagation is wrong there:")
+        for name in failures:
+            line = f"  {name}: relative error {self.errors[name]:.2e}"
+            numerical, analytical = self.numerical.get(name), self.analytical.get(name)
+            if numerical is not None and analytical is not None and numerical.size:
+                worst = int(np.argmax(np.abs(numerical - analytical)))
+                line += (f"; worst checked entry: finite difference {numerical[worst]:.6g}, "
+                         f"backprop {analytical[worst]:.6g}")
+            lines.append(line)
+        lines.append("  check the derivative of the activation or loss these parameters feed")
         return "\n".join(lines)
 
 
@@ -138,4 +172,10 @@ def check_gradients(network: Network, x: Any, y: Any, *, epsilon: float = 1e-6,
         result.checked[name] = int(entries.size)
         result.numerical[name] = numerical
         result.analytical[name] = analytical
+        result.shapes[name] = tuple(param.shape)
+        index = int(name.split(".")[1])
+        layer = net.layers[index]
+        activation = getattr(getattr(layer, "activation", None), "name", None)
+        result.layers[name] = (f"{index}: {type(layer).__name__} {layer.in_features} -> "
+                               f"{layer.out_features}" + (f", {activation}" if activation else ""))
     return result
