@@ -107,7 +107,7 @@ def _relative_error(numerical: np.ndarray, analytical: np.ndarray) -> float:
     return float(np.linalg.norm(numerical - analytical)) / denominator
 
 
-def check_gradients(network: Network, x: Any, y: Any, *, epsilon: float = 1e-6,
+def check_gradients(network: Network, x: Any, y: Any, *, epsilon: float = 1e-5,
                     threshold: float = THRESHOLD, max_entries: int | None = 100,
                     training: bool = False, seed: int = 0) -> GradientCheckResult:
     """Compare backprop's gradients with central finite differences, per parameter.

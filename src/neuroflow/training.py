@@ -43,7 +43,8 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         shuffle: bool = True,
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
-        sample_weight: Any = None) -> History:
+        sample_weight: Any = None,
+        distributed: bool = False) -> History:
     """Train ``network`` by mini-batch gradient descent.
 
     Each epoch visits the training samples in a fresh random order drawn from the
@@ -79,6 +80,9 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         line per epoch.
     sample_weight : array (n_samples,), optional
         Weight of each sample's cost.
+    distributed : bool
+        Train data-parallel over MPI ranks (launch with ``mpiexec``): delegates to
+        :func:`neuroflow.distributed.fit`, ``batch_size`` being the global batch.
 
     Returns
     -------
@@ -91,6 +95,15 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     TrainingDivergedError
         When the loss becomes NaN or infinite.
     """
+    if distributed:
+        from neuroflow.distributed import fit as distributed_fit
+
+        return distributed_fit(network, x, y, epochs=epochs, batch_size=batch_size,
+                               optimizer=optimizer, learning_rate=learning_rate,
+                               validation_split=validation_split,
+                               validation_data=validation_data, shuffle=shuffle,
+                               callbacks=callbacks, verbose=verbose,
+                               sample_weight=sample_weight)
     epochs = _positive_int(epochs, "epochs")
     batch_size = _positive_int(batch_size, "batch_size")
     if verbose not in (0, 1, 2):
@@ -129,7 +142,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     network.optimizer = opt
 
     history = History()
-    callback_list = [history] + list(callbacks or [])
+    callback_list = [history] + CallbackList(callbacks or []).callbacks
     if verbose:
         callback_list.append(ProgressBar(verbose))
     hooks = CallbackList(callback_list)

@@ -1,0 +1,146 @@
+import numpy as np
+import pytest
+
+from neuroflow import activations, losses
+
+
+def _numeric_gradient(loss, output, target, weights=None, eps=1e-6):
+    grad = np.zeros_like(output)
+    for index in np.ndindex(*output.shape):
+        plus, minus = output.copy(), output.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        grad[index] = (loss.value(plus, target, weights) - loss.value(minus, target, weights)) / (
+            2 * eps)
+    return grad
+
+
+def _rel(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
+
+
+@pytest.fixture
+def probabilities(rng):
+    return activations.Softmax().forward(rng.normal(size=(6, 4)))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mse_gradient(rng, weighted):
+    output, target = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    weights = rng.uniform(0.5, 2, size=5) if weighted else None
+    loss = losses.MeanSquaredError()
+    assert _rel(loss.gradient(output, target, weights),
+                _numeric_gradient(loss, output, target, weights)) < 1e-6
+
+
+def test_mse_value():
+    loss = losses.MeanSquaredError()
+    assert loss.value(np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])) == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("labels", ["int", "one_hot"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_gradient(rng, probabilities, labels, weighted):
+    classes = rng.integers(0, 4, size=6)
+    target = classes if labels == "int" else np.eye(4)[classes]
+    weights = rng.uniform(0.5, 2, size=6) if weighted else None
+    loss = losses.CrossEntropy()
+    assert _rel(loss.gradient(probabilities, target, weights),
+                _numeric_gradient(loss, probabilities, target, weights)) < 1e-6
+
+
+def test_cross_entropy_value_int_equals_one_hot(rng, probabilities):
+    classes = rng.integers(0, 4, size=6)
+    loss = losses.CrossEntropy()
+    assert loss.value(probabilities, classes) == pytest.approx(
+        loss.value(probabilities, np.eye(4)[classes]))
+    assert loss.value(probabilities, classes) == pytest.approx(
+        -np.mean(np.log(probabilities[np.arange(6), classes])))
+
+
+def test_binary_cross_entropy_gradient(rng):
+    output = rng.uniform(0.05, 0.95, size=(5, 2))
+    target = rng.integers(0, 2, size=(5, 2)).astype(float)
+    loss = losses.BinaryCrossEntropy()
+    assert _rel(loss.gradient(output, target), _numeric_gradient(loss, output, target)) < 1e-6
+
+
+def test_fused_softmax_cross_entropy_equals_chain_rule(rng):
+    z = rng.normal(size=(6, 4))
+    softmax = activations.Softmax()
+    a = softmax.forward(z)
+    target = rng.integers(0, 4, size=6)
+    loss = losses.CrossEntropy()
+    fused = loss.fused_delta(softmax, a, target)
+    chain = softmax.backward(loss.gradient(a, target), z, a)
+    np.testing.assert_allclose(fused, chain, atol=1e-12)
+
+
+def test_fused_sigmoid_bce_equals_chain_rule(rng):
+    z = rng.normal(size=(6, 3))
+    sigmoid = activations.Sigmoid()
+    a = sigmoid.forward(z)
+    target = rng.integers(0, 2, size=(6, 3)).astype(float)
+    loss = losses.BinaryCrossEntropy()
+    fused = loss.fused_delta(sigmoid, a, target)
+    chain = sigmoid.backward(loss.gradient(a, target), z, a)
+    np.testing.assert_allclose(fused, chain, atol=1e-12)
+
+
+def test_no_fusion_for_other_pairs():
+    a = np.full((2, 2), 0.5)
+    assert losses.CrossEntropy().fused_delta(activations.Sigmoid(), a, np.array([0, 1])) is None
+    assert losses.MeanSquaredError().fused_delta(activations.Softmax(), a, a) is None
+
+
+def test_cross_entropy_of_zero_probability_is_finite():
+    output = np.array([[0.0, 1.0]], dtype=np.float32)
+    assert np.isfinite(losses.CrossEntropy().value(output, np.array([0])))
+    assert np.isfinite(losses.BinaryCrossEntropy().value(output, np.array([[1.0, 0.0]])))
+
+
+def test_unknown_loss_name():
+    with pytest.raises(ValueError, match=r"loss: expected one of binary_cross_entropy, "
+                                         r"cross_entropy, mse .*received: 'hinge'"):
+        losses.get("hinge")
+
+
+def test_aliases():
+    assert isinstance(losses.get("mean_squared_error"), losses.MeanSquaredError)
+    assert isinstance(losses.get("categorical_crossentropy"), losses.CrossEntropy)
+
+
+def test_labels_out_of_range():
+    with pytest.raises(ValueError, match=r"y: expected class labels in \[0, 9\], received "
+                                         r"values in \[0, 10\]"):
+        losses.CrossEntropy().prepare_targets(np.array([0, 10]), 10, np.dtype("float32"))
+    with pytest.raises(ValueError, match=r"received values in \[-1, 3\]"):
+        losses.CrossEntropy().prepare_targets(np.array([-1, 3]), 10, np.dtype("float32"))
+
+
+def test_non_integer_labels():
+    with pytest.raises(ValueError, match="expected integer class labels, received non-integer"):
+        losses.CrossEntropy().prepare_targets(np.array([0.5, 1.0]), 3, np.dtype("float32"))
+    with pytest.raises(ValueError, match="expected integer class labels, received dtype <U1"):
+        losses.CrossEntropy().prepare_targets(np.array(["a"]), 3, np.dtype("float32"))
+
+
+def test_target_shape_mismatch():
+    with pytest.raises(ValueError, match=r"y: expected targets of shape \(n_samples, 2\), "
+                                         r"received shape \(4, 3\)"):
+        losses.MeanSquaredError().prepare_targets(np.zeros((4, 3)), 2, np.dtype("float32"))
+
+
+def test_nan_targets():
+    with pytest.raises(ValueError, match="y: expected finite targets, received NaN"):
+        losses.MeanSquaredError().prepare_targets(np.array([[np.nan]]), 1, np.dtype("float32"))
+
+
+def test_bce_targets_out_of_range():
+    with pytest.raises(ValueError, match=r"binary_cross_entropy expects targets in \[0, 1\]"):
+        losses.BinaryCrossEntropy().prepare_targets(np.array([0.0, 2.0]), 1, np.dtype("float64"))
+
+
+def test_integer_labels_need_two_outputs():
+    with pytest.raises(ValueError, match="needs at least 2 outputs"):
+        losses.CrossEntropy().prepare_targets(np.array([0, 1]), 1, np.dtype("float32"))

@@ -1,0 +1,116 @@
+import math
+
+import numpy as np
+import pytest
+
+from neuroflow import optimizers
+
+
+def _pair():
+    return np.array([1.0, 2.0]), np.array([0.5, -1.0])
+
+
+def test_sgd_single_step_goes_down_the_gradient():
+    param, grad = _pair()
+    optimizers.SGD(learning_rate=0.1).step([(param, grad)])
+    np.testing.assert_allclose(param, [1.0 - 0.05, 2.0 + 0.1])
+
+
+def test_sgd_momentum_two_steps():
+    param, grad = _pair()
+    opt = optimizers.SGD(learning_rate=0.1, momentum=0.9)
+    opt.step([(param, grad)])          # v = g;        p -= 0.1 g
+    opt.step([(param, grad)])          # v = 0.9g + g; p -= 0.1 * 1.9 g
+    np.testing.assert_allclose(param, [1.0 - 0.1 * 0.5 * 2.9, 2.0 + 0.1 * 2.9])
+
+
+def test_sgd_nesterov_two_steps():
+    param, grad = _pair()
+    opt = optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+    opt.step([(param, grad)])          # v = g;     p -= 0.1 (g + 0.9 g)
+    opt.step([(param, grad)])          # v = 1.9 g; p -= 0.1 (g + 0.9 * 1.9 g)
+    total = 1.9 + (1 + 0.9 * 1.9)
+    np.testing.assert_allclose(param, [1.0 - 0.1 * 0.5 * total, 2.0 + 0.1 * total])
+
+
+def test_adam_single_step():
+    param, grad = _pair()
+    optimizers.Adam(learning_rate=0.01).step([(param, grad)])
+    # t=1: m_hat = g, v_hat = g^2, so the step is eta * g / (|g| + eps)
+    expected = np.array([1.0, 2.0]) - 0.01 * grad / (np.abs(grad) + 1e-8)
+    np.testing.assert_allclose(param, expected, rtol=1e-12)
+
+
+def test_adam_two_steps_hand_computed():
+    param = np.array([0.0])
+    opt = optimizers.Adam(learning_rate=0.1, beta_1=0.5, beta_2=0.75, epsilon=0.0 + 1e-12)
+    opt.step([(param, np.array([1.0]))])
+    opt.step([(param, np.array([3.0]))])
+    m = 0.5 * 0.5 * 1.0 + 0.5 * 3.0            # 1.75
+    v = 0.75 * 0.25 * 1.0 + 0.25 * 9.0         # 2.4375
+    m_hat, v_hat = m / (1 - 0.25), v / (1 - 0.5625)
+    expected = -0.1 - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-12)
+    np.testing.assert_allclose(param, [expected], rtol=1e-12)
+
+
+def test_rmsprop_single_step():
+    param, grad = _pair()
+    optimizers.RMSProp(learning_rate=0.01, rho=0.9).step([(param, grad)])
+    expected = np.array([1.0, 2.0]) - 0.01 * grad / (np.sqrt(0.1 * grad**2) + 1e-8)
+    np.testing.assert_allclose(param, expected, rtol=1e-12)
+
+
+def test_callable_learning_rate_sees_step_count():
+    seen = []
+    opt = optimizers.SGD(learning_rate=lambda step: seen.append(step) or 0.1)
+    param, grad = _pair()
+    for _ in range(3):
+        opt.step([(param, grad)])
+    assert seen == [0, 1, 2]
+    assert opt.iterations == 3
+
+
+def test_state_round_trip_reproduces_trajectory():
+    param_a, grad = _pair()
+    opt_a = optimizers.Adam(learning_rate=0.1)
+    opt_a.step([(param_a, grad)])
+    param_b = param_a.copy()
+    opt_b = optimizers.Adam(learning_rate=0.1)
+    opt_b.load_state_dict(opt_a.state_dict(), opt_a.iterations)
+    opt_a.step([(param_a, grad * 2)])
+    opt_b.step([(param_b, grad * 2)])
+    np.testing.assert_array_equal(param_a, param_b)
+
+
+def test_float32_stays_float32():
+    param = np.ones(3, dtype=np.float32)
+    grad = np.full(3, 0.5, dtype=np.float32)
+    for opt in (optimizers.SGD(momentum=0.9), optimizers.Adam(), optimizers.RMSProp()):
+        opt.step([(param, grad)])
+        assert param.dtype == np.float32
+        assert all(s.dtype == np.float32 for slots in opt.state.values() for s in slots.values())
+
+
+def test_get_by_name_and_config():
+    assert isinstance(optimizers.get("adam", 0.5), optimizers.Adam)
+    assert optimizers.get("adam", 0.5).learning_rate == 0.5
+    opt = optimizers.get({"name": "sgd", "learning_rate": 0.2, "momentum": 0.5})
+    assert opt.get_config() == {"name": "sgd", "learning_rate": 0.2, "momentum": 0.5,
+                                "nesterov": False}
+
+
+@pytest.mark.parametrize(("factory", "message"), [
+    (lambda: optimizers.get("adamax"), r"optimizer: expected one of adam.*rmsprop, sgd.*"
+                                       r"received: 'adamax'"),
+    (lambda: optimizers.SGD(learning_rate=0), r"learning_rate: expected a finite number > 0, "
+                                              r"received: 0"),
+    (lambda: optimizers.SGD(learning_rate=-1.0), r"learning_rate: .*received: -1.0"),
+    (lambda: optimizers.Adam(learning_rate=float("nan")), r"learning_rate: .*received: nan"),
+    (lambda: optimizers.SGD(momentum=1.0), r"momentum: expected a finite number >= 0 and < 1"),
+    (lambda: optimizers.SGD(nesterov=True), r"nesterov: expected momentum > 0"),
+    (lambda: optimizers.Adam(beta_1=1.5), r"beta_1: expected .*received: 1.5"),
+    (lambda: optimizers.RMSProp(epsilon=0), r"epsilon: expected a finite number > 0"),
+])
+def test_bad_hyper_parameters(factory, message):
+    with pytest.raises(ValueError, match=message):
+        factory()
