@@ -9,6 +9,7 @@ from neuroflow import (
     activations,
     callbacks,
     datasets,
+    distributed,
     initializers,
     losses,
     metrics,
@@ -26,7 +27,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Network", "Dense", "Layer", "fit", "load", "save", "check_gradients",
-    "GradientCheckResult", "activations", "callbacks", "datasets", "initializers", "losses",
+    "GradientCheckResult", "activations", "callbacks", "datasets", "distributed",
+    "initializers", "losses",
     "metrics", "optimizers", "NeuroflowError", "ModelFileError", "DatasetError",
     "TrainingDivergedError", "trace", "Trace", "LayerTrace", "__version__",
 ]
