@@ -293,3 +293,28 @@ def test_missing_mpi4py_is_explained(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     with pytest.raises(ImportError, match=r"pip install 'neuroflow\[mpi\]'"):
         distributed.world()
+
+
+# ------------------------------------------------------------------ command line
+def test_cli_train_distributed_speaks_and_saves_on_rank_zero_only(tmp_path):
+    neuroflow = Path(sysconfig.get_path("scripts")) / "neuroflow"
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [str(mpiexec()), "-n", "2", str(neuroflow), "train", "--distributed", "--layers",
+         "784,8,10", "--epochs", "1", "--batch-size", "256", "--out", "model.safetensors"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("Network: 784 -> 8 -> 10") == 1
+    assert result.stdout.count("epoch 1/1") == 1
+    assert result.stdout.count("saved model to model.safetensors") == 1
+    assert nf.load(str(tmp_path / "model.safetensors")).evaluate(
+        *nf.datasets.mnist()[2:])["accuracy"] > 0.5
+
+
+def test_cli_distributed_without_mpi4py_is_one_line(monkeypatch, capsys):
+    from neuroflow.cli import main
+
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    assert main(["train", "--distributed", "--layers", "784,4,10", "--epochs", "1",
+                 "--quiet"]) == 2
+    assert "--distributed: distributed training needs mpi4py" in capsys.readouterr().err

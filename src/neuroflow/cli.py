@@ -119,7 +119,22 @@ def _add_train(commands: Any) -> None:
     parser.add_argument("--out", default="model.safetensors", metavar="PATH",
                         help="where to save the trained model (default model.safetensors)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over MPI ranks; launch with mpiexec -n N "
+                             "(needs neuroflow[mpi]); --batch-size is the global batch")
     parser.set_defaults(handler=_train)
+
+
+def _is_root(args: argparse.Namespace) -> bool:
+    """False on MPI ranks other than 0 under ``--distributed`` (they train silently)."""
+    if not getattr(args, "distributed", False):
+        return True
+    from neuroflow import distributed
+
+    try:
+        return distributed.is_root()
+    except ImportError as error:
+        raise UsageError(f"--distributed: {error}") from None
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -132,11 +147,15 @@ def _train(args: argparse.Namespace) -> int:
     net = nf.Network.from_sizes(args.layers, hidden=args.activation,
                                 output=args.output_activation, loss=args.loss,
                                 seed=args.seed, dtype=args.dtype)
-    if not args.quiet:
+    root = _is_root(args)
+    if not args.quiet and root:
         print(net.summary())
     net.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
             optimizer=args.optimizer, learning_rate=args.learning_rate,
-            validation_split=args.validation_split, verbose=0 if args.quiet else 1)
+            validation_split=args.validation_split,
+            verbose=0 if args.quiet or not root else 1, distributed=args.distributed)
+    if not root:  # rank 0 alone evaluates and saves
+        return 0
     scores = net.evaluate(x_test, y_test)
     if "accuracy" in scores:
         print(f"test accuracy: {scores['accuracy']:.2%}  (loss {scores['loss']:.4f})")
