@@ -15,7 +15,13 @@ from neuroflow import (
     metrics,
     optimizers,
 )
-from neuroflow.errors import DatasetError, ModelFileError, NeuroflowError, TrainingDivergedError
+from neuroflow.errors import (
+    DatasetError,
+    ModelFileError,
+    NeuroflowError,
+    TrainingDivergedError,
+    TrainingInterrupted,
+)
 from neuroflow.gradcheck import GradientCheckResult, check_gradients
 from neuroflow.io import load, save
 from neuroflow.layers import Dense, Layer
@@ -30,5 +36,5 @@ __all__ = [
     "GradientCheckResult", "activations", "callbacks", "datasets", "distributed",
     "initializers", "losses",
     "metrics", "optimizers", "NeuroflowError", "ModelFileError", "DatasetError",
-    "TrainingDivergedError", "trace", "Trace", "LayerTrace", "__version__",
+    "TrainingDivergedError", "TrainingInterrupted", "trace", "Trace", "LayerTrace", "__version__",
 ]

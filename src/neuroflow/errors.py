@@ -21,3 +21,22 @@ class DatasetError(NeuroflowError, ValueError):
 
 class TrainingDivergedError(NeuroflowError, FloatingPointError):
     """The loss became NaN or infinite during training."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was stopped by Ctrl-C (SIGINT) after the current batch.
+
+    A :class:`KeyboardInterrupt`, so a script still stops unless it catches it.
+
+    Attributes
+    ----------
+    epochs_trained : int
+        Complete epochs; a checkpoint written at the end of the last one is intact.
+    history : History or None
+        The epochs recorded so far.
+    """
+
+    def __init__(self, message: str, epochs_trained: int = 0, history: object = None) -> None:
+        super().__init__(message)
+        self.epochs_trained = epochs_trained
+        self.history = history

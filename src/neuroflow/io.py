@@ -1,13 +1,55 @@
 """Saving and loading models as one safetensors file (no pickle, no code execution).
 
-Tensors are named ``layers.{i}.{param}``; the metadata holds ``format`` ("neuroflow"),
-``format_version`` and the JSON architecture.
+File layout
+-----------
+A standard safetensors file (8-byte little-endian header length, a JSON header, then the
+raw tensor bytes). Tensors:
+
+``layers.{i}.{key}``
+    Every entry of ``network.layers[i].state()``: ``W (in_features, out_features)`` and
+    ``b (out_features,)`` for :class:`~neuroflow.layers.Dense`, plus any non-trained state
+    of other layers (e.g. running statistics). Stored in the network's dtype.
+``optimizer.{index}.{slot}``
+    The optimiser's per-parameter state (``Optimizer.state_dict()``), when saved.
+``preprocessing.{key}``
+    Arrays of ``network.preprocessing.state()``, when the network has preprocessing.
+
+The header's ``__metadata__`` (string to string) holds:
+
+``format``            ``"neuroflow"``
+``format_version``    ``"MAJOR.MINOR"`` (:data:`FORMAT_VERSION`). A reader accepts any minor
+                      version of its own major version (minor versions only add optional
+                      fields) and refuses a newer major version with a clear message.
+``architecture``      JSON of :meth:`Network.get_config`: layers (type, sizes, activation,
+                      initialiser, ...), loss and dtype.
+``sha256``            hex SHA-256 over every tensor, in sorted name order, of
+                      ``name NUL dtype NUL shape NUL bytes`` (dtype as safetensors names it,
+                      e.g. ``F32``; shape as comma-separated integers; bytes little-endian,
+                      C order).
+``training``          optional JSON: ``epochs_trained``, ``seed``, ``rng`` (the bit
+                      generator's state), ``history`` (:meth:`History.to_dict`) and
+                      ``optimizer`` (``{"config": ..., "iterations": ...}`` or null).
+``class_names``       optional JSON list of the output classes' original labels.
+``preprocessing``     optional JSON config of ``network.preprocessing``.
+``neuroflow_version`` the version that wrote the file (informational).
+
+Loading checks everything (format, version, JSON structure, the hash, every tensor's
+name, dtype and shape against the architecture) before building the network, and raises
+:class:`~neuroflow.errors.ModelFileError` (a :class:`ValueError`) for any defect. Names
+found in the file are only ever looked up in neuroflow's own registries.
+
+Saving is atomic: the bytes go to a temporary file in the target's folder, which is
+flushed and fsynced, then renamed over the target with :func:`os.replace` (and the folder
+is fsynced), so the target is always either the old complete file or the new one. A
+process killed in the middle may leave a stray ``.NAME.*.tmp`` file beside the target.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,24 +59,55 @@ import numpy as np
 from neuroflow.errors import ModelFileError
 from neuroflow.network import Network
 
-__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
+__all__ = [
+    "save", "load", "to_bytes", "from_bytes", "load_into", "FORMAT", "FORMAT_VERSION",
+]
 
 FORMAT = "neuroflow"
 FORMAT_VERSION = "1.0"
+_MAJOR = 1
+
+_SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
+_RNG_BIT_GENERATORS = {cls.__name__: cls for cls in (
+    np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox,
+    np.random.SFC64)}
+#: Largest JSON header accepted (bytes); real headers are a few kilobytes.
+_MAX_HEADER = 64 * 1024 * 1024
+#: Width allowed for layers whose parameter shapes are not known before building,
+#: beyond the number of scalars actually present in the file.
+_MIN_WIDTH_BOUND = 4096
+_OPTIMIZER_KEY = re.compile(r"^(\d{1,9})\.([A-Za-z_][A-Za-z0-9_]*)$")
 
 
+# ============================================================================ saving
 def save(network: Network, path: str | os.PathLike[str], include_optimizer: bool = True) -> None:
-    """Write ``network`` to ``path`` atomically (temporary file beside it, then rename)."""
-    from safetensors.numpy import save as _serialize
+    """Write ``network`` to ``path`` as one safetensors file, atomically.
 
-    tensors = {f"layers.{i}.{key}": np.ascontiguousarray(value)
-               for i, layer in enumerate(network.layers) for key, value in layer.state().items()}
-    metadata = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                "architecture": json.dumps(network.get_config())}
-    payload = _serialize(tensors, metadata=metadata)
+    Parameters
+    ----------
+    network : Network
+        The model. Its weights, every layer's state, architecture, class names and
+        preprocessing are saved, and its training state: epochs trained, random
+        generator state and history.
+    path : str or path-like
+        Target file (conventionally ``*.safetensors``); replaced if it exists.
+    include_optimizer : bool
+        Also save the optimiser's configuration, step count and per-parameter state
+        (``optimizer.*`` tensors), which :func:`neuroflow.training.fit` needs to resume
+        training exactly. ``False`` gives a smaller file for inference.
+
+    Raises
+    ------
+    ValueError
+        When the optimiser's learning rate is a schedule that cannot be described as
+        JSON (use a :mod:`neuroflow.schedules` object, or ``include_optimizer=False``).
+    OSError
+        When the folder cannot be written; the target is then left untouched.
+    """
+    payload = to_bytes(network, include_optimizer=include_optimizer)
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent if str(target.parent) else ".")
+    folder = target.parent if str(target.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
@@ -44,42 +117,511 @@ def save(network: Network, path: str | os.PathLike[str], include_optimizer: bool
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_directory(folder)
 
 
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
+    """The model file's bytes (what :func:`save` writes); see the module docstring."""
+    from safetensors.numpy import save as _serialize
+
+    from neuroflow import __version__
+
+    tensors: dict[str, np.ndarray] = {}
+    for i, layer in enumerate(network.layers):
+        for key, value in layer.state().items():
+            tensors[f"layers.{i}.{key}"] = np.ascontiguousarray(value, dtype=network.dtype)
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": json.dumps(network.get_config()),
+        "neuroflow_version": __version__,
+    }
+    training: dict[str, Any] = {
+        "epochs_trained": int(network.epochs_trained),
+        "seed": network.seed,
+        "rng": _jsonable(network.rng.bit_generator.state),
+        "history": None if network.history is None else network.history.to_dict(),
+        "optimizer": None,
+    }
+    optimizer = network.optimizer
+    if include_optimizer and optimizer is not None:
+        config = optimizer.get_config()
+        try:
+            json.dumps(config)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                "include_optimizer: the optimizer's configuration cannot be saved as JSON "
+                f"({error}); give it a learning-rate schedule from neuroflow.schedules or "
+                "save with include_optimizer=False") from error
+        training["optimizer"] = {"config": config, "iterations": int(optimizer.iterations)}
+        for key, value in optimizer.state_dict().items():
+            tensors[f"optimizer.{key}"] = np.ascontiguousarray(value)
+    metadata["training"] = json.dumps(training)
+    if network.class_names is not None:
+        metadata["class_names"] = json.dumps(_jsonable(list(network.class_names)))
+    if network.preprocessing is not None:
+        metadata["preprocessing"] = json.dumps(network.preprocessing.get_config())
+        for key, value in network.preprocessing.state().items():
+            tensors[f"preprocessing.{key}"] = np.ascontiguousarray(value)
+    metadata["sha256"] = tensor_digest(tensors)
+    return _serialize(tensors, metadata=metadata)
+
+
+def tensor_digest(tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 (hex) over ``name NUL dtype NUL shape NUL bytes`` of each tensor, by name."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        digest.update(name.encode("utf-8") + b"\0")
+        digest.update(array.dtype.kind.encode() + str(array.dtype.itemsize).encode() + b"\0")
+        digest.update(",".join(str(s) for s in array.shape).encode() + b"\0")
+        digest.update(little.tobytes())
+    return digest.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert NumPy scalars and arrays inside ``value`` to plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# ============================================================================ loading
 def load(path: str | os.PathLike[str]) -> Network:
-    """Read a model written by :func:`save`; raise :class:`ModelFileError` on any defect."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as _deserialize
+    """Read a model written by :func:`save`.
 
+    The returned network has the saved weights and layer state, and, when they were
+    saved, its optimiser (with state and step count), ``epochs_trained``, ``history``,
+    random generator state, ``class_names`` and ``preprocessing``, so that ``fit``
+    continues exactly where the saved run stopped.
+
+    Raises
+    ------
+    ModelFileError
+        When the file cannot be read, or is truncated, corrupted, tampered with, foreign
+        or of a newer major format version. The message says what is wrong.
+    """
     target = Path(path)
+    source = f"model file {str(target)!r}"
     try:
         data = target.read_bytes()
     except OSError as error:
-        raise ModelFileError(f"model file {str(target)!r}: cannot be read ({error.strerror})"
-                             ) from error
+        raise ModelFileError(f"{source}: cannot be read ({error.strerror or error})") from error
+    return from_bytes(data, source)
+
+
+def from_bytes(data: bytes, source: str = "model file") -> Network:
+    """Build a network from a model file's bytes; see :func:`load`."""
+    parsed = _parse(data, source)
+    return _build(parsed, source)
+
+
+class _Parsed:
+    """A model file whose every field has been checked, before any network is built."""
+
+    def __init__(self) -> None:
+        self.tensors: dict[str, np.ndarray] = {}
+        self.config: dict[str, Any] = {}
+        self.layers: list[Any] = []
+        self.training: dict[str, Any] | None = None
+        self.optimizer: Any = None
+        self.class_names: list[Any] | None = None
+        self.preprocessing: dict[str, Any] | None = None
+
+
+def _parse(data: bytes, source: str) -> _Parsed:
+    from safetensors.numpy import load as _deserialize
+
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ModelFileError(f"{source}: expected bytes, received {type(data).__name__}")
+    data = bytes(data)
+    if len(data) < 8:
+        raise ModelFileError(f"{source}: not a safetensors file (only {len(data)} bytes; "
+                             "truncated or empty)")
+    header_length = int.from_bytes(data[:8], "little")
+    if header_length > min(len(data) - 8, _MAX_HEADER) or header_length < 2:
+        raise ModelFileError(f"{source}: not a safetensors file (header length {header_length} "
+                             f"does not fit the {len(data)}-byte file; truncated or foreign)")
+    try:
+        header = json.loads(data[8:8 + header_length].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ModelFileError(f"{source}: not a safetensors file (unreadable header: "
+                             f"{error})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{source}: not a safetensors file (header is not a JSON object)")
+    metadata = header.get("__metadata__")
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        found = metadata.get("format") if isinstance(metadata, dict) else None
+        raise ModelFileError(f"{source}: not a neuroflow model (metadata format is {found!r}, "
+                             f"expected {FORMAT!r})")
+    _check_version(metadata.get("format_version"), source)
     try:
         tensors = _deserialize(data)
-        header_length = int.from_bytes(data[:8], "little")
-        metadata: dict[str, Any] = json.loads(data[8:8 + header_length]).get("__metadata__", {})
-    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"model file {str(target)!r}: not a safetensors file ({error})"
-                             ) from error
-    if metadata.get("format") != FORMAT:
-        raise ModelFileError(f"model file {str(target)!r}: not a neuroflow model (format "
-                             f"{metadata.get('format')!r})")
+    except Exception as error:  # the parser of untrusted bytes: any failure is a defect
+        raise ModelFileError(f"{source}: corrupted tensor data ({_first_line(error)})"
+                             ) from None
+    parsed = _Parsed()
+    parsed.tensors = dict(tensors)
+
+    expected_digest = metadata.get("sha256")
+    if not isinstance(expected_digest, str):
+        raise ModelFileError(f"{source}: metadata 'sha256' is missing")
+    if tensor_digest(parsed.tensors) != expected_digest:
+        raise ModelFileError(f"{source}: SHA-256 of the tensors does not match the one "
+                             "recorded (the file is corrupted or was modified)")
+
+    parsed.config = _json_field(metadata, "architecture", source, dict)
+    dtype = _check_architecture(parsed, source)
+    parsed.layers = _layers_from_config(parsed, dtype, source)
+
+    training = _json_field(metadata, "training", source, dict, required=False)
+    if training is not None:
+        parsed.training = _check_training(training, parsed, dtype, source)
+    if "class_names" in metadata:
+        names = _json_field(metadata, "class_names", source, list)
+        if not all(isinstance(n, (str, int, float, bool)) for n in names):
+            raise ModelFileError(f"{source}: metadata 'class_names' must be a list of "
+                                 "strings or numbers")
+        parsed.class_names = names
+    if "preprocessing" in metadata:
+        parsed.preprocessing = _json_field(metadata, "preprocessing", source, dict)
+    for name in parsed.tensors:
+        prefix = name.split(".", 1)[0]
+        if prefix not in ("layers", "optimizer", "preprocessing"):
+            raise ModelFileError(f"{source}: unexpected tensor {name!r}")
+        if prefix == "preprocessing" and parsed.preprocessing is None:
+            raise ModelFileError(f"{source}: tensor {name!r} without preprocessing metadata")
+        if prefix == "optimizer" and parsed.optimizer is None:
+            raise ModelFileError(f"{source}: tensor {name!r} without optimizer metadata")
+    return parsed
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _check_version(version: object, source: str) -> None:
+    match = re.fullmatch(r"(\d{1,6})\.(\d{1,6})", version) if isinstance(version, str) else None
+    if match is None:
+        raise ModelFileError(f"{source}: metadata 'format_version' must look like "
+                             f"'MAJOR.MINOR', found {version!r}")
+    major = int(match.group(1))
+    if major > _MAJOR:
+        raise ModelFileError(
+            f"{source}: written in model format version {version}, newer than this "
+            f"neuroflow reads ({FORMAT_VERSION}); upgrade neuroflow to load it")
+    if major < _MAJOR:
+        raise ModelFileError(f"{source}: model format version {version} is not supported "
+                             f"(this neuroflow reads {_MAJOR}.x)")
+
+
+def _json_field(metadata: dict[str, Any], key: str, source: str, kind: type,
+                required: bool = True) -> Any:
+    if key not in metadata:
+        if required:
+            raise ModelFileError(f"{source}: metadata {key!r} is missing")
+        return None
     try:
-        config = json.loads(metadata["architecture"])
-        network = Network.from_config(config, seed=0)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"model file {str(target)!r}: invalid architecture ({error})"
-                             ) from error
+        value = json.loads(metadata[key])
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ModelFileError(f"{source}: metadata {key!r} is not valid JSON "
+                             f"({_first_line(error)})") from None
+    if not isinstance(value, kind):
+        raise ModelFileError(f"{source}: metadata {key!r} must be a JSON "
+                             f"{'object' if kind is dict else 'list'}, found "
+                             f"{type(value).__name__}")
+    return value
+
+
+def _check_architecture(parsed: _Parsed, source: str) -> np.dtype:
+    from neuroflow import losses
+
+    config = parsed.config
+    layers = config.get("layers")
+    if not isinstance(layers, list) or not layers or not all(isinstance(c, dict) for c in layers):
+        raise ModelFileError(f"{source}: architecture 'layers' must be a non-empty list of "
+                             "layer descriptions")
+    dtype_name = config.get("dtype")
+    if dtype_name not in _SAFETENSORS_DTYPES:
+        raise ModelFileError(f"{source}: architecture dtype must be 'float32' or 'float64', "
+                             f"found {dtype_name!r}")
+    loss = config.get("loss")
+    if not isinstance(loss, dict) or not isinstance(loss.get("name"), str):
+        raise ModelFileError(f"{source}: architecture 'loss' must be an object with a name")
+    try:
+        losses.get(loss["name"])
+    except ValueError as error:
+        raise ModelFileError(f"{source}: architecture loss: {error}") from None
+    return np.dtype(dtype_name)
+
+
+def _layers_from_config(parsed: _Parsed, dtype: np.dtype, source: str) -> list[Any]:
+    """Unbuilt layers, checked against the tensors; Dense layers get their weights now."""
+    from neuroflow.layers import Dense, layer_from_config
+
+    layer_tensors: dict[int, dict[str, np.ndarray]] = {}
+    for name, array in parsed.tensors.items():
+        if not name.startswith("layers."):
+            continue
+        match = re.fullmatch(r"layers\.(\d{1,9})\.([A-Za-z_][A-Za-z0-9_]*)", name)
+        if match is None or int(match.group(1)) >= len(parsed.config["layers"]):
+            raise ModelFileError(f"{source}: unexpected tensor {name!r}")
+        if array.dtype != dtype:
+            raise ModelFileError(f"{source}: tensor {name!r} has dtype {array.dtype}, the "
+                                 f"architecture says {dtype.name}")
+        layer_tensors.setdefault(int(match.group(1)), {})[match.group(2)] = array
+    total = sum(a.size for a in parsed.tensors.values())
+    layers = []
+    previous: int | None = None
+    for i, layer_config in enumerate(parsed.config["layers"]):
+        try:
+            layer = layer_from_config(layer_config)
+        except Exception as error:  # constructors validate their arguments
+            raise ModelFileError(f"{source}: architecture layer {i}: "
+                                 f"{_first_line(error)}") from None
+        for side in ("in_features", "out_features"):
+            width = getattr(layer, side, None)
+            if not isinstance(width, int) or width <= 0:
+                raise ModelFileError(f"{source}: architecture layer {i}: {side} must be a "
+                                     f"positive integer, found {width!r}")
+        if previous is not None and layer.in_features != previous:
+            raise ModelFileError(f"{source}: architecture layer {i}: in_features "
+                                 f"{layer.in_features} does not match the previous layer's "
+                                 f"out_features {previous}")
+        previous = layer.out_features
+        present = layer_tensors.get(i, {})
+        if isinstance(layer, Dense):
+            expected = {"W": (layer.in_features, layer.out_features)}
+            if layer.use_bias:
+                expected["b"] = (layer.out_features,)
+            _check_layer_tensors(i, present, expected, source)
+            layer.load_state({key: present[key] for key in expected})  # parameter order
+        elif max(layer.in_features, layer.out_features) > max(total, _MIN_WIDTH_BOUND):
+            raise ModelFileError(f"{source}: architecture layer {i}: width "
+                                 f"{max(layer.in_features, layer.out_features)} is larger "
+                                 "than the file's tensors allow")
+        layers.append(layer)
+    return layers
+
+
+def _check_layer_tensors(index: int, present: dict[str, np.ndarray],
+                         expected: dict[str, tuple[int, ...]], source: str) -> None:
+    for key, shape in expected.items():
+        name = f"layers.{index}.{key}"
+        if key not in present:
+            raise ModelFileError(f"{source}: tensor {name!r} is missing")
+        if present[key].shape != tuple(shape):
+            raise ModelFileError(f"{source}: tensor {name!r} has shape {present[key].shape}, "
+                                 f"the architecture needs {tuple(shape)}")
+    extra = sorted(set(present) - set(expected))
+    if extra:
+        raise ModelFileError(f"{source}: unexpected tensor 'layers.{index}.{extra[0]}'")
+
+
+def _nonnegative_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_training(training: dict[str, Any], parsed: _Parsed, dtype: np.dtype,
+                    source: str) -> dict[str, Any]:
+    from neuroflow.callbacks import History
+
+    checked: dict[str, Any] = {}
+    epochs = training.get("epochs_trained", 0)
+    if not _nonnegative_int(epochs):
+        raise ModelFileError(f"{source}: training 'epochs_trained' must be a non-negative "
+                             f"integer, found {epochs!r}")
+    checked["epochs_trained"] = epochs
+    seed = training.get("seed")
+    if seed is not None and not _nonnegative_int(seed):
+        raise ModelFileError(f"{source}: training 'seed' must be a non-negative integer or "
+                             f"null, found {seed!r}")
+    checked["seed"] = seed
+    rng = training.get("rng")
+    checked["rng"] = None
+    if rng is not None:
+        name = rng.get("bit_generator") if isinstance(rng, dict) else None
+        if name not in _RNG_BIT_GENERATORS:
+            raise ModelFileError(f"{source}: training 'rng' must name one of "
+                                 f"{', '.join(sorted(_RNG_BIT_GENERATORS))}, found {name!r}")
+        try:
+            bit_generator = _RNG_BIT_GENERATORS[name]()
+            bit_generator.state = rng
+        except Exception as error:  # numpy validates the state it is given
+            raise ModelFileError(f"{source}: training 'rng' holds an invalid state "
+                                 f"({_first_line(error)})") from None
+        checked["rng"] = np.random.Generator(bit_generator)
+    history = training.get("history")
+    checked["history"] = None
+    if history is not None:
+        valid = (isinstance(history, dict) and isinstance(history.get("epoch", []), list)
+                 and all(_nonnegative_int(e) for e in history.get("epoch", []))
+                 and isinstance(history.get("history", {}), dict)
+                 and all(isinstance(v, list) for v in history.get("history", {}).values()))
+        if not valid:
+            raise ModelFileError(f"{source}: training 'history' must be an object with an "
+                                 "'epoch' list of integers and a 'history' object of lists")
+        checked["history"] = History.from_dict(history)
+    optimizer = training.get("optimizer")
+    if optimizer is not None:
+        parsed.optimizer = _check_optimizer(optimizer, parsed, dtype, source)
+    return checked
+
+
+def _check_optimizer(entry: object, parsed: _Parsed, dtype: np.dtype, source: str) -> Any:
+    from neuroflow import optimizers
+
+    if not (isinstance(entry, dict) and isinstance(entry.get("config"), dict)
+            and _nonnegative_int(entry.get("iterations"))):
+        raise ModelFileError(f"{source}: training 'optimizer' must hold a 'config' object and "
+                             "a non-negative integer 'iterations'")
+    config = dict(entry["config"])
+    rate = config.get("learning_rate")
+    if isinstance(rate, dict):
+        try:
+            from neuroflow import schedules  # type: ignore[attr-defined]
+
+            config["learning_rate"] = schedules.get(rate)
+        except Exception as error:
+            raise ModelFileError(f"{source}: optimizer learning-rate schedule cannot be "
+                                 f"rebuilt ({_first_line(error)})") from None
+    try:
+        optimizer = optimizers.get(config)
+    except Exception as error:  # constructors validate their hyper-parameters
+        raise ModelFileError(f"{source}: optimizer: {_first_line(error)}") from None
+    state: dict[str, np.ndarray] = {}
+    for name, array in parsed.tensors.items():
+        if not name.startswith("optimizer."):
+            continue
+        key = name[len("optimizer."):]
+        if _OPTIMIZER_KEY.fullmatch(key) is None:
+            raise ModelFileError(f"{source}: unexpected tensor {name!r}")
+        if array.dtype != dtype:
+            raise ModelFileError(f"{source}: tensor {name!r} has dtype {array.dtype}, the "
+                                 f"architecture says {dtype.name}")
+        state[key] = array
+    return optimizer, state, entry["iterations"]
+
+
+def _build(parsed: _Parsed, source: str) -> Network:
+    from neuroflow.layers import Dense
+
+    config = parsed.config
+    try:
+        network = Network(parsed.layers, loss=config["loss"]["name"], seed=0,
+                          dtype=config["dtype"])
+    except Exception as error:
+        raise ModelFileError(f"{source}: architecture: {_first_line(error)}") from None
+    # Layers other than Dense are built now; check their state against the file.
     for i, layer in enumerate(network.layers):
-        state = {}
-        for key, expected in layer.state().items():
-            name = f"layers.{i}.{key}"
-            if name not in tensors or tensors[name].shape != expected.shape:
-                raise ModelFileError(f"model file {str(target)!r}: tensor {name} missing or of "
-                                     f"the wrong shape (expected {expected.shape})")
-            state[key] = tensors[name].astype(network.dtype)
-        layer.load_state(state)
+        present = {name.split(".", 2)[2]: array for name, array in parsed.tensors.items()
+                   if name.startswith(f"layers.{i}.")}
+        expected = {key: tuple(value.shape) for key, value in layer.state().items()}
+        _check_layer_tensors(i, present, expected, source)
+        if present and not isinstance(layer, Dense):  # Dense layers were loaded already
+            try:
+                layer.load_state({key: present[key] for key in expected})
+            except Exception as error:
+                raise ModelFileError(f"{source}: layer {i} state: {_first_line(error)}"
+                                     ) from None
+    if parsed.optimizer is not None:
+        optimizer, state, iterations = parsed.optimizer
+        parameters = network.parameters()
+        for key, array in state.items():
+            index = int(key.split(".", 1)[0])
+            if index >= len(parameters):
+                raise ModelFileError(f"{source}: tensor 'optimizer.{key}' refers to parameter "
+                                     f"{index}; the network has {len(parameters)}")
+            if array.shape != parameters[index].shape:
+                raise ModelFileError(f"{source}: tensor 'optimizer.{key}' has shape "
+                                     f"{array.shape}, its parameter has shape "
+                                     f"{parameters[index].shape}")
+        optimizer.load_state_dict(state, iterations)
+        network.optimizer = optimizer
+    if parsed.training is not None:
+        training = parsed.training
+        network.epochs_trained = training["epochs_trained"]
+        network.seed = training["seed"]
+        if training["rng"] is not None:
+            network.rng.bit_generator.state = training["rng"].bit_generator.state
+        network.history = training["history"]
+    network.class_names = parsed.class_names
+    if parsed.preprocessing is not None:
+        network.preprocessing = _build_preprocessing(parsed, source)
     return network
+
+
+def _build_preprocessing(parsed: _Parsed, source: str) -> Any:
+    try:
+        from neuroflow import preprocessing  # type: ignore[attr-defined]
+    except ImportError:
+        raise ModelFileError(f"{source}: the model has preprocessing, which this neuroflow "
+                             "cannot rebuild (no neuroflow.preprocessing module)") from None
+    state = {name[len("preprocessing."):]: array for name, array in parsed.tensors.items()
+             if name.startswith("preprocessing.")}
+    try:
+        return preprocessing.from_config(parsed.preprocessing, state)
+    except Exception as error:
+        raise ModelFileError(f"{source}: preprocessing: {_first_line(error)}") from None
+
+
+# ============================================================================ resuming
+def load_into(network: Network, path: str | os.PathLike[str]) -> None:
+    """Restore a checkpoint into ``network`` so that training continues exactly.
+
+    Copies the weights and layer state, the optimiser (configuration, per-parameter
+    state and step count), ``epochs_trained``, ``history``, the random generator's
+    state, ``class_names`` and ``preprocessing``.
+
+    Raises
+    ------
+    ModelFileError
+        When the file is defective, or holds no optimiser state (saved with
+        ``include_optimizer=False``), so that training could not continue exactly.
+    ValueError
+        When the checkpoint's architecture differs from ``network``'s.
+    """
+    saved = load(path)
+    source = f"model file {str(Path(path))!r}"
+    if saved.get_config() != network.get_config():
+        raise ValueError(f"resume_from: the checkpoint {str(path)!r} holds a network "
+                         f"{saved!r}, which differs from this one {network!r}")
+    if saved.optimizer is None:
+        raise ModelFileError(f"{source}: holds no optimizer state (saved with "
+                             "include_optimizer=False); training cannot resume exactly")
+    for mine, theirs in zip(network.layers, saved.layers):
+        mine.load_state({k: v.copy() for k, v in theirs.state().items()})
+    network.optimizer = saved.optimizer
+    network.epochs_trained = saved.epochs_trained
+    network.history = saved.history
+    network.seed = saved.seed
+    network.rng.bit_generator.state = saved.rng.bit_generator.state
+    network.class_names = saved.class_names
+    network.preprocessing = saved.preprocessing
+
+
+def is_finite(network: Network) -> bool:
+    """Whether every parameter of ``network`` is finite (no NaN or infinity)."""
+    return all(bool(np.isfinite(p).all()) for p in network.parameters())

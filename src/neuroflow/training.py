@@ -3,7 +3,11 @@ network's math and speaking to the outside only through callbacks."""
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import signal
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +16,7 @@ import numpy as np
 
 from neuroflow import optimizers as _optimizers
 from neuroflow.callbacks import Callback, CallbackList, History
-from neuroflow.errors import TrainingDivergedError
+from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 from neuroflow.layers import _positive_int
 from neuroflow.metrics import accuracy
 from neuroflow.network import Network, check_sample_weight
@@ -44,7 +48,8 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
         sample_weight: Any = None,
-        distributed: bool = False) -> History:
+        distributed: bool = False,
+        resume_from: str | os.PathLike[str] | None = None) -> History:
     """Train ``network`` by mini-batch gradient descent.
 
     Each epoch visits the training samples in a fresh random order drawn from the
@@ -83,6 +88,15 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     distributed : bool
         Train data-parallel over MPI ranks (launch with ``mpiexec``): delegates to
         :func:`neuroflow.distributed.fit`, ``batch_size`` being the global batch.
+    resume_from : str or path-like, optional
+        A checkpoint written by :class:`~neuroflow.callbacks.ModelCheckpoint` (or
+        :func:`neuroflow.save` with the optimiser). Its weights, layer state, optimiser
+        (state and step count), ``epochs_trained``, history and random generator state
+        replace the network's, and training continues up to a **total** of ``epochs``
+        epochs (nothing is trained when the checkpoint already has that many). With the
+        same data and options, N epochs interrupted after k and resumed give bit-identical
+        weights to N epochs in one run. The optimiser comes from the checkpoint;
+        ``optimizer`` may name it again but not a different one.
 
     Returns
     -------
@@ -93,7 +107,13 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     Raises
     ------
     TrainingDivergedError
-        When the loss becomes NaN or infinite.
+        When the loss becomes NaN or infinite (checkpoints keep the last good epoch).
+    TrainingInterrupted
+        A :class:`KeyboardInterrupt`: Ctrl-C (SIGINT, caught while ``fit`` runs in the
+        main thread) stops training after the current batch, skips the unfinished
+        epoch's end (so checkpoints keep the last complete epoch), fires
+        ``on_train_end`` and then raises this, carrying ``epochs_trained`` and
+        ``history``. A second Ctrl-C interrupts at once.
     """
     if distributed:
         from neuroflow.distributed import fit as distributed_fit
@@ -108,6 +128,11 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     batch_size = _positive_int(batch_size, "batch_size")
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose: expected 0, 1 or 2, received: {verbose!r}")
+    restored_history = None
+    if resume_from is not None:
+        restored_history = _resume(network, resume_from, optimizer)
+        optimizer = None
+        epochs = max(0, epochs - network.epochs_trained)
     x = network.prepare_inputs(x, "x")
     target = network.prepare_targets(y, "y")
     if target.shape[0] != x.shape[0]:
@@ -141,7 +166,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         opt = _optimizers.get(optimizer, learning_rate)
     network.optimizer = opt
 
-    history = History()
+    history = History() if restored_history is None else restored_history
     callback_list = [history] + CallbackList(callbacks or []).callbacks
     if verbose:
         callback_list.append(ProgressBar(verbose))
@@ -189,6 +214,8 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
             hooks.on_batch_end(batch, {"loss": loss, "size": size})
             if network.stop_training:
                 break
+        if _interrupt_requested(network):  # Ctrl-C: the unfinished epoch is not logged
+            break
         logs: dict[str, Any] = {"loss": loss_sum / n}
         if classification:
             logs["accuracy"] = correct / n
@@ -203,3 +230,84 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
             break
     hooks.on_train_end()
     return history
+
+
+# ---------------------------------------------------------------------------- resume, Ctrl-C
+def _resume(network: Network, path: str | os.PathLike[str],
+            optimizer: str | _optimizers.Optimizer | None) -> History:
+    """Restore the checkpoint at ``path`` into ``network``; return its history."""
+    from neuroflow.io import load_into
+
+    load_into(network, path)
+    restored = network.optimizer
+    if optimizer is not None and restored is not None:
+        name = optimizer.name if isinstance(optimizer, _optimizers.Optimizer) else optimizer
+        if not isinstance(name, str) or name.lower() != restored.name:
+            raise ValueError(f"optimizer: the checkpoint {str(path)!r} continues with "
+                             f"{restored.name!r}, received: {name!r}")
+    history = network.history if network.history is not None else History()
+    restored_history = History.from_dict(history.to_dict())
+    return restored_history
+
+
+class _InterruptGuard:
+    """Ctrl-C state of one running ``fit``."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: Any = signal.default_int_handler
+
+
+_GUARDS: dict[int, _InterruptGuard] = {}
+
+
+def _interrupt_requested(network: Network) -> bool:
+    guard = _GUARDS.get(id(network))
+    return guard is not None and guard.requested
+
+
+def _interruptible(function: Any) -> Any:
+    """Wrap ``fit`` so that Ctrl-C ends training after the current batch.
+
+    While ``fit`` runs in the main thread, SIGINT only sets a flag and
+    ``network.stop_training``; the loop finishes the batch, skips the epoch's end,
+    fires ``on_train_end``, and the wrapper raises :class:`TrainingInterrupted`. The
+    previous handler is back in place as soon as the first Ctrl-C arrives (a second one
+    interrupts at once) and whenever ``fit`` returns or raises.
+    """
+
+    @functools.wraps(function)
+    def wrapper(network: Network, *args: Any, **kwargs: Any) -> History:
+        if threading.current_thread() is not threading.main_thread() or id(network) in _GUARDS:
+            return function(network, *args, **kwargs)
+        guard = _InterruptGuard()
+
+        def handler(signum: int, frame: Any) -> None:
+            guard.requested = True
+            network.stop_training = True
+            signal.signal(signal.SIGINT, guard.previous)
+
+        try:
+            previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main interpreter
+            return function(network, *args, **kwargs)
+        guard.previous = previous if previous is not None else signal.default_int_handler
+        _GUARDS[id(network)] = guard
+        try:
+            history = function(network, *args, **kwargs)
+        finally:
+            _GUARDS.pop(id(network), None)
+            if signal.getsignal(signal.SIGINT) is handler:
+                signal.signal(signal.SIGINT, guard.previous)
+        if guard.requested:
+            done = network.epochs_trained
+            raise TrainingInterrupted(
+                f"training interrupted after {done} complete epoch{'s' * (done != 1)}; a "
+                "checkpoint written at the end of the last one is intact",
+                epochs_trained=done, history=history)
+        return history
+
+    return wrapper
+
+
+fit = _interruptible(fit)
