@@ -136,3 +136,13 @@ class History(Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+def __getattr__(name: str) -> Any:
+    # Diagnostics lives in neuroflow.diagnostics (which imports this module); load it on
+    # first access so that ``nf.callbacks.Diagnostics`` works without an import cycle.
+    if name == "Diagnostics":
+        from neuroflow.diagnostics import Diagnostics
+
+        return Diagnostics
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
