@@ -2,6 +2,12 @@
 
 Every user error (bad arguments, missing or corrupt files, invalid data) prints one line
 to standard error and exits with status 2; no traceback.
+
+Exit statuses: 0 success; 1 a failed gradient check, or training stopped because the loss
+became NaN or infinite (the message names the epoch and batch; the checkpoint of the
+last good epoch is kept); 2 a user error; 130 Ctrl-C. ``neuroflow train`` rewrites its
+``--out`` file atomically at the end of every epoch, so after Ctrl-C it says where that
+checkpoint is and prints the ``neuroflow train --resume ...`` command that continues it.
 """
 
 from __future__ import annotations
@@ -115,9 +121,17 @@ def _add_train(commands: Any) -> None:
     parser.add_argument("--validation-split", type=float, default=0.0, metavar="FRACTION",
                         help="fraction of training data held out for validation (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    parser.add_argument("--out", default="model.safetensors", metavar="PATH",
-                        help="where to save the trained model (default model.safetensors)")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                        help="floating-point type of weights and arithmetic (default float32)")
+    parser.add_argument("--out", default=None, metavar="PATH",
+                        help="where to save the model; it is also rewritten (atomically) at "
+                             "the end of every epoch as a checkpoint (default "
+                             "model.safetensors, or the --resume file)")
+    parser.add_argument("--resume", default=None, metavar="MODEL",
+                        help="continue training the checkpoint MODEL (written by an "
+                             "interrupted 'neuroflow train') up to a total of --epochs "
+                             "epochs; architecture and optimiser come from MODEL, so give "
+                             "the same --data, --batch-size and --validation-split as before")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over MPI ranks; launch with mpiexec -n N "
@@ -140,20 +154,35 @@ def _is_root(args: argparse.Namespace) -> bool:
 def _train(args: argparse.Namespace) -> int:
     import neuroflow as nf
 
+    if args.out is None:
+        args.out = args.resume or "model.safetensors"
     x_train, y_train, x_test, y_test = load_data(args.data)
-    if args.layers[0] != x_train.shape[1]:
+    if args.resume:
+        net = nf.load(args.resume)
+        if net.in_features != x_train.shape[1]:
+            raise UsageError(f"--resume: the model takes {net.in_features} inputs, the data "
+                             f"has {x_train.shape[1]} columns")
+    elif args.layers[0] != x_train.shape[1]:
         raise UsageError(f"--layers: the first size must be the number of inputs, "
                          f"{x_train.shape[1]}, received {args.layers[0]}")
-    net = nf.Network.from_sizes(args.layers, hidden=args.activation,
-                                output=args.output_activation, loss=args.loss,
-                                seed=args.seed, dtype=args.dtype)
+    else:
+        net = nf.Network.from_sizes(args.layers, hidden=args.activation,
+                                    output=args.output_activation, loss=args.loss,
+                                    seed=args.seed, dtype=args.dtype)
     root = _is_root(args)
     if not args.quiet and root:
         print(net.summary())
-    net.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-            optimizer=args.optimizer, learning_rate=args.learning_rate,
-            validation_split=args.validation_split,
-            verbose=0 if args.quiet or not root else 1, distributed=args.distributed)
+    checkpoint = nf.callbacks.ModelCheckpoint(args.out)
+    try:
+        net.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                optimizer=None if args.resume else args.optimizer,
+                learning_rate=args.learning_rate,
+                validation_split=args.validation_split,
+                verbose=0 if args.quiet or not root else 1, distributed=args.distributed,
+                callbacks=[checkpoint] if root else [],
+                **({"resume_from": args.resume} if args.resume else {}))
+    except (nf.TrainingInterrupted, nf.TrainingDivergedError) as error:
+        return _report_stop(args, error, checkpoint) if root else EXIT_INTERRUPTED
     if not root:  # rank 0 alone evaluates and saves
         return 0
     scores = net.evaluate(x_test, y_test)
@@ -170,7 +199,9 @@ def _train(args: argparse.Namespace) -> int:
 def _add_summary(commands: Any) -> None:
     parser = commands.add_parser("summary", help="show a saved model's layers",
                                  description="Print the layers, shapes and parameter counts "
-                                             "of a saved model.")
+                                             "of a saved model, then its training state: "
+                                             "epochs trained, optimiser, last epoch's "
+                                             "metrics, class names and preprocessing.")
     parser.add_argument("model", help="a .safetensors model file")
     parser.set_defaults(handler=_summary)
 
@@ -178,14 +209,32 @@ def _add_summary(commands: Any) -> None:
 def _summary(args: argparse.Namespace) -> int:
     import neuroflow as nf
 
-    print(nf.load(args.model).summary())
+    net = nf.load(args.model)
+    print(net.summary())
+    print(f"epochs trained: {net.epochs_trained}")
+    if net.optimizer is not None:
+        print(f"optimizer: {net.optimizer!r} after {net.optimizer.iterations} steps "
+              "(state saved: training can resume)")
+    else:
+        print("optimizer: not saved")
+    if net.history is not None and net.history.history:
+        from neuroflow.progress import format_logs
+
+        last = {key: values[-1] for key, values in net.history.history.items() if values}
+        print(f"last epoch: {format_logs(last)}")
+    if net.class_names:
+        print(f"classes: {', '.join(str(name) for name in net.class_names)}")
+    if net.preprocessing is not None:
+        print(f"preprocessing: {type(net.preprocessing).__name__}")
     return 0
 
 
 # ---------------------------------------------------------------------------- evaluate
 def _add_evaluate(commands: Any) -> None:
     parser = commands.add_parser("evaluate", help="loss and accuracy of a saved model",
-                                 description="Evaluate a saved model on a test set.")
+                                 description="Evaluate a saved model on the test set of "
+                                             "--data: prints the loss, and the accuracy for "
+                                             "classification models.")
     parser.add_argument("model", help="a .safetensors model file")
     parser.add_argument("--data", default="mnist", metavar="SOURCE",
                         help="'mnist' (bundled, default) or a directory of MNIST IDX files")
@@ -197,6 +246,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     net = nf.load(args.model)
     _, _, x_test, y_test = load_data(args.data)
+    if net.in_features != x_test.shape[1]:
+        raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
+                         f"{x_test.shape[1]} columns")
+    print(f"samples: {x_test.shape[0]}")
     for key, value in net.evaluate(x_test, y_test).items():
         print(f"{key}: {value:.4f}")
     return 0
@@ -268,9 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status."""
+    """Run the CLI; return the exit status (0 success, 1 a failed check or a diverged
+    training run, 2 a user error, 130 interrupted by Ctrl-C)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and usage errors
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
@@ -280,3 +337,184 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"neuroflow {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+
+
+# ---------------------------------------------------------------------------- train: stops
+def _report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any) -> int:
+    """Tell where the last checkpoint is after Ctrl-C (exit 130) or divergence (exit 1)."""
+    import shlex
+
+    import neuroflow as nf
+
+    if checkpoint.last_path is not None:
+        where = (f"the last checkpoint (epoch {checkpoint.last_epoch}) is at "
+                 f"{checkpoint.last_path}")
+    elif args.resume:
+        where = f"the checkpoint {args.resume} is unchanged"
+    else:
+        where = "no epoch was completed, so no checkpoint was written"
+    if isinstance(error, nf.TrainingDivergedError):
+        print(f"neuroflow train: error: {error}; {where}", file=sys.stderr)
+        return 1
+    print(f"neuroflow train: interrupted; {where}", file=sys.stderr)
+    saved = checkpoint.last_path or args.resume
+    if saved is not None:
+        command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data,
+                   "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
+        if args.validation_split:
+            command += ["--validation-split", str(args.validation_split)]
+        print(f"resume with: {shlex.join(command)}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+# ---------------------------------------------------------------------------- predict
+_INPUT_KINDS = ".csv/.txt rows, a .npy array, .png images or a directory of .png images"
+
+
+def _add_predict(commands: Any) -> None:
+    parser = commands.add_parser(
+        "predict", help="run a saved model on new inputs",
+        description="Run a saved model on inputs and write one CSV row per sample: the "
+                    "input (row number or image file), the predicted class (classification "
+                    "models) and every output. INPUT may be CSV rows of numbers (a "
+                    "non-numeric first row is taken as a header), a .npy array of shape "
+                    "(n, inputs), or, for models with 784 inputs, 28x28 PNG images (files or "
+                    "a directory; grey, RGB or RGBA, scaled to [0, 1] like MNIST).")
+    parser.add_argument("model", help="a .safetensors model file")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUT_KINDS)
+    parser.add_argument("--out", default=None, metavar="PATH",
+                        help="write the CSV to PATH instead of standard output")
+    parser.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
+                        help="PNG only: invert brightness so digits are light on dark as in "
+                             "MNIST; 'auto' (default) inverts images whose mean brightness "
+                             "is above one half (dark ink on light paper)")
+    parser.set_defaults(handler=_predict)
+
+
+def _read_csv_rows(path: Path) -> np.ndarray:
+    import csv
+
+    rows: list[list[float]] = []
+    with path.open(newline="") as stream:
+        for number, row in enumerate(csv.reader(stream), start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            try:
+                rows.append([float(cell) for cell in row])
+            except ValueError:
+                if number == 1 and not rows:
+                    continue  # a header row
+                raise UsageError(f"INPUT {path}: row {number} holds a value that is not a "
+                                 "number") from None
+            if len(rows[-1]) != len(rows[0]):
+                raise UsageError(f"INPUT {path}: row {number} has {len(rows[-1])} values, "
+                                 f"the first row has {len(rows[0])}")
+    if not rows:
+        raise UsageError(f"INPUT {path}: no rows of numbers")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _read_npy(path: Path, n_features: int) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise UsageError(f"INPUT {path}: not a readable .npy array ({error})") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+        raise UsageError(f"INPUT {path}: expected a numeric array")
+    if array.ndim == 3 and array.shape[1] * array.shape[2] == n_features:
+        array = array.reshape(array.shape[0], -1)  # a stack of images
+    if array.dtype == np.uint8:
+        array = array / 255.0  # image pixels, scaled like MNIST
+    return array
+
+
+def _read_png(path: Path, invert: str) -> np.ndarray:
+    from neuroflow._png import PNGError, read_png, to_grayscale
+
+    try:
+        grey = to_grayscale(read_png(path))
+    except PNGError as error:
+        raise UsageError(f"INPUT {path}: {error}") from None
+    if grey.shape != (28, 28):
+        raise UsageError(f"INPUT {path}: expected a 28x28 image, received "
+                         f"{grey.shape[1]}x{grey.shape[0]}")
+    if invert == "yes" or (invert == "auto" and grey.mean() > 0.5):
+        grey = 1.0 - grey
+    return grey.reshape(1, 784)
+
+
+def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto"
+                ) -> tuple[np.ndarray, list[str]]:
+    """Rows ``(n, n_features)`` for ``neuroflow predict`` and a label for each row."""
+    blocks: list[np.ndarray] = []
+    labels: list[str] = []
+    for spec in paths:
+        path = Path(spec)
+        if not path.exists():
+            raise UsageError(f"INPUT: no such file or directory: {spec!r}")
+        files = sorted(path.glob("*.png")) if path.is_dir() else [path]
+        if path.is_dir() and not files:
+            raise UsageError(f"INPUT: no .png images in the directory {spec!r}")
+        for file in files:
+            suffix = file.suffix.lower()
+            if suffix == ".png":
+                if n_features != 784:
+                    raise UsageError(f"INPUT {file}: PNG images need a model with 784 inputs "
+                                     f"(28x28 pixels); this model takes {n_features}")
+                block = _read_png(file, invert)
+                labels.append(str(file))
+            elif suffix in (".csv", ".txt"):
+                block = _read_csv_rows(file)
+            elif suffix == ".npy":
+                block = _read_npy(file, n_features)
+            else:
+                raise UsageError(f"INPUT {file}: expected {_INPUT_KINDS}")
+            if block.ndim == 1:
+                block = block.reshape(1, -1)
+            if block.ndim != 2 or block.shape[1] != n_features:
+                width = block.shape[1] if block.ndim == 2 else block.shape
+                raise UsageError(f"INPUT {file}: expected {n_features} values per row (the "
+                                 f"model's inputs), received {width}")
+            if suffix != ".png":
+                labels += [f"{file}:{i + 1}" if len(paths) > 1 else str(i + 1)
+                           for i in range(block.shape[0])]
+            blocks.append(block)
+    return np.concatenate(blocks), labels
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    import neuroflow as nf
+
+    net = nf.load(args.model)
+    x, labels = read_inputs(args.inputs, net.in_features, args.invert)
+    output = net.predict(x)
+    k = output.shape[1]
+    names = [str(name) for name in net.class_names] if net.class_names else None
+    columns = (names if names and len(names) == k
+               else [f"output_{i}" for i in range(k)])
+    header = ["input"]
+    classes = None
+    if net.loss.is_classification:
+        header.append("class")
+        classes = net.classes_from_output(output)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header + columns)
+    for row, label in enumerate(labels):
+        cells = [label]
+        if classes is not None:
+            index = int(classes[row])
+            cells.append(names[index] if names and index < len(names) else str(index))
+        writer.writerow(cells + [f"{value:.6g}" for value in output[row]])
+    if args.out:
+        Path(args.out).write_text(buffer.getvalue())
+        print(f"wrote {len(labels)} predictions to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+COMMANDS.append(_add_predict)
