@@ -306,7 +306,7 @@ def _parse(data: bytes, source: str) -> _Parsed:
         parsed.class_names = names
     if "preprocessing" in metadata:
         parsed.preprocessing = _json_field(metadata, "preprocessing", source, dict)
-    for name in parsed.tensors:
+    for name in sorted(parsed.tensors):
         prefix = name.split(".", 1)[0]
         if prefix not in ("layers", "optimizer", "preprocessing"):
             raise ModelFileError(f"{source}: unexpected tensor {name!r}")
