@@ -1,0 +1,510 @@
+"""scikit-learn estimators over neuroflow: :class:`MLPClassifier` and :class:`MLPRegressor`.
+
+They follow scikit-learn's conventions (constructor stores parameters unchanged, ``fit``
+validates them and returns ``self``, learned attributes end in ``_``) so they work in
+``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and pass scikit-learn's estimator
+checks. Under the hood each one builds a :class:`neuroflow.Network` of
+:class:`neuroflow.Dense` layers and trains it with :func:`neuroflow.fit`; the trained
+network is ``network_`` (save it with ``network_.save(path)`` or export it to ONNX).
+
+Requires the ``sklearn`` extra (``pip install neuroflow[sklearn]``).
+
+Not supported (declared honestly through the tags): sparse inputs, missing values,
+multi-label classification and per-sample weights.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils.multiclass import check_classification_targets, unique_labels
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as error:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "neuroflow.sklearn needs scikit-learn >= 1.6: pip install 'neuroflow[sklearn]'"
+    ) from error
+
+from neuroflow import activations as _activations
+from neuroflow import optimizers as _optimizers
+from neuroflow.callbacks import Callback
+from neuroflow.network import Network
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+
+class _L2Penalty(_optimizers.Optimizer):
+    r"""Wrap an optimiser to add an L2 penalty on the weights (not the biases).
+
+    Before each step, every weight gradient gets :math:`(\alpha / m) W` added: the
+    gradient of :math:`\frac{\alpha}{2m} \lVert W \rVert^2` with ``m`` the batch size, as
+    in scikit-learn's multi-layer perceptron. The wrapped optimiser keeps its own state.
+    """
+
+    name = "l2_penalty"
+
+    def __init__(self, inner: _optimizers.Optimizer, alpha: float, penalised: list[bool],
+                 batch_size: int) -> None:
+        self.inner = inner
+        self.factor = alpha / batch_size
+        self.penalised = penalised
+
+    @property
+    def iterations(self) -> int:  # type: ignore[override]
+        return self.inner.iterations
+
+    @property
+    def learning_rate(self) -> Any:  # type: ignore[override]
+        return self.inner.learning_rate
+
+    @property
+    def state(self) -> Any:  # type: ignore[override]
+        return self.inner.state
+
+    def current_learning_rate(self) -> float:
+        return self.inner.current_learning_rate()
+
+    def step(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        if self.factor:
+            for (param, grad), penalised in zip(pairs, self.penalised):
+                if penalised:
+                    grad += param.dtype.type(self.factor) * param
+        self.inner.step(pairs)
+
+
+class _Convergence(Callback):
+    """Stop when the monitored loss has not improved by ``tol`` for ``patience`` epochs.
+
+    Records the monitored values; with ``restore_best`` it keeps a copy of the weights of
+    the best epoch and puts them back when training ends.
+    """
+
+    def __init__(self, monitor: str, tol: float, patience: int, restore_best: bool) -> None:
+        super().__init__()
+        self.monitor, self.tol, self.patience = monitor, tol, patience
+        self.restore_best = restore_best
+        self.best = math.inf
+        self.stale = 0
+        self.converged = False
+        self.best_weights: list[np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = (logs or {})[self.monitor]
+        self.stale = self.stale + 1 if value > self.best - self.tol else 0
+        if value < self.best:
+            self.best = value
+            if self.restore_best and self.network is not None:
+                self.best_weights = [p.copy() for p in self.network.parameters()]
+        if self.stale > self.patience and self.network is not None:
+            self.converged = True
+            self.network.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.restore_best and self.best_weights is not None and self.network is not None:
+            for param, best in zip(self.network.parameters(), self.best_weights):
+                param[...] = best
+
+
+def _check_number(value: object, name: str, low: float, *, strict: bool = False,
+                  high: float | None = None, integer: bool = False) -> None:
+    kind: tuple[type, ...] = (numbers.Integral,) if integer else (numbers.Real,)
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if strict else value >= low) and (high is None or value < high)
+    if not ok:
+        what = "an integer" if integer else "a finite number"
+        bound = f"{'>' if strict else '>='} {low}" + (f" and < {high}" if high is not None else "")
+        raise ValueError(f"{name}: expected {what} {bound}, received: {name}={value!r}")
+
+
+class _BaseMLP(BaseEstimator):
+    """Parameters and training shared by :class:`MLPClassifier` and :class:`MLPRegressor`."""
+
+    _output_activation = "linear"
+    _loss = "mse"
+
+    def __init__(self, hidden_layer_sizes: Sequence[int] | int = (100,),
+                 activation: str = "relu", solver: str = "adam", alpha: float = 1e-4,
+                 batch_size: int | str = "auto", learning_rate: float = 1e-3,
+                 max_iter: int = 200, tol: float = 1e-4, n_iter_no_change: int = 10,
+                 early_stopping: bool = False, validation_fraction: float = 0.1,
+                 shuffle: bool = True, random_state: Any = None, warm_start: bool = False,
+                 verbose: int = 0, dtype: str = "float64") -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------ validation
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = [sizes]
+        try:
+            sizes = list(sizes)  # type: ignore[arg-type]
+        except TypeError:
+            sizes = [None]
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+                   for s in sizes):
+            raise ValueError(f"hidden_layer_sizes: expected a sequence of positive integers, "
+                             f"received: hidden_layer_sizes={self.hidden_layer_sizes!r}")
+        return [int(s) for s in sizes]
+
+    def _validate_params(self) -> None:
+        self._hidden_sizes()
+        _activations.get(self.activation)
+        if not (isinstance(self.solver, str) and self.solver.lower() in _optimizers.OPTIMIZERS):
+            raise ValueError(f"solver: expected one of {', '.join(_optimizers.names())}, "
+                             f"received: solver={self.solver!r}")
+        _check_number(self.alpha, "alpha", 0.0)
+        if self.batch_size != "auto":
+            _check_number(self.batch_size, "batch_size", 1, integer=True)
+        _check_number(self.learning_rate, "learning_rate", 0.0, strict=True)
+        _check_number(self.max_iter, "max_iter", 1, integer=True)
+        _check_number(self.tol, "tol", 0.0)
+        _check_number(self.n_iter_no_change, "n_iter_no_change", 1, integer=True)
+        _check_number(self.validation_fraction, "validation_fraction", 0.0, strict=True,
+                      high=1.0)
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype: expected 'float32' or 'float64', received: "
+                             f"dtype={self.dtype!r}")
+        if self.verbose not in (0, 1, 2, False, True):
+            raise ValueError(f"verbose: expected 0, 1 or 2, received: verbose={self.verbose!r}")
+
+    def _generator(self) -> np.random.Generator:
+        state = self.random_state
+        if isinstance(state, np.random.Generator):
+            return state
+        if isinstance(state, np.random.RandomState):
+            return np.random.default_rng(state.randint(np.iinfo(np.int32).max))
+        if state is None or (isinstance(state, numbers.Integral) and not isinstance(state, bool)
+                             and state >= 0):
+            return np.random.default_rng(None if state is None else int(state))
+        raise ValueError(f"random_state: expected None, a non-negative integer, a "
+                         f"RandomState or a Generator, received: random_state={state!r}")
+
+    # ------------------------------------------------------------------ hooks
+    def _prepare_y(self, y: np.ndarray, first: bool, classes: Any = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _n_outputs(self) -> int:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ training
+    def _build(self, n_features: int) -> None:
+        sizes = [n_features, *self._hidden_sizes(), self._n_outputs()]
+        self.network_ = Network.from_sizes(sizes, hidden=self.activation,
+                                           output=self._output_activation, loss=self._loss,
+                                           seed=self._generator(), dtype=self.dtype)
+        self.optimizer_ = _optimizers.get(self.solver.lower(), self.learning_rate, "solver")
+        self.n_layers_ = len(sizes)
+        self.n_outputs_ = sizes[-1]
+        self.out_activation_ = self._output_activation
+        self.loss_curve_: list[float] = []
+        self.best_loss_ = math.inf
+        self.n_iter_ = 0
+        self.t_ = 0
+        if self.early_stopping:
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_: float | None = -math.inf
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _train(self, x: np.ndarray, target: np.ndarray, epochs: int, converge: bool) -> None:
+        network = self.network_
+        n = x.shape[0]
+        batch_size = min(200 if self.batch_size == "auto" else int(self.batch_size), n)
+        penalised = [name.endswith(".W") for name, _, _ in network.named_parameters()]
+        optimizer = _L2Penalty(self.optimizer_, float(self.alpha), penalised, batch_size)
+        callbacks: list[Callback] = []
+        validation = None
+        monitor = None
+        if converge:
+            monitor = "loss"
+            if self.early_stopping:
+                x, target, validation = self._split(x, target)
+                monitor = "val_loss"
+            callbacks.append(_Convergence(monitor, float(self.tol), int(self.n_iter_no_change),
+                                          restore_best=self.early_stopping))
+        try:
+            history = network.fit(x, target, epochs=epochs, batch_size=batch_size,
+                                  optimizer=optimizer, validation_data=validation,
+                                  shuffle=bool(self.shuffle), callbacks=callbacks,
+                                  verbose=2 if self.verbose else 0)
+        finally:
+            network.optimizer = self.optimizer_
+        losses = [float(v) for v in history.history["loss"]]
+        self.loss_curve_.extend(losses)
+        self.loss_ = losses[-1]
+        self.best_loss_ = min(self.best_loss_, min(losses))
+        self.n_iter_ += len(losses)
+        self.t_ += len(losses) * x.shape[0]
+        if self.validation_scores_ is not None and "val_loss" in history.history:
+            scores = [-float(v) for v in history.history["val_loss"]]
+            self.validation_scores_.extend(scores)
+            self.best_validation_score_ = max(self.best_validation_score_ or -math.inf,
+                                              max(scores))
+        if converge and not callbacks[0].converged:  # type: ignore[attr-defined]
+            warnings.warn(f"{type(self).__name__}: the {monitor} did not converge within "
+                          f"max_iter={self.max_iter} epochs (tol={self.tol}); raise max_iter "
+                          "or tol", ConvergenceWarning, stacklevel=3)
+
+    def _split(self, x: np.ndarray, target: np.ndarray):
+        n = x.shape[0]
+        n_val = max(1, int(round(n * self.validation_fraction)))
+        if n - n_val < 1:
+            raise ValueError(f"validation_fraction: {self.validation_fraction} of {n} samples "
+                             "leaves none for training with early_stopping=True")
+        order = self.network_.rng.permutation(n)
+        val, train = order[:n_val], order[n_val:]
+        return x[train], target[train], (x[val], target[val])
+
+    def _fit(self, x: Any, y: Any, *, partial: bool, classes: Any = None) -> _BaseMLP:
+        self._validate_params()
+        continuing = hasattr(self, "network_") and (partial or self.warm_start)
+        x, y = validate_data(self, x, y, reset=not continuing, dtype=(np.float64, np.float32),
+                             **self._y_options())
+        target = self._prepare_y(y, first=not continuing, classes=classes)
+        if not continuing:
+            self._build(x.shape[1])
+        x = x.astype(self.network_.dtype, copy=False)
+        if partial:
+            self._train(x, target, 1, converge=False)
+        else:
+            self._train(x, target, int(self.max_iter), converge=True)
+        return self
+
+    def _y_options(self) -> dict[str, Any]:
+        return {}
+
+    def _forward(self, x: Any) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        x = validate_data(self, x, reset=False, dtype=(np.float64, np.float32))
+        return self.network_.predict(x.astype(self.network_.dtype, copy=False))
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices ``W`` of shape ``(n_in, n_out)``, input layer first."""
+        check_is_fitted(self, "network_")
+        return [layer.params["W"] for layer in self.network_.layers]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors ``b`` of shape ``(n_out,)``, input layer first."""
+        check_is_fitted(self, "network_")
+        return [layer.params["b"] for layer in self.network_.layers]
+
+
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int, default (100,)
+        Width of each hidden layer (an empty sequence gives a model with no hidden layer).
+    activation : str, default "relu"
+        Hidden activation, any name of :mod:`neuroflow.activations`.
+    solver : {"adam", "sgd", "rmsprop"}, default "adam"
+        Optimiser from :mod:`neuroflow.optimizers`.
+    alpha : float, default 1e-4
+        L2 penalty: ``(alpha / batch) * W`` is added to each weight gradient (biases are
+        not penalised).
+    batch_size : int or "auto", default "auto"
+        Samples per step; "auto" is ``min(200, n_samples)``.
+    learning_rate : float, default 1e-3
+        Step size of the solver.
+    max_iter : int, default 200
+        Most epochs (passes over the data) per ``fit``.
+    tol, n_iter_no_change : float, int, default 1e-4, 10
+        ``fit`` stops once the training loss (validation loss with ``early_stopping``) has
+        not decreased by at least ``tol`` for more than ``n_iter_no_change`` epochs.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the samples (drawn at random), monitor their
+        loss, and keep the weights of the best epoch.
+    validation_fraction : float, default 0.1
+        Share of samples held out with ``early_stopping``.
+    shuffle : bool, default True
+        Reshuffle the samples every epoch.
+    random_state : int, RandomState, Generator or None
+        Seeds weights, shuffling and the validation split; an int gives repeatable fits.
+    warm_start : bool, default False
+        Continue training the existing network (and optimiser state) on ``fit``.
+    verbose : int, default 0
+        Non-zero prints one line per epoch.
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the network.
+
+    Attributes
+    ----------
+    network_ : neuroflow.Network
+        The trained network.
+    optimizer_ : neuroflow.optimizers.Optimizer
+        The solver, with its state (continued by ``partial_fit`` and ``warm_start``).
+    n_features_in_ : int
+        Number of input features.
+    n_layers_, n_outputs_ : int
+        Number of layers including the input, and number of outputs.
+    out_activation_ : str
+        Output activation.
+    loss_, best_loss_ : float
+        Training loss of the last epoch, and the lowest (without the L2 term).
+    loss_curve_ : list of float
+        Training loss of every epoch.
+    validation_scores_, best_validation_score_ : list of float, float or None
+        Negated validation loss per epoch and its best value (``early_stopping`` only).
+    n_iter_, t_ : int
+        Epochs run and samples seen, over all calls.
+    coefs_, intercepts_ : list of ndarray
+        The weights ``W (n_in, n_out)`` and biases ``b (n_out,)`` of each layer.
+"""
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier: a neuroflow network with a softmax output.
+
+    Trained by mini-batch gradient descent on the cross-entropy
+    :math:`-\\frac1n \\sum_i \\log p_{i, y_i}`, with one softmax output per class
+    (two for a binary task).
+    """
+
+    __doc__ = (__doc__ or "") + _PARAMETERS_DOC + """
+    classes_ : ndarray (n_classes,)
+        The class labels, sorted; output ``j`` is the probability of ``classes_[j]``.
+
+    Examples
+    --------
+    >>> from neuroflow.sklearn import MLPClassifier
+    >>> from neuroflow.datasets.toy import make_moons
+    >>> x, y = make_moons(200, noise=0.1, seed=0)
+    >>> model = MLPClassifier(hidden_layer_sizes=(16,), random_state=0).fit(x, y)
+    >>> model.predict_proba(x[:3]).shape
+    (3, 2)
+    """
+
+    _output_activation = "softmax"
+    _loss = "cross_entropy"
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _prepare_y(self, y: np.ndarray, first: bool, classes: Any = None) -> np.ndarray:
+        check_classification_targets(y)
+        if first:
+            found = unique_labels(classes) if classes is not None else np.unique(y)
+            if len(found) < 2:
+                raise ValueError(f"y: expected at least 2 classes, received 1 class "
+                                 f"({found[0]!r}); a classifier needs two or more")
+            self.classes_ = found
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y: expected labels among classes {self.classes_.tolist()}, "
+                             f"received unknown labels {unknown.tolist()}")
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def fit(self, X: Any, y: Any) -> MLPClassifier:
+        """Train on ``X (n_samples, n_features)`` and labels ``y (n_samples,)``."""
+        return self._fit(X, y, partial=False)  # type: ignore[return-value]
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``(X, y)``, continuing the network and optimiser state.
+
+        ``classes`` (every label that will ever occur) is required on the first call.
+        """
+        if not hasattr(self, "network_") and classes is None:
+            raise ValueError("classes: expected every class label on the first partial_fit "
+                             "call, received None")
+        return self._fit(X, y, partial=True, classes=classes)  # type: ignore[return-value]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)``; columns follow ``classes_``."""
+        return self._forward(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class label of each sample, ``(n_samples,)``."""
+        output = self._forward(X)
+        return self.classes_[output.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor: a neuroflow network with a linear output.
+
+    Trained by mini-batch gradient descent on the mean squared error
+    :math:`\\frac{1}{nk} \\sum_{i,j} (\\hat y_{ij} - y_{ij})^2`; several targets
+    (``y`` of shape ``(n, k)``) give ``k`` outputs.
+    """
+
+    __doc__ = (__doc__ or "") + _PARAMETERS_DOC + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroflow.sklearn import MLPRegressor
+    >>> x = np.linspace(-1, 1, 50).reshape(-1, 1)
+    >>> model = MLPRegressor(hidden_layer_sizes=(8,), random_state=0).fit(x, 2 * x[:, 0])
+    >>> model.predict(x[:2]).shape
+    (2,)
+    """
+
+    _output_activation = "linear"
+    _loss = "mse"
+
+    def _y_options(self) -> dict[str, Any]:
+        return {"multi_output": True, "y_numeric": True}
+
+    def _n_outputs(self) -> int:
+        return self._target_width
+
+    def _prepare_y(self, y: np.ndarray, first: bool, classes: Any = None) -> np.ndarray:
+        width = 1 if y.ndim == 1 else y.shape[1]
+        if first:
+            self._target_width = width
+            self._target_1d = y.ndim == 1
+        elif width != self.n_outputs_:
+            raise ValueError(f"y: expected {self.n_outputs_} target column(s) as in the first "
+                             f"fit, received {width}")
+        return y.reshape(-1, width)
+
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
+        """Train on ``X (n_samples, n_features)`` and targets ``y (n,)`` or ``(n, k)``."""
+        return self._fit(X, y, partial=False)  # type: ignore[return-value]
+
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch over ``(X, y)``, continuing the network and optimiser state."""
+        return self._fit(X, y, partial=True)  # type: ignore[return-value]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets: ``(n_samples,)`` when fitted on 1-D ``y``, else ``(n, k)``."""
+        output = self._forward(X)
+        return output[:, 0] if self._target_1d else output
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
