@@ -518,3 +518,192 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 COMMANDS.append(_add_predict)
+
+
+# ---------------------------------------------------------------------------- explain / plot
+def _small_data(spec: str, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """Test inputs and labels for a network with ``n_features`` inputs: MNIST's test set,
+    or two moons / concentric circles (``--data moons|circles``) for 2-input networks."""
+    from neuroflow import datasets
+
+    name = spec.lower()
+    if name in ("moons", "circles"):
+        make = datasets.make_moons if name == "moons" else datasets.make_circles
+        x, y = make(n_samples=400, seed=0)
+    else:
+        _, _, x, y = load_data(spec)
+    if x.shape[1] != n_features:
+        raise UsageError(f"--data: the network has {n_features} inputs but {spec!r} has "
+                         f"{x.shape[1]} features; use --data moons or circles for 2 inputs")
+    return x, y
+
+
+def _fresh_network(args: argparse.Namespace) -> Any:
+    import neuroflow as nf
+
+    output = args.output_activation or ("sigmoid" if args.layers[-1] == 1 else "softmax")
+    return nf.Network.from_sizes(args.layers, hidden=args.activation, output=output,
+                                 seed=args.seed, dtype="float64")
+
+
+def _add_explain(commands: Any) -> None:
+    from neuroflow import activations
+
+    parser = commands.add_parser(
+        "explain", help="show one forward and backward pass, number by number",
+        description="Trace one sample through a saved model (MODEL --sample N) or a fresh "
+                    "small network (--layers 2,3,1): the weighted sums z = xW + b, the "
+                    "activations a = f(z), the output error, the deltas, dC/dW, dC/db and "
+                    "the weight change -eta dC/dW of one gradient-descent step.")
+    parser.add_argument("model", nargs="?", help="a .safetensors model file (optional)")
+    parser.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="index of the test sample to trace (default 0)")
+    parser.add_argument("--data", default=None, metavar="SOURCE",
+                        help="'mnist', 'moons', 'circles' or a directory of IDX files "
+                             "(default: mnist for 784 inputs, else random inputs)")
+    parser.add_argument("--layers", type=_int_list, default=None, metavar="SIZES",
+                        help="sizes of a fresh network, input first (default 2,3,1)")
+    parser.add_argument("--activation", type=_choices(activations.names()), default="tanh",
+                        help="hidden activation of the fresh network (default tanh)")
+    parser.add_argument("--output-activation", type=_choices(activations.names()),
+                        default=None, help="output activation of the fresh network "
+                                           "(default sigmoid for 1 output, else softmax)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--learning-rate", type=_positive(float), default=0.1, metavar="RATE",
+                        help="eta of the weight change shown (default 0.1)")
+    parser.add_argument("--precision", type=_positive(int), default=4,
+                        help="significant digits (default 4)")
+    parser.add_argument("--ascii", action="store_true", help="plain ASCII symbols")
+    parser.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import neuroflow as nf
+
+    if args.model and args.layers:
+        raise UsageError("--layers: give either MODEL or --layers, not both")
+    if args.model:
+        net = nf.load(args.model)
+    else:
+        args.layers = args.layers or [2, 3, 1]
+        net = _fresh_network(args)
+    if args.data is None and net.in_features != 784:
+        rng = np.random.default_rng(args.seed)
+        x = rng.normal(size=(1, net.in_features))
+        k = net.out_features
+        if net.loss.name == "cross_entropy":
+            y: Any = rng.integers(0, k, size=1) if k > 1 else np.ones((1, 1))
+        elif net.loss.name == "binary_cross_entropy":
+            y = rng.integers(0, 2, size=(1, k)).astype(np.float64)
+        else:
+            y = rng.normal(size=(1, k))
+    else:
+        inputs, labels = _small_data(args.data or "mnist", net.in_features)
+        if not 0 <= args.sample < len(inputs):
+            raise UsageError(f"--sample: expected an index in [0, {len(inputs) - 1}], "
+                             f"received {args.sample}")
+        x, y = inputs[args.sample:args.sample + 1], labels[args.sample:args.sample + 1]
+    result = nf.trace(net, x, y, learning_rate=args.learning_rate)
+    print(result.format(precision=args.precision, unicode=not args.ascii))
+    return 0
+
+
+PLOT_KINDS = ("architecture", "cost-weight", "curves", "confusion", "weights",
+              "misclassified", "boundary")
+
+
+def _add_plot(commands: Any) -> None:
+    from neuroflow import activations
+
+    parser = commands.add_parser(
+        "plot", help="draw a network or its learning to a PNG or SVG file",
+        description="Draw one figure: architecture (neurons and weights), cost-weight (the "
+                    "cost against one weight with gradient-descent paths for three learning "
+                    "rates), curves (a saved model's learning curves), confusion, weights "
+                    "(first-layer weights as images), misclassified (test images the model "
+                    "gets wrong), boundary (a 2-D decision boundary while a fresh network "
+                    "trains on two moons or circles). Needs the [plot] extra.")
+    parser.add_argument("kind", type=_choices(list(PLOT_KINDS)), metavar="KIND",
+                        help=", ".join(PLOT_KINDS))
+    parser.add_argument("model", nargs="?", help="a .safetensors model file")
+    parser.add_argument("--out", default=None, metavar="PATH",
+                        help="output file, .png or .svg (default KIND.png)")
+    parser.add_argument("--data", default=None, metavar="SOURCE",
+                        help="'mnist', 'moons', 'circles' or a directory of IDX files")
+    parser.add_argument("--layers", type=_int_list, default=None, metavar="SIZES",
+                        help="sizes of a fresh network when no MODEL is given")
+    parser.add_argument("--activation", type=_choices(activations.names()), default="tanh",
+                        help="hidden activation of a fresh network (default tanh)")
+    parser.add_argument("--output-activation", type=_choices(activations.names()),
+                        default=None, help="output activation of a fresh network")
+    parser.add_argument("--epochs", default="0,5,20,100", metavar="LIST",
+                        help="boundary: epochs at which to draw (default 0,5,20,100)")
+    parser.add_argument("--learning-rate", type=_positive(float), default=0.01, metavar="RATE",
+                        help="boundary: Adam learning rate (default 0.01)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--dpi", type=_positive(int), default=100, help="default 100")
+    parser.set_defaults(handler=_plot)
+
+
+def _plot(args: argparse.Namespace) -> int:
+    import neuroflow as nf
+
+    try:
+        from neuroflow import plotting
+
+        plotting._figure((1.0, 1.0))
+    except ImportError as error:
+        raise UsageError(str(error)) from None
+    kind = args.kind
+    out = args.out or f"{kind}.png"
+    if Path(out).suffix.lower() not in (".png", ".svg"):
+        raise UsageError(f"--out: expected a file name ending in .png or .svg, received "
+                         f"{out!r}")
+    if args.model and args.layers:
+        raise UsageError("--layers: give either MODEL or --layers, not both")
+    default_layers = {"boundary": [2, 16, 16, 2], "cost-weight": [2, 4, 2]}
+    if args.model:
+        net = nf.load(args.model)
+    elif kind in ("architecture", "cost-weight", "boundary"):
+        args.layers = args.layers or default_layers.get(kind, [784, 256, 128, 10])
+        net = _fresh_network(args)
+    else:
+        raise UsageError(f"plot {kind}: expected a MODEL file (a trained network)")
+    if kind == "architecture":
+        figure = plotting.architecture(net)
+    elif kind == "curves":
+        if net.history is None or not getattr(net.history, "history", {}).get("loss"):
+            raise UsageError(f"plot curves: {args.model} holds no training history")
+        figure = plotting.learning_curves(net.history)
+    elif kind == "boundary":
+        x, y = _small_data(args.data or "moons", net.in_features)
+        try:
+            epochs = [int(e) for e in args.epochs.split(",")]
+        except ValueError:
+            raise UsageError(f"--epochs: expected comma-separated integers like 0,5,20, "
+                             f"received {args.epochs!r}") from None
+        if args.model:
+            figure = plotting.decision_boundary(net, x, y)
+        else:
+            figure = plotting.decision_boundary_over_time(
+                net, x, y, epochs=epochs, optimizer="adam", learning_rate=args.learning_rate,
+                batch_size=32)
+    else:
+        x, y = _small_data(args.data or ("moons" if net.in_features == 2 else "mnist"),
+                           net.in_features)
+        if kind == "cost-weight":
+            figure = plotting.cost_vs_weight(net, x[:64], y[:64], layer=len(net.layers) - 1)
+        elif kind == "confusion":
+            figure = plotting.confusion_matrix(y, net.predict_classes(x),
+                                               n_classes=max(net.out_features, 2),
+                                               class_names=net.class_names)
+        elif kind == "weights":
+            figure = plotting.first_layer_weights(net)
+        else:
+            figure = plotting.misclassified(net, x, y)
+    plotting.save(figure, out, dpi=args.dpi)
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS += [_add_explain, _add_plot]
