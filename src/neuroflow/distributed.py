@@ -252,7 +252,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     total = offsets[-1]
     local_shards = shards // n_ranks
     send = np.zeros((local_shards if deterministic else 1, total + _EXTRA), dtype=network.dtype)
-    gathered = np.zeros((shards, total + _EXTRA), dtype=network.dtype) if deterministic else None
+    gathered = np.zeros((shards if deterministic else 0, total + _EXTRA), dtype=network.dtype)
     reduced = np.zeros(total + _EXTRA, dtype=network.dtype)
     pairs = [(p, reduced[a:b].reshape(p.shape)) for p, a, b in
              zip(params, offsets[:-1], offsets[1:])]
@@ -281,7 +281,8 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     def share_control(val_loss: float = math.nan, val_accuracy: float = math.nan) -> None:
         """Rank 0 tells every rank: stop?, the learning rate, the validation scores."""
         control[:] = [float(network.stop_training),
-                      float(opt.learning_rate) if numeric_rate else math.nan,
+                      float(opt.learning_rate) if numeric_rate  # type: ignore[arg-type]
+                      else math.nan,
                       val_loss, val_accuracy]
         comm.Bcast(control, root=0)
         network.stop_training = bool(control[0])
