@@ -353,6 +353,12 @@ class Network:
 
         save(self, path, include_optimizer=include_optimizer)
 
+    def to_onnx(self, path: str, include_preprocessing: bool = True) -> Any:
+        """Export the inference pass to an ONNX file (see :func:`neuroflow.onnx.export`)."""
+        from neuroflow.onnx import export
+
+        return export(self, path, include_preprocessing=include_preprocessing)
+
     def __repr__(self) -> str:
         return (f"Network(sizes={self.sizes}, loss={self.loss.name!r}, "
                 f"dtype={self.dtype.name!r})")

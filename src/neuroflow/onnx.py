@@ -1,0 +1,223 @@
+"""Export a trained network to ONNX for inference in other runtimes.
+
+The graph maps the network's inference pass operator by operator (opset 17, IR version 8
+so older runtimes load it too):
+
+* ``Dense``: ``Gemm(x, W, b)`` computes ``z = x W + b``, followed by its activation;
+* ``Dropout``: nothing (it is the identity at inference);
+* ``BatchNorm``: the affine map of its running statistics,
+  ``z = x * s + t`` with ``s = gamma / sqrt(running_var + epsilon)`` and
+  ``t = beta - running_mean * s`` (``Mul`` and ``Add``), followed by its activation;
+* a :class:`~neuroflow.preprocessing.StandardScaler` in ``network.preprocessing``:
+  ``Sub`` of the mean and ``Div`` by the scale before the first layer.
+
+Activations become ``Relu``, ``Sigmoid``, ``Tanh``, ``LeakyRelu``, ``Elu``, ``Softplus``
+and ``Softmax`` (last axis); the tanh approximation of GELU is written out with ``Mul``,
+``Add`` and ``Tanh`` (ONNX's own ``Gelu`` needs opset 20); ``linear`` adds nothing.
+Anything else (a custom activation or layer type) raises :class:`ValueError` naming it.
+
+The graph computes in float32 whatever the network's dtype; its input is
+``input (batch, in_features)`` and its output ``output (batch, out_features)``. When the
+network has ``class_names`` they are stored as JSON in the model's metadata under
+``neuroflow.class_names``.
+
+Requires the ``onnx`` extra (``pip install neuroflow[onnx]``; onnxruntime to run it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from neuroflow.network import Network
+
+__all__ = ["export", "OPSET", "IR_VERSION", "SUPPORTED_ACTIVATIONS"]
+
+OPSET = 17
+IR_VERSION = 8
+#: Activation names that export (all of neuroflow's registry).
+SUPPORTED_ACTIVATIONS = ("elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid", "softmax",
+                         "softplus", "tanh")
+
+
+def _import_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError as error:
+        raise ImportError("ONNX export needs the onnx package: pip install 'neuroflow[onnx]'"
+                          ) from error
+    return onnx
+
+
+class _GraphBuilder:
+    """Collects nodes and float32 initialisers with unique names."""
+
+    def __init__(self, onnx: Any) -> None:
+        self.onnx = onnx
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def constant(self, name: str, value: Any) -> str:
+        array = np.asarray(value, dtype=np.float32)
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name=name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=output,
+                                                     **attributes))
+        return output
+
+
+def _activation(builder: _GraphBuilder, activation: Any, value: str, prefix: str,
+                where: str) -> str:
+    from neuroflow import activations as _activations
+
+    name = getattr(activation, "name", None)
+    known = type(activation) is _activations.ACTIVATIONS.get(name)  # type: ignore[arg-type]
+    if not known or name not in SUPPORTED_ACTIVATIONS:
+        raise ValueError(
+            f"{where}: activation {name or type(activation).__name__!r} cannot be exported "
+            f"to ONNX; supported activations: {', '.join(SUPPORTED_ACTIVATIONS)}"
+        )
+    out = f"{prefix}.{name}"
+    if name == "linear":
+        return value
+    simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus"}
+    if name in simple:
+        return builder.node(simple[name], [value], out)
+    if name == "leaky_relu":
+        return builder.node("LeakyRelu", [value], out, alpha=float(activation.alpha))
+    if name == "elu":
+        return builder.node("Elu", [value], out, alpha=float(activation.alpha))
+    if name == "softmax":
+        return builder.node("Softmax", [value], out, axis=-1)
+    # gelu, tanh approximation: 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))
+    cube = builder.node("Mul", [builder.node("Mul", [value, value], f"{out}.z2"), value],
+                        f"{out}.z3")
+    inner = builder.node("Add", [value, builder.node(
+        "Mul", [cube, builder.constant(f"{out}.c", 0.044715)], f"{out}.cz3")], f"{out}.sum")
+    scaled = builder.node("Mul", [inner, builder.constant(f"{out}.k", math.sqrt(2 / math.pi))],
+                          f"{out}.u")
+    one_plus = builder.node("Add", [builder.node("Tanh", [scaled], f"{out}.tanh"),
+                                    builder.constant(f"{out}.one", 1.0)], f"{out}.one_plus")
+    half_z = builder.node("Mul", [value, builder.constant(f"{out}.half", 0.5)], f"{out}.half_z")
+    return builder.node("Mul", [half_z, one_plus], out)
+
+
+def _preprocessing(builder: _GraphBuilder, preprocessing: Any, value: str) -> str:
+    from neuroflow.preprocessing import StandardScaler
+
+    if type(preprocessing) is not StandardScaler or preprocessing.mean is None:
+        raise ValueError(f"network.preprocessing: {type(preprocessing).__name__} cannot be "
+                         "exported to ONNX; supported: a fitted StandardScaler")
+    centred = builder.node("Sub", [value, builder.constant("preprocessing.mean",
+                                                           preprocessing.mean)],
+                           "preprocessing.centred")
+    return builder.node("Div", [centred, builder.constant("preprocessing.scale",
+                                                          preprocessing.scale)],
+                        "preprocessing.scaled")
+
+
+def build_model(network: Network, *, include_preprocessing: bool = True) -> Any:
+    """Return the ONNX ``ModelProto`` of ``network``'s inference pass (see the module doc).
+
+    Raises
+    ------
+    ValueError
+        For a layer type, activation or preprocessing ONNX cannot express.
+    """
+    onnx = _import_onnx()
+    from neuroflow import __version__
+    from neuroflow.layers import BatchNorm, Dense, Dropout
+
+    builder = _GraphBuilder(onnx)
+    value = "input"
+    if include_preprocessing and network.preprocessing is not None:
+        value = _preprocessing(builder, network.preprocessing, value)
+    for index, layer in enumerate(network.layers):
+        prefix = f"layers.{index}"
+        where = f"layers[{index}] ({type(layer).__name__})"
+        if type(layer) is Dense:
+            inputs = [value, builder.constant(f"{prefix}.W", layer.params["W"])]
+            if layer.use_bias:
+                inputs.append(builder.constant(f"{prefix}.b", layer.params["b"]))
+            value = builder.node("Gemm", inputs, f"{prefix}.z")
+            value = _activation(builder, layer.activation, value, prefix, where)
+        elif type(layer) is Dropout:
+            continue
+        elif type(layer) is BatchNorm:
+            scale = (layer.params["gamma"].astype(np.float64)
+                     / np.sqrt(layer.running_var.astype(np.float64) + layer.epsilon))
+            shift = layer.params["beta"] - layer.running_mean.astype(np.float64) * scale
+            value = builder.node("Mul", [value, builder.constant(f"{prefix}.scale", scale)],
+                                 f"{prefix}.scaled")
+            value = builder.node("Add", [value, builder.constant(f"{prefix}.shift", shift)],
+                                 f"{prefix}.z")
+            value = _activation(builder, layer.activation, value, prefix, where)
+        else:
+            raise ValueError(f"{where}: layer type {type(layer).__name__!r} cannot be exported "
+                             "to ONNX; supported layers: Dense, Dropout, BatchNorm")
+    if value == "input":  # a graph output cannot be its input: add an explicit copy
+        value = builder.node("Identity", [value], "identity")
+    builder.nodes[-1].output[0] = "output"
+    helper, float32 = onnx.helper, onnx.TensorProto.FLOAT
+    graph = helper.make_graph(
+        builder.nodes, "neuroflow",
+        [helper.make_tensor_value_info("input", float32, ["batch", network.in_features])],
+        [helper.make_tensor_value_info("output", float32, ["batch", network.out_features])],
+        initializer=builder.initializers,
+    )
+    model = helper.make_model(graph, producer_name="neuroflow", producer_version=__version__,
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = IR_VERSION
+    if network.class_names is not None:
+        helper.set_model_props(model, {"neuroflow.class_names":
+                                       json.dumps(list(network.class_names))})
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def export(network: Network, path: str | os.PathLike[str], *,
+           include_preprocessing: bool = True) -> Any:
+    """Write ``network`` as an ONNX model to ``path`` (atomically) and return the model.
+
+    Parameters
+    ----------
+    network : Network
+        The trained network; its inference pass is exported (see the module doc).
+    path : str or PathLike
+        Destination, conventionally ``*.onnx``.
+    include_preprocessing : bool
+        Put ``network.preprocessing`` (a StandardScaler) into the graph, so the model
+        takes raw inputs exactly like :meth:`Network.predict`.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The model written, already validated by ``onnx.checker.check_model(full_check=True)``.
+
+    Raises
+    ------
+    ValueError
+        For anything ONNX cannot express, naming the layer and what is supported.
+    """
+    model = build_model(network, include_preprocessing=include_preprocessing)
+    payload = model.SerializeToString()
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return model
