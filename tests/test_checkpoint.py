@@ -203,3 +203,25 @@ def test_checkpoint_skips_non_finite_weights(tmp_path):
     net = network()
     net.fit(x, y, epochs=1, callbacks=[Poison(), checkpoint], verbose=0)
     assert not path.exists() and checkpoint.last_path is None
+
+
+def test_resume_is_exact_with_dropout_and_batchnorm(tmp_path):
+    if not {"Dropout", "BatchNorm"} <= set(nf.layers.LAYERS):
+        pytest.skip("Dropout and BatchNorm are not registered in this checkout")
+    x, y = data()
+    registry = nf.layers.LAYERS
+
+    def make() -> nf.Network:
+        return nf.Network([nf.Dense(5, 8, activation="relu"), registry["BatchNorm"](8),
+                           registry["Dropout"](0.3), nf.Dense(8, 3, activation="softmax")],
+                          seed=2, dtype="float64")
+
+    path = tmp_path / "c.safetensors"
+    whole = make()
+    whole.fit(x, y, epochs=4, **OPTIONS)
+    make().fit(x, y, epochs=2, callbacks=[ModelCheckpoint(path)], **OPTIONS)
+    resumed = make()
+    resumed.fit(x, y, epochs=4, resume_from=path, **OPTIONS)
+    for a, b in zip(whole.layers, resumed.layers):  # running statistics included
+        assert all(np.array_equal(p, q) for p, q in zip(a.state().values(),
+                                                        b.state().values()))
