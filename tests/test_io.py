@@ -489,3 +489,16 @@ def test_sigkill_during_save_leaves_old_or_new_file(tmp_path):
     # Stray temporary files may remain beside the target, never in its place.
     assert all(p.name.endswith(".tmp") for p in tmp_path.iterdir()
                if p.name not in {"big.safetensors", "saver.py"})
+
+
+def test_preprocessing_round_trips_and_is_validated():
+    preprocessing = pytest.importorskip("neuroflow.preprocessing")
+    x, y = small_data()
+    net = nf.Network.from_sizes([4, 6, 3], seed=0)
+    net.preprocessing = preprocessing.StandardScaler().fit(x * 10 + 3)
+    data = nfio.to_bytes(net)
+    loaded = nfio.from_bytes(data)
+    assert np.array_equal(net.predict(x), loaded.predict(x))
+    assert any(name.startswith("preprocessing.") for name in split(data)[0])
+    with pytest.raises(ModelFileError, match="preprocessing: "):
+        nfio.from_bytes(edit_metadata(data, preprocessing='{"name": "nonexistent"}'))
