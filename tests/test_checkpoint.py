@@ -225,3 +225,9 @@ def test_resume_is_exact_with_dropout_and_batchnorm(tmp_path):
     for a, b in zip(whole.layers, resumed.layers):  # running statistics included
         assert all(np.array_equal(p, q) for p, q in zip(a.state().values(),
                                                         b.state().values()))
+
+
+def test_resume_is_refused_for_distributed_training(tmp_path):
+    x, y = data()
+    with pytest.raises(ValueError, match="resume_from: not supported with distributed=True"):
+        network().fit(x, y, epochs=1, distributed=True, resume_from=tmp_path / "c")

@@ -116,6 +116,9 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         ``history``. A second Ctrl-C interrupts at once.
     """
     if distributed:
+        if resume_from is not None:
+            raise ValueError(f"resume_from: not supported with distributed=True, received "
+                             f"{str(resume_from)!r}")
         from neuroflow.distributed import fit as distributed_fit
 
         return distributed_fit(network, x, y, epochs=epochs, batch_size=batch_size,
