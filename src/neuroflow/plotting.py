@@ -418,7 +418,7 @@ def first_layer_weights(network: Network, image_shape: tuple[int, int] = (28, 28
         if index < count:
             image = weights[:, index].reshape(shape)
             limit = float(np.abs(image).max()) or 1.0
-            ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
             ax.set_title(str(index), fontsize=7)
     figure.suptitle(f"first-layer weights of {count} of {weights.shape[1]} neurons "
                     "(red: positive, blue: negative)")
@@ -446,7 +446,7 @@ def misclassified(network: Network, x: Any, y: Any, image_shape: tuple[int, int]
         ax.set_axis_off()
         if index < count:
             sample = wrong[index]
-            ax.imshow(inputs[sample].reshape(shape), cmap="gray_r")
+            ax.imshow(inputs[sample].reshape(shape), cmap="gray_r", interpolation="nearest")
             label_p, label_t = predicted[sample], true[sample]
             if names is not None:
                 label_p, label_t = names[label_p], names[label_t]

@@ -249,7 +249,7 @@ class _Tables:
             if shown_columns < n_columns:
                 cells.append("...")
             rows.append(cells)
-        row_labels = [f"{row_name}{i}" for i in range(shown_rows)]
+        row_labels = [f"{row_name}{i}" if row_name else "" for i in range(shown_rows)]
         lines = [f"  {heading}    shape {array.shape if shape is None else shape}"]
         lines += self._grid(row_labels, column_labels, rows)
         if shown_rows < n_rows:
