@@ -242,7 +242,8 @@ class Diagnostics(Callback):
     # ------------------------------------------------------------------ checks
     def _layer_findings(self, epoch: int) -> list[Finding]:
         found: list[Finding] = []
-        stats = {"dead_fraction": {}, "saturated_fraction": {}, "gradient_ratio": {}}
+        stats: dict[str, dict[int, float]] = {"dead_fraction": {}, "saturated_fraction": {},
+                                              "gradient_ratio": {}}
         n_layers = len(self.network.layers) if self.network is not None else 0
         for number, layer_stats in sorted(self._layers.items()):
             if not layer_stats.samples:

@@ -320,7 +320,8 @@ def trace(network: Network, x: Any, y: Any, learning_rate: float = 0.1) -> Trace
     # forward pass: z = x W + b, a = f(z)
     forward: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     a = inputs
-    for layer in network.layers:
+    dense_layers = [layer for layer in network.layers if isinstance(layer, Dense)]
+    for layer in dense_layers:
         z = a @ layer.params["W"]
         if layer.use_bias:
             z = z + layer.params["b"]
@@ -335,8 +336,8 @@ def trace(network: Network, x: Any, y: Any, learning_rate: float = 0.1) -> Trace
     records: list[LayerTrace] = []
     n, k = output.shape
     delta_next: np.ndarray | None = None
-    for index in range(len(network.layers) - 1, -1, -1):
-        layer = network.layers[index]
+    for index in range(len(dense_layers) - 1, -1, -1):
+        layer = dense_layers[index]
         x_in, z, a = forward[index]
         activation = layer.activation
         grad_a: np.ndarray | None
@@ -357,7 +358,7 @@ def trace(network: Network, x: Any, y: Any, learning_rate: float = 0.1) -> Trace
                 grad_a = loss.gradient(output, target)
                 delta, rule = _delta_from_grad_a(activation, grad_a, z, a)
         else:
-            grad_a = delta_next @ network.layers[index + 1].params["W"].T
+            grad_a = delta_next @ dense_layers[index + 1].params["W"].T
             delta, rule = _delta_from_grad_a(activation, grad_a, z, a)
             rule = rule.replace("dC/da", f"(delta_{index + 2} W_{index + 2}^T)")
         weight_gradient = x_in.T @ delta
