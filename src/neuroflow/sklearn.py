@@ -113,12 +113,14 @@ class _Convergence(Callback):
                 param[...] = best
 
 
-def _check_number(value: object, name: str, low: float, *, strict: bool = False,
+def _check_number(value: Any, name: str, low: float, *, strict: bool = False,
                   high: float | None = None, integer: bool = False) -> None:
     kind: tuple[type, ...] = (numbers.Integral,) if integer else (numbers.Real,)
-    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, kind) and not isinstance(value, bool)
     if ok:
-        ok = (value > low if strict else value >= low) and (high is None or value < high)
+        number = float(value)
+        ok = (math.isfinite(number) and (number > low if strict else number >= low)
+              and (high is None or number < high))
     if not ok:
         what = "an integer" if integer else "a finite number"
         bound = f"{'>' if strict else '>='} {low}" + (f" and < {high}" if high is not None else "")
@@ -157,14 +159,14 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
+        sizes: Any = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = [sizes]
         try:
-            sizes = list(sizes)  # type: ignore[arg-type]
+            sizes = list(sizes)
         except TypeError:
             sizes = [None]
-        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) > 0
                    for s in sizes):
             raise ValueError(f"hidden_layer_sizes: expected a sequence of positive integers, "
                              f"received: hidden_layer_sizes={self.hidden_layer_sizes!r}")
@@ -192,13 +194,13 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"verbose: expected 0, 1 or 2, received: verbose={self.verbose!r}")
 
     def _generator(self) -> np.random.Generator:
-        state = self.random_state
+        state: Any = self.random_state
         if isinstance(state, np.random.Generator):
             return state
         if isinstance(state, np.random.RandomState):
             return np.random.default_rng(state.randint(np.iinfo(np.int32).max))
         if state is None or (isinstance(state, numbers.Integral) and not isinstance(state, bool)
-                             and state >= 0):
+                             and int(state) >= 0):
             return np.random.default_rng(None if state is None else int(state))
         raise ValueError(f"random_state: expected None, a non-negative integer, a "
                          f"RandomState or a Generator, received: random_state={state!r}")

@@ -232,7 +232,8 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
 
 def _read_target(labels: list[str], lines: list[int], task: str, dtype: str, path: Path,
                  where: Any) -> tuple[str, np.ndarray, list[Any] | None]:
-    numbers: list[float] | None = []
+    numbers: list[float] = []
+    numeric = True
     for line, label in zip(lines, labels):
         try:
             value = float(label)
@@ -240,13 +241,13 @@ def _read_target(labels: list[str], lines: list[int], task: str, dtype: str, pat
             if task == "regression":
                 raise DatasetError(f"CSV file {str(path)!r}: {where(line)}: a regression target "
                                    f"must be a number, received {label!r}") from None
-            numbers = None
+            numeric = False
             break
         if not math.isfinite(value):
             raise DatasetError(f"CSV file {str(path)!r}: {where(line)}: expected a finite "
                                f"target, received {label!r}")
         numbers.append(value)
-    if numbers is not None:
+    if numeric:
         array = np.asarray(numbers)
         integral = bool(np.all(array == np.round(array)))
         if task == "regression" or (task == "auto" and not (
