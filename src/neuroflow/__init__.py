@@ -24,7 +24,7 @@ from neuroflow.errors import (
 )
 from neuroflow.gradcheck import GradientCheckResult, check_gradients
 from neuroflow.io import load, save
-from neuroflow.layers import Dense, Layer
+from neuroflow.layers import BatchNorm, Dense, Dropout, Layer
 from neuroflow.network import Network
 from neuroflow.trace import LayerTrace, Trace, trace
 from neuroflow.training import fit
@@ -32,7 +32,7 @@ from neuroflow.training import fit
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "Dense", "Layer", "fit", "load", "save", "check_gradients",
+    "Network", "Dense", "Dropout", "BatchNorm", "Layer", "fit", "load", "save", "check_gradients",
     "GradientCheckResult", "activations", "callbacks", "datasets", "distributed",
     "initializers", "losses",
     "metrics", "optimizers", "NeuroflowError", "ModelFileError", "DatasetError",

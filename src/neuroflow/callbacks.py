@@ -11,16 +11,21 @@ and ``time`` (seconds). A callback ends training by setting
 
 from __future__ import annotations
 
+import csv
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     from neuroflow.network import Network
 
-__all__ = ["Callback", "CallbackList", "History", "ModelCheckpoint"]
+__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ReduceLROnPlateau",
+           "LearningRateScheduler", "CSVLogger", "LambdaCallback",
+           "ModelCheckpoint"]
 
 Logs = dict[str, Any]
 
@@ -139,6 +144,328 @@ class History(Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+def _monitor_mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode: expected 'auto', 'min' or 'max', received: {mode!r}")
+    if mode == "auto":
+        return "max" if "acc" in monitor or monitor.endswith(("precision", "recall", "f1")) \
+            else "min"
+    return mode
+
+
+def _monitored(monitor: str, logs: Logs | None, owner: str) -> float:
+    logs = logs or {}
+    if monitor not in logs:
+        raise ValueError(
+            f"{owner}: monitor={monitor!r} is not among the epoch logs "
+            f"({', '.join(sorted(logs)) or 'none'}); give fit validation data for 'val_*' "
+            "quantities or monitor one of those")
+    return float(logs[monitor])
+
+
+def _number(value: object, argument: str, *, allow_zero: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        sign = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{argument}: expected a finite number {sign}, received: {value!r}")
+    return float(value)
+
+
+def _count(value: object, argument: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{argument}: expected a non-negative integer, received: {value!r}")
+    return value
+
+
+class _Monitor(Callback):
+    """Tracks the best value of one logged quantity."""
+
+    def __init__(self, monitor: str, min_delta: float, mode: str) -> None:
+        super().__init__()
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"monitor: expected the name of a logged quantity such as "
+                             f"'val_loss', received: {monitor!r}")
+        self.monitor = monitor
+        self.min_delta = _number(min_delta, "min_delta")
+        self.mode = _monitor_mode(monitor, mode)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(_Monitor):
+    """Stop training when a monitored quantity has stopped improving.
+
+    After each epoch the value of ``monitor`` is compared with the best so far; it
+    improves when it is lower by more than ``min_delta`` (``mode="min"``) or higher by
+    more than ``min_delta`` (``mode="max"``). After ``patience`` epochs in a row without
+    improvement, training stops.
+
+    Parameters
+    ----------
+    monitor : str
+        A key of the epoch logs: ``"val_loss"`` (default), ``"val_accuracy"``, ``"loss"``...
+    patience : int
+        Epochs without improvement tolerated before stopping (0: stop at the first).
+    min_delta : float
+        Smallest change counted as an improvement.
+    mode : {"auto", "min", "max"}
+        ``"auto"`` maximises quantities named like accuracies and minimises the rest.
+    restore_best : bool
+        At the end of training, copy back the weights (and every other layer state, e.g.
+        BatchNorm running statistics) of the best epoch, exactly.
+
+    Attributes
+    ----------
+    best : float
+        Best monitored value.
+    best_epoch : int or None
+        Epoch (from 0) that reached it.
+    stopped_epoch : int or None
+        Epoch after which training was stopped, ``None`` if it ran to the end.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best: bool = False) -> None:
+        super().__init__(monitor, min_delta, mode)
+        self.patience = _count(patience, "patience")
+        self.restore_best = bool(restore_best)
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.wait = 0
+        self._best_state: list[dict[str, np.ndarray]] | None = None
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        self.wait = 0
+        self.best_epoch = self.stopped_epoch = None
+        self._best_state = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = _monitored(self.monitor, logs, "EarlyStopping")
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best and self.network is not None:
+                self._best_state = [{k: v.copy() for k, v in layer.state().items()}
+                                    for layer in self.network.layers]
+            return
+        self.wait += 1
+        if self.wait >= self.patience and self.network is not None:
+            self.stopped_epoch = epoch
+            self.network.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best and self._best_state is not None and self.network is not None:
+            for layer, saved in zip(self.network.layers, self._best_state):
+                current = layer.state()
+                for key, value in saved.items():
+                    np.copyto(current[key], value)
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
+
+    After ``patience`` epochs without improvement (see :class:`EarlyStopping`), the
+    optimiser's ``learning_rate`` becomes ``max(learning_rate * factor,
+    minimum_learning_rate)``; then ``cooldown`` epochs pass before counting again. The
+    optimiser must have a constant learning rate (not a schedule).
+
+    Parameters
+    ----------
+    monitor : str
+        A key of the epoch logs (default ``"val_loss"``).
+    factor : float
+        Multiplier in (0, 1).
+    patience : int
+        Epochs without improvement before a reduction.
+    min_delta : float
+        Smallest change counted as an improvement.
+    cooldown : int
+        Epochs to wait after a reduction before counting epochs without improvement.
+    minimum_learning_rate : float
+        Lower bound of the learning rate.
+    mode : {"auto", "min", "max"}
+        As in :class:`EarlyStopping`.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 min_delta: float = 1e-4, cooldown: int = 0,
+                 minimum_learning_rate: float = 0.0, mode: str = "auto") -> None:
+        super().__init__(monitor, min_delta, mode)
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or \
+                not 0 < factor < 1:
+            raise ValueError(f"factor: expected a number in (0, 1), received: {factor!r}")
+        self.factor = float(factor)
+        self.patience = _count(patience, "patience")
+        self.cooldown = _count(cooldown, "cooldown")
+        self.minimum_learning_rate = _number(minimum_learning_rate, "minimum_learning_rate")
+        self.wait = 0
+        self.cooldown_left = 0
+
+    def on_train_begin(self, logs=None):
+        optimizer = self.network.optimizer if self.network is not None else None
+        if optimizer is not None and callable(optimizer.learning_rate):
+            raise ValueError("ReduceLROnPlateau: expected an optimizer with a constant "
+                             f"learning_rate, received the schedule {optimizer.learning_rate!r}")
+        self._reset()
+        self.wait = self.cooldown_left = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = _monitored(self.monitor, logs, "ReduceLROnPlateau")
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            return
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            return
+        self.wait += 1
+        optimizer = self.network.optimizer if self.network is not None else None
+        if self.wait >= self.patience and optimizer is not None:
+            rate = float(optimizer.learning_rate)
+            optimizer.learning_rate = max(rate * self.factor, self.minimum_learning_rate)
+            self.wait = 0
+            self.cooldown_left = self.cooldown
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate once per epoch from ``schedule(epoch)``.
+
+    ``schedule`` is any callable of the epoch number (0, 1, ...), for instance a
+    :mod:`neuroflow.schedules` object, which then counts epochs instead of steps. At the
+    start of each epoch the optimiser's ``learning_rate`` becomes that constant (it
+    replaces any per-step schedule the optimiser had).
+    """
+
+    def __init__(self, schedule: Callable[[int], float]) -> None:
+        super().__init__()
+        if not callable(schedule):
+            raise ValueError("schedule: expected a callable mapping the epoch to a learning "
+                             f"rate, received {type(schedule).__name__}")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs=None):
+        rate = self.schedule(epoch)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or \
+                not math.isfinite(rate) or rate <= 0:
+            raise ValueError(f"schedule: expected a finite learning rate > 0 for epoch {epoch}, "
+                             f"received: {rate!r}")
+        if self.network is not None and self.network.optimizer is not None:
+            self.network.optimizer.learning_rate = float(rate)
+
+
+class CSVLogger(Callback):
+    """Append one CSV row per epoch (``epoch`` then every logged quantity) to ``path``.
+
+    The header is written when the file is new or empty. The file is flushed after each
+    epoch, so it can be followed while training runs.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file.
+    separator : str
+        Field separator (one character).
+    append : bool
+        Add to an existing file instead of overwriting it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], separator: str = ",",
+                 append: bool = False) -> None:
+        super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator: expected one character, received: {separator!r}")
+        self.path = Path(path)
+        self.separator = separator
+        self.append = bool(append)
+        self._stream: Any = None
+        self._writer: Any = None
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs=None):
+        exists = self.append and self.path.exists() and self.path.stat().st_size > 0
+        self._stream = open(self.path, "a" if self.append else "w", newline="",  # noqa: SIM115
+                            encoding="utf-8")
+        self._writer = csv.writer(self._stream, delimiter=self.separator)
+        self._keys = None
+        if exists:
+            with open(self.path, encoding="utf-8") as existing:
+                header = existing.readline().strip()
+            self._keys = header.split(self.separator)[1:] if header else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._keys is None:
+            self._keys = list(logs)
+            self._writer.writerow(["epoch", *self._keys])
+        self._writer.writerow([epoch, *(logs.get(key, "") for key in self._keys)])
+        self._stream.flush()
+
+    def on_train_end(self, logs=None):
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+
+class LambdaCallback(Callback):
+    """A callback made of plain functions, e.g.
+    ``LambdaCallback(on_epoch_end=lambda epoch, logs: losses.append(logs["loss"]))``.
+
+    Each argument is ``None`` or a callable with the signature of the hook of the same
+    name: ``on_train_begin(logs)``, ``on_train_end(logs)``, ``on_epoch_begin(epoch,
+    logs)``, ``on_epoch_end(epoch, logs)``, ``on_batch_begin(batch, logs)``,
+    ``on_batch_end(batch, logs)``.
+    """
+
+    HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+             "on_batch_begin", "on_batch_end")
+
+    def __init__(self, on_train_begin: Callable[..., Any] | None = None,
+                 on_train_end: Callable[..., Any] | None = None,
+                 on_epoch_begin: Callable[..., Any] | None = None,
+                 on_epoch_end: Callable[..., Any] | None = None,
+                 on_batch_begin: Callable[..., Any] | None = None,
+                 on_batch_end: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+        given = dict(zip(self.HOOKS, (on_train_begin, on_train_end, on_epoch_begin,
+                                      on_epoch_end, on_batch_begin, on_batch_end)))
+        for name, function in given.items():
+            if function is not None and not callable(function):
+                raise ValueError(f"{name}: expected a callable or None, received "
+                                 f"{type(function).__name__}")
+        self.functions = given
+
+    def on_train_begin(self, logs=None):
+        if self.functions["on_train_begin"]:
+            self.functions["on_train_begin"](logs)
+
+    def on_train_end(self, logs=None):
+        if self.functions["on_train_end"]:
+            self.functions["on_train_end"](logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.functions["on_epoch_begin"]:
+            self.functions["on_epoch_begin"](epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.functions["on_epoch_end"]:
+            self.functions["on_epoch_end"](epoch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        if self.functions["on_batch_begin"]:
+            self.functions["on_batch_begin"](batch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        if self.functions["on_batch_end"]:
+            self.functions["on_batch_end"](batch, logs)
+
 
 class ModelCheckpoint(Callback):
     """Save the model at the end of epochs, atomically, so training can resume from it.

@@ -18,7 +18,8 @@ import numpy as np
 from neuroflow import activations as _activations
 from neuroflow import initializers as _initializers
 
-__all__ = ["Layer", "Dense", "get_layer_class", "layer_from_config", "LAYERS"]
+__all__ = ["Layer", "Dense", "Dropout", "BatchNorm", "get_layer_class", "layer_from_config",
+           "LAYERS"]
 
 
 def _positive_int(value: object, argument: str) -> int:
@@ -69,6 +70,12 @@ class Layer:
     def get_config(self) -> dict[str, Any]:
         """Describe the layer (no weights) so :func:`layer_from_config` rebuilds it."""
         return {"type": self.type_name}
+
+    def set_features(self, features: int) -> None:
+        """Adopt the previous layer's width; only size-preserving layers (``Dropout``,
+        ``BatchNorm``) accept being built without ``in_features``."""
+        raise ValueError(f"{type(self).__name__}: expected in_features to be given, "
+                         "received none")
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays saved with the model: the parameters plus any non-trained state."""
@@ -201,3 +208,236 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
     config = dict(config)
     cls = get_layer_class(config.pop("type", None))
     return cls(**config)
+
+
+def _features_or_none(value: object, argument: str = "features") -> int:
+    return 0 if value is None else _positive_int(value, argument)
+
+
+class Dropout(Layer):
+    r"""Inverted dropout: during training each input is zeroed with probability ``rate``
+    and the survivors are scaled by :math:`1 / (1 - \text{rate})`.
+
+    .. math::
+        m_{ij} \sim \text{Bernoulli}(1 - p) / (1 - p), \qquad y = x \odot m, \qquad
+        \partial C / \partial x = \partial C / \partial y \odot m
+
+    The scaling keeps the expected activation unchanged, so at inference
+    (``training=False``: :meth:`Network.predict`, :meth:`Network.evaluate`) the layer is
+    the identity. Masks are drawn from the generator the network passes to :meth:`build`
+    (the network's ``rng``), so a seeded run stays bit-for-bit reproducible.
+
+    Parameters
+    ----------
+    rate : float
+        Probability ``p`` in ``[0, 1)`` of dropping each input.
+    features : int, optional
+        Width of the input (and output). Taken from the previous layer when omitted;
+        required when the dropout is the network's first layer.
+
+    Attributes
+    ----------
+    fixed_mask : ndarray or None
+        When set (shape ``(n, features)``, already scaled), training uses this mask
+        instead of drawing one: this makes the layer deterministic for finite-difference
+        gradient checks.
+    """
+
+    type_name = "Dropout"
+
+    def __init__(self, rate: float = 0.5, features: int | None = None) -> None:
+        super().__init__()
+        if (isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating))
+                or not 0 <= rate < 1):
+            raise ValueError(f"rate: expected a number in [0, 1), received: {rate!r}")
+        self.rate = float(rate)
+        self.in_features = self.out_features = _features_or_none(features)
+        self.rng: np.random.Generator | None = None
+        self.dtype: np.dtype = np.dtype(np.float32)
+        self.fixed_mask: np.ndarray | None = None
+        self._mask: np.ndarray | None = None
+
+    def set_features(self, features: int) -> None:
+        self.in_features = self.out_features = _positive_int(features, "features")
+
+    def build(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        self.rng = rng
+        self.dtype = np.dtype(dtype)
+        self.built = True
+
+    def cast(self, dtype: np.dtype) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if not training or self.rate == 0:
+            self._mask = None
+            return x
+        if self.fixed_mask is not None:
+            mask = self.fixed_mask.astype(x.dtype, copy=False)
+        else:
+            if self.rng is None:
+                raise RuntimeError("Dropout needs build(rng, dtype) (done by Network) before "
+                                   "a training forward pass")
+            # keep with probability 1 - rate; survivors scaled by 1 / (1 - rate). The
+            # uniform draws are overwritten in place by the 0/1 comparison (no temporaries).
+            mask = self.rng.random(x.shape, dtype=x.dtype)
+            np.greater_equal(mask, x.dtype.type(self.rate), out=mask, casting="unsafe")
+            mask *= x.dtype.type(1 / (1 - self.rate))
+        self._mask = mask
+        return x * mask
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        if self._mask is None:
+            return grad_output
+        return grad_output * self._mask
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The (scaled) mask of the last training forward pass; ``None`` after inference."""
+        return self._mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {"type": self.type_name, "rate": self.rate, "features": self.in_features or None}
+
+
+class BatchNorm(Layer):
+    r"""Batch normalisation for dense layers (Ioffe & Szegedy, 2015), then an activation.
+
+    For a batch ``x (n, features)``, in training mode, with batch mean :math:`\mu` and
+    (biased) batch variance :math:`\sigma^2` per feature:
+
+    .. math::
+        \hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}, \qquad
+        z = \gamma \odot \hat x + \beta, \qquad a = f(z)
+
+    and the running statistics move towards the batch's
+    (:math:`m` is ``momentum``; the running variance uses the unbiased estimate
+    :math:`\tfrac{n}{n-1}\sigma^2`):
+
+    .. math::
+        \mu_{run} \leftarrow m \mu_{run} + (1 - m) \mu, \qquad
+        \sigma^2_{run} \leftarrow m \sigma^2_{run} + (1 - m) \tfrac{n}{n-1} \sigma^2
+
+    In inference mode :math:`\mu_{run}, \sigma^2_{run}` replace the batch statistics, so
+    each sample's output depends on that sample alone. Backpropagation, with
+    :math:`\delta = \partial C / \partial z` and :math:`d = \delta \odot \gamma`:
+
+    .. math::
+        \partial C/\partial \gamma = \textstyle\sum_\text{rows} \delta \odot \hat x, \quad
+        \partial C/\partial \beta = \textstyle\sum_\text{rows} \delta
+
+        \partial C/\partial x = \frac{1}{n \sqrt{\sigma^2 + \epsilon}}
+            \Big(n d - \textstyle\sum_\text{rows} d
+                 - \hat x \odot \textstyle\sum_\text{rows} (d \odot \hat x)\Big)
+            \quad\text{(training)}, \qquad
+        \frac{d}{\sqrt{\sigma^2_{run} + \epsilon}} \quad\text{(inference)}
+
+    ``params`` holds the trained ``gamma`` and ``beta`` (shape ``(features,)``);
+    :meth:`state` adds ``running_mean`` and ``running_var``, so they are saved with the
+    model.
+
+    Parameters
+    ----------
+    features : int, optional
+        Width of the input (and output); taken from the previous layer when omitted.
+    momentum : float
+        Weight of the old running statistics, in ``[0, 1)``.
+    epsilon : float
+        Added to the variance before the square root (> 0).
+    activation : str or Activation
+        Applied after the affine transform, e.g. ``Dense(784, 256)`` then
+        ``BatchNorm(activation="relu")``.
+    """
+
+    type_name = "BatchNorm"
+
+    def __init__(self, features: int | None = None, momentum: float = 0.9,
+                 epsilon: float = 1e-5,
+                 activation: str | _activations.Activation = "linear") -> None:
+        super().__init__()
+        self.in_features = self.out_features = _features_or_none(features)
+        if (isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.floating))
+                or not 0 <= momentum < 1):
+            raise ValueError(f"momentum: expected a number in [0, 1), received: {momentum!r}")
+        if (isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.floating))
+                or not 0 < epsilon < float("inf")):
+            raise ValueError(f"epsilon: expected a finite number > 0, received: {epsilon!r}")
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.activation = _activations.get(activation)
+        self.running_mean = np.zeros(0)
+        self.running_var = np.zeros(0)
+        self._cache: dict[str, Any] = {}
+
+    def set_features(self, features: int) -> None:
+        self.in_features = self.out_features = _positive_int(features, "features")
+
+    def build(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        self.params = {"gamma": np.ones(self.in_features, dtype=dtype),
+                       "beta": np.zeros(self.in_features, dtype=dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.running_mean = np.zeros(self.in_features, dtype=dtype)
+        self.running_var = np.ones(self.in_features, dtype=dtype)
+        self.built = True
+
+    def cast(self, dtype: np.dtype) -> None:
+        super().cast(dtype)
+        self.running_mean = self.running_mean.astype(dtype)
+        self.running_var = self.running_var.astype(dtype)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if training:
+            n = x.shape[0]
+            mean = x.mean(axis=0)
+            centred = x - mean
+            variance = np.mean(centred * centred, axis=0)
+            m = self.momentum
+            self.running_mean *= m
+            self.running_mean += (1 - m) * mean
+            self.running_var *= m
+            self.running_var += (1 - m) * (n / (n - 1) if n > 1 else 1.0) * variance
+        else:
+            centred = x - self.running_mean
+            variance = self.running_var
+        inverse_std = 1 / np.sqrt(variance + self.epsilon)
+        x_hat = centred * inverse_std
+        z = x_hat * self.params["gamma"] + self.params["beta"]
+        a = self.activation.forward(z)
+        self._cache = {"x_hat": x_hat, "inverse_std": inverse_std, "z": z, "a": a,
+                       "training": training}
+        return a
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        cache = self._cache
+        delta = self.activation.backward(grad_output, cache["z"], cache["a"])
+        x_hat = cache["x_hat"]
+        np.sum(delta * x_hat, axis=0, out=self.grads["gamma"])
+        np.sum(delta, axis=0, out=self.grads["beta"])
+        if not need_input_grad:
+            return None
+        d = delta * self.params["gamma"]
+        if not cache["training"]:
+            return d * cache["inverse_std"]
+        n = d.shape[0]
+        return (cache["inverse_std"] / n) * (
+            n * d - d.sum(axis=0) - x_hat * np.sum(d * x_hat, axis=0))
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {**self.params, "running_mean": self.running_mean,
+                "running_var": self.running_var}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        state = dict(state)
+        self.running_mean = np.array(state.pop("running_mean"), copy=True)
+        self.running_var = np.array(state.pop("running_var"), copy=True)
+        super().load_state(state)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"type": self.type_name, "features": self.in_features or None,
+                "momentum": self.momentum, "epsilon": self.epsilon,
+                "activation": self.activation.get_config()}
+
+
+LAYERS.update({"Dropout": Dropout, "BatchNorm": BatchNorm})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "labels_from_targets"]
+__all__ = ["accuracy", "labels_from_targets", "confusion_matrix", "precision_recall_f1",
+           "top_k_accuracy"]
 
 
 def labels_from_targets(target: np.ndarray) -> np.ndarray:
@@ -36,3 +37,134 @@ def accuracy(output: np.ndarray, target: np.ndarray) -> float:
         # multi-label: each output thresholded on its own
         return float(((output > 0.5) == (target > 0.5)).all(axis=1).mean())
     return float((_labels_from_output(output) == labels_from_targets(target)).mean())
+
+
+def _as_labels(values: object, argument: str) -> np.ndarray:
+    """Labels ``(n,)`` from labels, one-hot/score rows ``(n, k)`` or a single output ``(n, 1)``."""
+    array = np.asarray(values)
+    if array.ndim not in (1, 2) or array.shape[0] == 0 or array.dtype.kind not in "biuf":
+        raise ValueError(f"{argument}: expected numeric labels (n,) or scores (n, k) with n >= "
+                         f"1, received shape {array.shape} and dtype {array.dtype}")
+    labels = _labels_from_output(array)
+    if array.ndim == 1 and (np.any(labels != array) or np.any(labels < 0)):
+        raise ValueError(f"{argument}: expected non-negative integer class labels, received "
+                         f"values in [{array.min()}, {array.max()}]")
+    return labels
+
+
+def confusion_matrix(y_true: object, y_pred: object, n_classes: int | None = None) -> np.ndarray:
+    r"""Counts of (true class, predicted class) pairs.
+
+    ``C[i, j]`` is the number of samples of true class ``i`` predicted as class ``j``:
+    the diagonal holds the correct predictions, row ``i`` sums to the support of class
+    ``i``.
+
+    Parameters
+    ----------
+    y_true : array (n,) or (n, k)
+        True class labels, or one-hot rows.
+    y_pred : array (n,) or (n, k)
+        Predicted labels, or network outputs (argmax per row; threshold 0.5 for ``(n, 1)``).
+    n_classes : int, optional
+        Number of classes ``k``; default: one more than the largest label seen (or the
+        width of a 2-D ``y_true``/``y_pred``).
+
+    Returns
+    -------
+    ndarray of int64, shape (k, k)
+        Rows are true classes, columns predicted classes.
+    """
+    true = _as_labels(y_true, "y_true")
+    pred = _as_labels(y_pred, "y_pred")
+    if true.shape != pred.shape:
+        raise ValueError(f"y_pred: expected {true.shape[0]} predictions (one per y_true), "
+                         f"received {pred.shape[0]}")
+    seen = int(max(true.max(), pred.max())) + 1
+    widths = [np.asarray(v).shape[1] for v in (y_true, y_pred)
+              if np.asarray(v).ndim == 2 and np.asarray(v).shape[1] > 1]
+    if n_classes is None:
+        k = max([seen, *widths])
+    else:
+        if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or \
+                n_classes < 1:
+            raise ValueError(f"n_classes: expected a positive integer, received: {n_classes!r}")
+        if seen > n_classes:
+            raise ValueError(f"n_classes: expected at least {seen} (largest label + 1), "
+                             f"received: {n_classes}")
+        k = int(n_classes)
+    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k).astype(np.int64)
+
+
+def precision_recall_f1(y_true: object, y_pred: object, n_classes: int | None = None
+                        ) -> dict[str, np.ndarray]:
+    r"""Per-class precision, recall, F1 score and support.
+
+    From the confusion matrix :math:`C` (rows true, columns predicted), for class :math:`c`:
+
+    .. math::
+        P_c = \frac{C_{cc}}{\sum_i C_{ic}}, \qquad
+        R_c = \frac{C_{cc}}{\sum_j C_{cj}}, \qquad
+        F_c = \frac{2 P_c R_c}{P_c + R_c}
+
+    A ratio whose denominator is 0 (a class never predicted, never present) is 0.
+
+    Parameters
+    ----------
+    y_true, y_pred, n_classes
+        As in :func:`confusion_matrix`.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``f1`` (float64 arrays of shape ``(k,)``) and
+        ``support`` (int64 ``(k,)``: true samples per class).
+    """
+    matrix = confusion_matrix(y_true, y_pred, n_classes)
+    correct = np.diag(matrix).astype(np.float64)
+    predicted = matrix.sum(axis=0)
+    support = matrix.sum(axis=1)
+
+    def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        return np.divide(numerator, denominator, out=np.zeros_like(numerator),
+                         where=denominator > 0)
+
+    precision = ratio(correct, predicted.astype(np.float64))
+    recall = ratio(correct, support.astype(np.float64))
+    f1 = ratio(2 * precision * recall, precision + recall)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+
+
+def top_k_accuracy(output: object, target: object, k: int = 5) -> float:
+    """Fraction of samples whose true class is among the ``k`` highest outputs.
+
+    Parameters
+    ----------
+    output : array (n, n_classes)
+        Network outputs (scores or probabilities).
+    target : array (n,) or (n, n_classes)
+        True labels or one-hot rows.
+    k : int
+        How many of the top classes count; ``k=1`` is :func:`accuracy`.
+
+    Returns
+    -------
+    float
+        In [0, 1]. Ties are broken towards the lower class index.
+    """
+    scores = np.asarray(output)
+    if scores.ndim != 2 or scores.shape[1] < 2 or scores.dtype.kind not in "biuf":
+        raise ValueError(f"output: expected scores of shape (n, n_classes) with n_classes >= 2,"
+                         f" received shape {scores.shape}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: expected a positive integer, received: {k!r}")
+    labels = _as_labels(target, "target")
+    if labels.shape[0] != scores.shape[0]:
+        raise ValueError(f"target: expected {scores.shape[0]} labels (one per row of output), "
+                         f"received {labels.shape[0]}")
+    if k >= scores.shape[1]:
+        return 1.0
+    true_scores = scores[np.arange(scores.shape[0]), labels][:, None]
+    # rank of the true class: classes scoring higher, plus equal scores at a lower index
+    columns = np.arange(scores.shape[1])
+    higher = (scores > true_scores) | ((scores == true_scores) & (columns < labels[:, None]))
+    return float((higher.sum(axis=1) < k).mean())

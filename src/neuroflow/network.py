@@ -95,6 +95,12 @@ class Network:
             if not isinstance(layer, Layer):
                 raise ValueError(f"layers[{index}]: expected a Layer, received "
                                  f"{type(layer).__name__}")
+            if not layer.in_features:  # a size-preserving layer (Dropout, BatchNorm) sized later
+                if not index:
+                    raise ValueError(f"layers[0]: {type(layer).__name__} is the first layer, so "
+                                     "it needs its width: expected features=<int>, received "
+                                     "none")
+                layer.set_features(layers[index - 1].out_features)
             if index and layer.in_features != layers[index - 1].out_features:
                 raise ValueError(
                     f"layers[{index}]: expected in_features={layers[index - 1].out_features} "
@@ -225,15 +231,19 @@ class Network:
         delta = None
         if isinstance(last, Dense):
             delta = self.loss.fused_delta(last.activation, output, target, sample_weight)
+        # below the lowest layer with parameters (e.g. an input Dropout) no gradient is
+        # needed unless the caller asks for dC/dx
+        lowest = 0 if input_gradient else next(
+            (i for i, layer in enumerate(layers) if layer.params), 0)
         if delta is not None:
             remaining = layers[:-1]
             grad = last.backward_pre_activation(
-                delta, need_input_grad=bool(remaining) or input_gradient)
+                delta, need_input_grad=input_gradient or len(remaining) > lowest)
         else:
             grad = self.loss.gradient(output, target, sample_weight)
             remaining = layers
-        for index in range(len(remaining) - 1, -1, -1):
-            grad = remaining[index].backward(grad, need_input_grad=index > 0 or input_gradient)
+        for index in range(len(remaining) - 1, lowest - 1, -1):
+            grad = remaining[index].backward(grad, need_input_grad=input_gradient or index > lowest)
         return grad
 
     # ------------------------------------------------------------------ training

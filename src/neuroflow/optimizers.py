@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "get", "names", "OPTIMIZERS"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "AdamW", "get", "names", "OPTIMIZERS",
+           "global_norm", "clip_gradients"]
 
 Pair = tuple[np.ndarray, np.ndarray]
 LearningRate = float | Callable[[int], float]
@@ -40,10 +41,24 @@ class Optimizer:
 
     name: ClassVar[str] = ""
 
-    def __init__(self, learning_rate: LearningRate) -> None:
+    #: ``True`` when ``weight_decay`` is applied by :meth:`update` (decoupled, AdamW)
+    #: rather than added to the gradient by :meth:`step` (coupled L2).
+    decoupled_weight_decay: ClassVar[bool] = False
+
+    def __init__(self, learning_rate: LearningRate, weight_decay: float = 0.0,
+                 clip_norm: float | None = None) -> None:
+        if isinstance(learning_rate, dict):
+            from neuroflow.schedules import get as _get_schedule
+
+            learning_rate = _get_schedule(learning_rate, "learning_rate")
         if not callable(learning_rate):
             learning_rate = _check_rate(learning_rate, "learning_rate")
         self.learning_rate = learning_rate
+        #: Weight-decay coefficient lambda: coupled L2 (``g + lambda theta``) for every
+        #: optimiser but AdamW, whose decay is decoupled from the gradient.
+        self.weight_decay = _check_rate(weight_decay, "weight_decay", allow_zero=True)
+        #: Maximum global norm of the gradients (``None``: no clipping).
+        self.clip_norm = None if clip_norm is None else _check_rate(clip_norm, "clip_norm")
         #: Number of steps taken so far.
         self.iterations = 0
         self.state: dict[int, dict[str, np.ndarray]] = {}
@@ -55,9 +70,31 @@ class Optimizer:
         return float(self.learning_rate)
 
     def step(self, pairs: Sequence[Pair]) -> None:
-        """Update each parameter in place from its gradient."""
+        r"""Update each parameter in place from its gradient.
+
+        Before the optimiser's own rule, two optional transforms of the gradients:
+
+        1. ``clip_norm`` :math:`c`: when the global norm
+           :math:`\lVert g \rVert = \sqrt{\sum_p \lVert g_p \rVert^2}` over every pair
+           exceeds :math:`c`, every gradient is scaled in place by
+           :math:`c / \lVert g \rVert` (directions kept).
+        2. coupled ``weight_decay`` :math:`\lambda` (L2 regularisation, all optimisers but
+           AdamW): the rule sees :math:`g + \lambda \theta`, the gradient of the cost plus
+           :math:`\tfrac{\lambda}{2} \lVert \theta \rVert^2`.
+
+        With neither option set no extra pass over the arrays is made.
+        """
         learning_rate = self.current_learning_rate()
         self.iterations += 1
+        if self.clip_norm is not None:
+            clip_gradients(pairs, self.clip_norm)
+        if self.weight_decay and not self.decoupled_weight_decay:
+            decay = self.weight_decay
+            for index, (param, grad) in enumerate(pairs):
+                decayed = param * decay
+                decayed += grad
+                self.update(index, param, decayed, learning_rate)
+            return
         for index, (param, grad) in enumerate(pairs):
             self.update(index, param, grad, learning_rate)
 
@@ -88,7 +125,12 @@ class Optimizer:
         """Name and hyper-parameters (a schedule is described by its own config)."""
         rate = self.learning_rate
         rate_config = rate.get_config() if hasattr(rate, "get_config") else rate
-        return {"name": self.name, "learning_rate": rate_config}
+        config = {"name": self.name, "learning_rate": rate_config}
+        if self.weight_decay or self.decoupled_weight_decay:
+            config["weight_decay"] = self.weight_decay
+        if self.clip_norm is not None:
+            config["clip_norm"] = self.clip_norm
+        return config
 
     def __repr__(self) -> str:
         config = self.get_config()
@@ -114,8 +156,9 @@ class SGD(Optimizer):
     name = "sgd"
 
     def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
-                 nesterov: bool = False) -> None:
-        super().__init__(learning_rate)
+                 nesterov: bool = False, weight_decay: float = 0.0,
+                 clip_norm: float | None = None) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm)
         self.momentum = _check_rate(momentum, "momentum", upper=1.0, allow_zero=True)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov: expected momentum > 0 with nesterov=True, received: "
@@ -154,8 +197,9 @@ class Adam(Optimizer):
     name = "adam"
 
     def __init__(self, learning_rate: LearningRate = 1e-3, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-8) -> None:
-        super().__init__(learning_rate)
+                 beta_2: float = 0.999, epsilon: float = 1e-8, weight_decay: float = 0.0,
+                 clip_norm: float | None = None) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm)
         self.beta_1 = _check_rate(beta_1, "beta_1", upper=1.0, allow_zero=True)
         self.beta_2 = _check_rate(beta_2, "beta_2", upper=1.0, allow_zero=True)
         self.epsilon = _check_rate(epsilon, "epsilon")
@@ -194,8 +238,9 @@ class RMSProp(Optimizer):
     name = "rmsprop"
 
     def __init__(self, learning_rate: LearningRate = 1e-3, rho: float = 0.9,
-                 epsilon: float = 1e-8) -> None:
-        super().__init__(learning_rate)
+                 epsilon: float = 1e-8, weight_decay: float = 0.0,
+                 clip_norm: float | None = None) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm)
         self.rho = _check_rate(rho, "rho", upper=1.0, allow_zero=True)
         self.epsilon = _check_rate(epsilon, "epsilon")
 
@@ -213,7 +258,54 @@ class RMSProp(Optimizer):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, RMSProp)}
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    The decay shrinks the weights directly instead of entering the gradient, so the
+    adaptive step sizes do not weaken it. At step :math:`t`, with :math:`\lambda` =
+    ``weight_decay``:
+
+    .. math::
+        \theta \leftarrow \theta - \eta \lambda \theta, \quad\text{then the Adam update}
+        \quad \theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
+
+    with :math:`m, v` computed from the gradient alone. The decay applies to every
+    parameter the optimiser is given (biases included).
+    """
+
+    name = "adamw"
+    decoupled_weight_decay = True
+
+    def __init__(self, learning_rate: LearningRate = 1e-3, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-8, weight_decay: float = 0.01,
+                 clip_norm: float | None = None) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm)
+
+    def update(self, index, param, grad, learning_rate):
+        if self.weight_decay:
+            param *= 1 - learning_rate * self.weight_decay
+        super().update(index, param, grad, learning_rate)
+
+
+def global_norm(gradients: Sequence[np.ndarray]) -> float:
+    r"""The norm of all gradients seen as one vector: :math:`\sqrt{\sum_p \lVert g_p \rVert^2}`."""
+    return math.sqrt(sum(float(np.vdot(g, g)) for g in gradients))
+
+
+def clip_gradients(pairs: Sequence[Pair], clip_norm: float) -> float:
+    """Scale every gradient in place so their global norm is at most ``clip_norm``.
+
+    Returns the global norm before clipping.
+    """
+    norm = global_norm([grad for _, grad in pairs])
+    if norm > clip_norm:
+        scale = clip_norm / norm
+        for _, grad in pairs:
+            grad *= scale
+    return norm
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, RMSProp, AdamW)}
 
 
 def names() -> list[str]:
