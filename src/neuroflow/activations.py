@@ -43,6 +43,21 @@ class Activation:
         """Return dC/dz = dC/da * f'(z) for the upstream gradient ``grad_a``."""
         return grad_a * self.derivative(z, a)
 
+    def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Like :meth:`forward`, writing into ``out`` (same shape and dtype as ``z``)
+        where the activation knows how; returns the array holding ``f(z)``.
+
+        The training loop calls this with arrays it reuses from batch to batch, so the
+        hot path allocates nothing. The default falls back to :meth:`forward`.
+        """
+        return self.forward(z)
+
+    def backward_into(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray,
+                      out: np.ndarray) -> np.ndarray:
+        """Like :meth:`backward`, writing dC/dz into ``out`` where the activation knows
+        how; returns the array holding dC/dz. The default falls back to :meth:`backward`."""
+        return self.backward(grad_a, z, a)
+
     def get_config(self) -> dict[str, Any]:
         """Describe this activation for saving: its name and parameters."""
         return {"name": self.name}
@@ -101,7 +116,16 @@ class ReLU(Activation):
         return (z > 0).astype(z.dtype)
 
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, grad_a, 0).astype(grad_a.dtype, copy=False)
+        # Multiplying by the boolean mask keeps grad_a's dtype and is several times
+        # faster than np.where.
+        return grad_a * (z > 0)
+
+    def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0, out=out)
+
+    def backward_into(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray,
+                      out: np.ndarray) -> np.ndarray:
+        return np.multiply(grad_a, z > 0, out=out)
 
 
 class LeakyReLU(Activation):
@@ -200,6 +224,10 @@ class Linear(Activation):
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return grad_a
 
+    def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.copyto(out, z)
+        return out
+
 
 class Softmax(Activation):
     r"""Softmax over each row: :math:`a_j = e^{z_j - m} / \sum_k e^{z_k - m}`, ``m = max_k z_k``.
@@ -214,9 +242,13 @@ class Softmax(Activation):
     elementwise = False
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        e /= e.sum(axis=1, keepdims=True)
-        return e
+        return self.forward_into(z, np.empty_like(z))
+
+    def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise TypeError("softmax has no element-wise derivative; use Softmax.backward")

@@ -43,6 +43,29 @@ class Layer:
         self.in_features: int = 0
         self.out_features: int = 0
         self.built = False
+        #: While ``True`` (``fit`` turns it on for the duration of training), training
+        #: passes write into work arrays kept from the previous batch of the same size
+        #: instead of allocating new ones: the arrays a training pass returns or caches
+        #: stay valid until the next training pass. Inference never reuses arrays.
+        self.reuse_buffers = False
+        self._buffers: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
+
+    def buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A work array ``name`` of ``shape``: kept and handed out again while
+        :attr:`reuse_buffers` is on (one per batch size, so the last partial batch gets
+        its own), a new uninitialised array otherwise."""
+        if not self.reuse_buffers:
+            return np.empty(shape, dtype)
+        key = (name, shape)
+        array = self._buffers.get(key)
+        if array is None or array.dtype != dtype:
+            array = self._buffers[key] = np.empty(shape, dtype)
+        return array
+
+    def release_buffers(self) -> None:
+        """Stop reusing work arrays and drop the ones kept."""
+        self.reuse_buffers = False
+        self._buffers = {}
 
     def build(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         """Create the parameters (drawn from ``rng``) in ``dtype``; called by the network."""
@@ -147,21 +170,32 @@ class Dense(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.built = True
 
-    def pre_activation(self, x: np.ndarray) -> np.ndarray:
-        """The weighted sums ``z = x W + b``."""
-        z = x @ self.params["W"]
+    def pre_activation(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The weighted sums ``z = x W + b``, shape ``(n, out_features)`` (into ``out`` if
+        given)."""
+        z = np.matmul(x, self.params["W"], out=out)
         if self.use_bias:
             z += self.params["b"]
         return z
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        z = self.pre_activation(x)
-        a = self.activation.forward(z)
+        if training and self.reuse_buffers:
+            shape, dtype = (x.shape[0], self.out_features), self.params["W"].dtype
+            z = self.pre_activation(x, out=self.buffer("z", shape, dtype))
+            a = self.activation.forward_into(z, self.buffer("a", shape, dtype))
+        else:
+            z = self.pre_activation(x)
+            a = self.activation.forward(z)
         self._x, self._z, self._a = x, z, a
         return a
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        delta = self.activation.backward(grad_output, self._z, self._a)
+        if self.reuse_buffers:
+            delta = self.activation.backward_into(
+                grad_output, self._z, self._a,
+                self.buffer("delta", grad_output.shape, grad_output.dtype))
+        else:
+            delta = self.activation.backward(grad_output, self._z, self._a)
         return self.backward_pre_activation(delta, need_input_grad)
 
     def backward_pre_activation(self, delta: np.ndarray,
@@ -173,7 +207,8 @@ class Dense(Layer):
             np.sum(delta, axis=0, out=self.grads["b"])
         if not need_input_grad:
             return None
-        return delta @ self.params["W"].T
+        return np.matmul(delta, self.params["W"].T,
+                         out=self.buffer("input_gradient", x.shape, delta.dtype))
 
     @property
     def cache(self) -> dict[str, np.ndarray | None]:

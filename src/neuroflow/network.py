@@ -202,6 +202,15 @@ class Network:
     def parameter_count(self) -> int:
         return sum(layer.parameter_count for layer in self.layers)
 
+    def reuse_buffers(self, enabled: bool) -> None:
+        """Turn on (or off, releasing them) the layers' reuse of per-batch work arrays
+        (see :attr:`Layer.reuse_buffers`); ``fit`` turns it on while it trains."""
+        for layer in self.layers:
+            if enabled:
+                layer.reuse_buffers = True
+            else:
+                layer.release_buffers()
+
     # ------------------------------------------------------------------ math
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Feed ``x (n, in_features)`` through every layer; return the output ``(n, k)``.

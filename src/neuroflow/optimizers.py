@@ -109,6 +109,15 @@ class Optimizer:
             slots[key] = np.zeros_like(like)
         return slots[key]
 
+    def _scratch(self, index: int, like: np.ndarray) -> np.ndarray:
+        """A work array shaped like parameter ``index``, reused by every step so the
+        update arithmetic allocates nothing. Not state: never saved, contents undefined."""
+        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        array = buffers.get(index)
+        if array is None or array.shape != like.shape or array.dtype != like.dtype:
+            array = buffers[index] = np.empty_like(like)
+        return array
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Per-parameter state as flat ``"{index}.{key}"`` arrays (for saving)."""
         return {f"{i}.{k}": v for i, slots in self.state.items() for k, v in slots.items()}
@@ -166,16 +175,21 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def update(self, index, param, grad, learning_rate):
+        work = self._scratch(index, param)
         if self.momentum == 0:
-            param -= learning_rate * grad
+            np.multiply(grad, learning_rate, out=work)
+            param -= work
             return
         velocity = self._slot(index, "velocity", param)
         velocity *= self.momentum
         velocity += grad
         if self.nesterov:
-            param -= learning_rate * (grad + self.momentum * velocity)
+            np.multiply(velocity, self.momentum, out=work)
+            work += grad
+            work *= learning_rate
         else:
-            param -= learning_rate * velocity
+            np.multiply(velocity, learning_rate, out=work)
+        param -= work
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -208,19 +222,23 @@ class Adam(Optimizer):
         t = self.iterations
         m = self._slot(index, "m", param)
         v = self._slot(index, "v", param)
+        work = self._scratch(index, param)
         m *= self.beta_1
-        m += (1 - self.beta_1) * grad
+        np.multiply(grad, 1 - self.beta_1, out=work)
+        m += work
         v *= self.beta_2
-        v += (1 - self.beta_2) * (grad * grad)
-        # theta -= eta * m_hat / (sqrt(v_hat) + eps), with both bias corrections folded
-        # into scalars so only one temporary array is needed.
-        step_size = learning_rate / (1 - self.beta_1**t)
-        denominator = np.sqrt(v)
-        denominator *= 1 / math.sqrt(1 - self.beta_2**t)
-        denominator += self.epsilon
-        np.divide(m, denominator, out=denominator)
-        denominator *= step_size
-        param -= denominator
+        np.multiply(grad, grad, out=work)
+        work *= 1 - self.beta_2
+        v += work
+        # With c1 = 1 - beta_1^t, c2 = sqrt(1 - beta_2^t), m_hat = m / c1, v_hat = v / c2^2:
+        #   eta m_hat / (sqrt(v_hat) + eps) = (eta c2 / c1) m / (sqrt(v) + eps c2),
+        # so both bias corrections become scalars and every pass is in place.
+        c2 = math.sqrt(1 - self.beta_2**t)
+        np.sqrt(v, out=work)
+        work += self.epsilon * c2
+        np.divide(m, work, out=work)
+        work *= learning_rate * c2 / (1 - self.beta_1**t)
+        param -= work
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -246,13 +264,16 @@ class RMSProp(Optimizer):
 
     def update(self, index, param, grad, learning_rate):
         v = self._slot(index, "v", param)
+        work = self._scratch(index, param)
         v *= self.rho
-        v += (1 - self.rho) * (grad * grad)
-        denominator = np.sqrt(v)
-        denominator += self.epsilon
-        np.divide(grad, denominator, out=denominator)
-        denominator *= learning_rate
-        param -= denominator
+        np.multiply(grad, grad, out=work)
+        work *= 1 - self.rho
+        v += work
+        np.sqrt(v, out=work)
+        work += self.epsilon
+        np.divide(grad, work, out=work)
+        work *= learning_rate
+        param -= work
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

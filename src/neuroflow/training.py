@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from neuroflow import optimizers as _optimizers
+from neuroflow.batching import BatchGatherer
 from neuroflow.callbacks import Callback, CallbackList, History
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 from neuroflow.layers import _positive_int
@@ -193,6 +194,10 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     network.history = history
     classification = network.loss.is_classification
     pairs = list(zip(network.parameters(), network.gradients()))
+    # Hot path: batches are gathered into reused arrays and the layers reuse their work
+    # arrays, so a step allocates (almost) nothing; see neuroflow.batching.
+    batches = BatchGatherer(x, target, weights)
+    network.reuse_buffers(True)
 
     hooks.on_train_begin()
     for epoch in range(initial_epoch, initial_epoch + epochs):
@@ -204,12 +209,11 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         correct = 0.0
         for batch in range(steps):
             hooks.on_batch_begin(batch)
-            index = order[batch * batch_size:(batch + 1) * batch_size]
-            xb, yb = x[index], target[index]
-            wb = None if weights is None else weights[index]
+            xb, yb, wb = batches.take(order[batch * batch_size:(batch + 1) * batch_size])
             output = network.forward(xb, training=True)
             loss = network.loss.value(output, yb, wb)
             if not math.isfinite(loss):
+                network.reuse_buffers(False)
                 hooks.on_train_end()
                 raise TrainingDivergedError(
                     f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the "
@@ -239,6 +243,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         hooks.on_epoch_end(epoch, logs)
         if network.stop_training:
             break
+    network.reuse_buffers(False)
     hooks.on_train_end()
     return history
 

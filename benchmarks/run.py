@@ -1,0 +1,371 @@
+"""neuroflow's speed harness: the same MLP on MNIST with neuroflow, PyTorch (CPU) and
+scikit-learn's ``MLPClassifier``.
+
+For each configuration, one worker process per tool (so peak RSS is per tool) trains
+from the same initial weights with Adam and the same hyper-parameters; the driver
+steps the workers one epoch at a time in rotating order (A B C, B C A, ...) so machine
+noise hits every tool alike. Reported per tool: median seconds per epoch, ratio to
+PyTorch, ratio to the sgemm lower bound (the epoch's matrix-product FLOPs divided by
+this machine's measured float32 matmul rate), test accuracy after the same number of
+epochs, inference samples/s on the 10k test set and peak RSS.
+
+Usage::
+
+    python -m benchmarks              # every configuration, 10 epochs, writes BENCHMARKS.md
+    python -m benchmarks --quick      # one small configuration (CI smoke run, < 1 minute)
+    python -m benchmarks --configs mlp-b128 --epochs 3 --out /tmp/bench.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MLP = [784, 256, 128, 10]
+#: name -> layer sizes and batch size (the issue's configurations).
+CONFIGS: dict[str, dict[str, Any]] = {
+    "mlp-b32": {"sizes": MLP, "batch_size": 32},
+    "mlp-b128": {"sizes": MLP, "batch_size": 128},
+    "mlp-b1024": {"sizes": MLP, "batch_size": 1024},
+    "wide-b128": {"sizes": [784, 1024, 1024, 10], "batch_size": 128},
+    "deep-b128": {"sizes": [784] + [256] * 6 + [10], "batch_size": 128},
+}
+QUICK = {"config": "mlp-b128", "epochs": 2, "train_samples": 10000}
+TOOLS = ["neuroflow", "pytorch", "sklearn"]
+REFERENCE = "pytorch"
+ROOT = Path(__file__).resolve().parent.parent
+#: Bytes of MNIST (train + test) as float32: the unit of the peak-RSS target.
+DATASET_BYTES = 70000 * 784 * 4
+
+
+@dataclass
+class Result:
+    tool: str
+    epoch_seconds: list[float] = field(default_factory=list)
+    accuracy: float = float("nan")
+    samples_per_second: float = float("nan")
+    peak_rss_mb: float = float("nan")
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(self.epoch_seconds)
+
+
+class Worker:
+    """A tool in its own process, speaking the line protocol of :mod:`benchmarks.workers`."""
+
+    def __init__(self, tool: str, config: dict[str, Any]) -> None:
+        self.tool = tool
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.workers", tool, json.dumps(config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+
+    def ask(self, command: str | None = None) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.tool} worker exited with code {self.process.wait()}")
+        return json.loads(line)
+
+    def tell(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def close(self) -> None:
+        self.process.wait(timeout=60)
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 7) -> float:
+    """Best float32 ``size x size`` matrix-product rate of this machine, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    out = np.empty_like(a)
+    np.matmul(a, b, out=out)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        np.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best / 1e9
+
+
+def epoch_flops(sizes: list[int], n_samples: int) -> float:
+    """Matrix-product FLOPs of one training epoch.
+
+    Per Dense layer ``(n_in, n_out)`` and sample: forward ``x W`` and the weight
+    gradient ``x^T delta`` cost ``2 n_in n_out`` each, the input gradient ``delta W^T``
+    another ``2 n_in n_out`` except for the first layer (nothing needs it).
+    """
+    total = 0
+    for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        total += (2 if index == 0 else 3) * 2 * n_in * n_out
+    return float(total * n_samples)
+
+
+def run_config(name: str, config: dict[str, Any], tools: list[str],
+               log: Any) -> dict[str, Result]:
+    workers = {tool: Worker(tool, config) for tool in tools}
+    results = {tool: Result(tool) for tool in tools}
+    try:
+        for worker in workers.values():
+            worker.ask()  # ready
+        for epoch in range(config["epochs"]):
+            shift = epoch % len(tools)
+            for tool in tools[shift:] + tools[:shift]:
+                seconds = workers[tool].ask("epoch")["seconds"]
+                results[tool].epoch_seconds.append(seconds)
+                log(f"  {name} epoch {epoch + 1}/{config['epochs']} {tool:9s} {seconds:7.3f} s")
+        for tool, worker in workers.items():
+            worker.tell("done")
+            scores = worker.ask("evaluate")
+            results[tool].accuracy = scores["accuracy"]
+            results[tool].samples_per_second = scores["samples_per_second"]
+            results[tool].peak_rss_mb = worker.ask("quit")["peak_rss_mb"]
+            worker.close()
+    finally:
+        for worker in workers.values():
+            if worker.process.poll() is None:
+                worker.process.kill()
+    return results
+
+
+def machine_description() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for package in ("numpy", "neuroflow", "torch", "scikit-learn"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    blas = "unknown"
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = "; ".join(f"{i.get('internal_api')} {i.get('version')} "
+                         f"{i.get('architecture')} kernel, {i.get('num_threads')} threads"
+                         for i in threadpool_info() if i.get("user_api") == "blas")
+    except ImportError:
+        pass
+    environment = ", ".join(f"{key}={os.environ[key]}" for key in
+                            ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
+                             "OPENBLAS_NUM_THREADS") if key in os.environ) or "none set"
+    return {
+        "cpu": cpu, "cores": str(len(os.sched_getaffinity(0))),
+        "python": platform.python_version(), "platform": platform.platform(),
+        "numpy BLAS": blas, "BLAS environment": environment,
+        **{f"{k} version": v for k, v in versions.items()},
+    }
+
+
+def format_table(name: str, config: dict[str, Any], results: dict[str, Result],
+                 bound: float) -> list[str]:
+    reference = results.get(REFERENCE)
+    lines = []
+    for tool, result in results.items():
+        ratio = result.seconds / reference.seconds if reference else float("nan")
+        lines.append(
+            f"| {name} | {tool} | {result.seconds:.3f} | {ratio:.2f} | {result.seconds / bound:.2f}"
+            f" | {100 * result.accuracy:.2f} | {result.samples_per_second:,.0f}"
+            f" | {result.peak_rss_mb:,.0f} |")
+    return lines
+
+
+HEADER = ["| config | tool | s/epoch (median) | × PyTorch | × sgemm bound | test acc. % "
+          "| inference samples/s | peak RSS MiB |",
+          "|---|---|---:|---:|---:|---:|---:|---:|"]
+
+
+def checks(all_results: dict[str, dict[str, Result]],
+           bounds: dict[str, float]) -> list[tuple[str, bool, str]]:
+    """The issue's targets that the measured configurations allow to judge."""
+    out: list[tuple[str, bool, str]] = []
+
+    def get(config: str, tool: str) -> Result | None:
+        return all_results.get(config, {}).get(tool)
+
+    nf128, pt128, sk128 = (get("mlp-b128", t) for t in TOOLS)
+    if nf128 and pt128:
+        ratio = nf128.seconds / pt128.seconds
+        out.append(("batch 128: neuroflow ≤ 0.9 × PyTorch", ratio <= 0.9, f"{ratio:.2f}"))
+        gap = 100 * abs(nf128.accuracy - pt128.accuracy)
+        out.append(("batch 128: accuracy within 0.3 points of PyTorch", gap <= 0.3,
+                    f"{gap:.2f} points"))
+        fast = nf128.samples_per_second / pt128.samples_per_second
+        out.append(("inference samples/s ≥ PyTorch (784-256-128-10)", fast >= 1.0,
+                    f"{fast:.2f} ×"))
+    if nf128 and sk128:
+        ratio = nf128.seconds / sk128.seconds
+        out.append(("batch 128: neuroflow ≤ 0.75 × scikit-learn", ratio <= 0.75, f"{ratio:.2f}"))
+        gap = 100 * abs(nf128.accuracy - sk128.accuracy)
+        out.append(("batch 128: accuracy within 0.3 points of scikit-learn", gap <= 0.3,
+                    f"{gap:.2f} points"))
+    if nf128:
+        ratio = nf128.seconds / bounds["mlp-b128"]
+        out.append(("batch 128: neuroflow ≤ 2 × sgemm bound", ratio <= 2.0, f"{ratio:.2f}"))
+        limit = (2 * DATASET_BYTES + 200e6) / 2**20
+        out.append((f"peak RSS ≤ 2 × float32 MNIST + 200 MB ({limit:.0f} MiB)",
+                    nf128.peak_rss_mb <= limit, f"{nf128.peak_rss_mb:.0f} MiB"))
+    nf32, pt32 = get("mlp-b32", "neuroflow"), get("mlp-b32", "pytorch")
+    if nf32 and pt32:
+        ratio = nf32.seconds / pt32.seconds
+        out.append(("batch 32: neuroflow ≤ 1.0 × PyTorch", ratio <= 1.0, f"{ratio:.2f}"))
+    wide = get("wide-b128", "neuroflow")
+    if wide:
+        ratio = wide.seconds / bounds["wide-b128"]
+        out.append(("wide: neuroflow ≤ 1.5 × sgemm bound", ratio <= 1.5, f"{ratio:.2f}"))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split(
+        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"one small configuration ({QUICK['config']}, {QUICK['epochs']} "
+                             f"epochs on {QUICK['train_samples']} samples)")
+    parser.add_argument("--configs", default=",".join(CONFIGS),
+                        help=f"comma-separated subset of {', '.join(CONFIGS)}")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated tools")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs per configuration")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                        help="threads every tool may use (default: all cores)")
+    parser.add_argument("--train-samples", type=int,
+                        help="train on the first N images only (default: all 60,000)")
+    parser.add_argument("--out", help="Markdown report to write (default: BENCHMARKS.md for a "
+                                      "full run, none with --quick)")
+    args = parser.parse_args(argv)
+
+    tools = args.tools.split(",")
+    unknown = [t for t in tools if t not in TOOLS]
+    names = [QUICK["config"]] if args.quick else args.configs.split(",")
+    unknown += [c for c in names if c not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown tool or configuration: {', '.join(unknown)}")
+    epochs = QUICK["epochs"] if args.quick else args.epochs
+    out = args.out or (None if args.quick else str(ROOT / "BENCHMARKS.md"))
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    started = time.time()
+    load_before = os.getloadavg()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.threads):
+        gflops = matmul_gflops()
+    log(f"float32 matmul: {gflops:.0f} GFLOP/s; load average {load_before[0]:.2f}")
+    all_results: dict[str, dict[str, Result]] = {}
+    bounds: dict[str, float] = {}
+    rows: list[str] = []
+    for name in names:
+        config = {**CONFIGS[name], "epochs": epochs, "seed": args.seed, "threads": args.threads}
+        if args.quick or args.train_samples:
+            config["train_samples"] = args.train_samples or QUICK["train_samples"]
+        n_samples = config.get("train_samples", 60000)
+        bounds[name] = epoch_flops(config["sizes"], n_samples) / (gflops * 1e9)
+        log(f"{name}: {'-'.join(map(str, config['sizes']))}, batch {config['batch_size']}, "
+            f"sgemm bound {bounds[name]:.3f} s/epoch")
+        all_results[name] = run_config(name, config, tools, log)
+        rows += format_table(name, config, all_results[name], bounds[name])
+    load_after = os.getloadavg()
+
+    table = "\n".join(HEADER + rows)
+    bound_lines = [f"- {name}: {epoch_flops(CONFIGS[name]['sizes'], 1) / 1e6:.2f} MFLOP per "
+                   f"sample, bound {bounds[name]:.3f} s/epoch" for name in names]
+    verdicts = checks(all_results, bounds) if not args.quick else []
+    verdict_lines = [f"- {'PASS' if ok else 'FAIL'} {text}: {value}"
+                     for text, ok, value in verdicts]
+    print(table)
+    print(f"\nfloat32 matmul {gflops:.0f} GFLOP/s; " + "; ".join(
+        f"{n} bound {b:.3f} s" for n, b in bounds.items()))
+    for line in verdict_lines:
+        print(line)
+    print(f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; "
+          f"{time.time() - started:.0f} s in all")
+
+    if out:
+        command = "python -m benchmarks" + (" --quick" if args.quick else "") + (
+            f" --threads {args.threads}" if args.threads != len(os.sched_getaffinity(0))
+            else "") + (
+            f" --train-samples {args.train_samples}" if args.train_samples else "") + (
+            f" --configs {args.configs}" if args.configs != ",".join(CONFIGS) else "") + (
+            f" --epochs {args.epochs}" if args.epochs != 10 and not args.quick else "")
+        machine = machine_description()
+        report = [
+            "# neuroflow benchmarks",
+            "",
+            "The same MLP on MNIST (60,000 training images, float32) trained with neuroflow, "
+            "PyTorch (CPU, `torch.set_num_threads` = cores) and scikit-learn's `MLPClassifier` "
+            "(float32 input, `alpha=0`), all from the same initial weights (He-normal, zero "
+            "biases) with Adam (learning rate 1e-3, β = 0.9/0.999, ε = 1e-8). Each tool runs in "
+            "its own process (peak RSS is per tool); the epochs are interleaved across tools "
+            "in rotating order so machine noise hits all alike. Accuracy is on the 10,000 "
+            "test images after the same number of epochs; inference is the whole test set "
+            "in one call (median of 5).",
+            "",
+            f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {epochs} epochs "
+            f"per configuration, {args.threads} thread(s) per tool"
+            + (f", {config['train_samples']} training images" if "train_samples" in config
+               else "") + f". Load average (1 min) {load_before[0]:.2f} before and "
+            f"{load_after[0]:.2f} after the run.",
+            "",
+            "## Machine",
+            "",
+            *[f"- {key}: {value}" for key, value in machine.items()],
+            f"- float32 matmul (2048², numpy): {gflops:.0f} GFLOP/s",
+            "",
+            "## Results",
+            "",
+            table,
+            "",
+            "The sgemm lower bound is the epoch's matrix-product FLOPs (forward `x W`, weight "
+            "gradient `xᵀ δ`, input gradient `δ Wᵀ` except for the first layer) divided by the "
+            "measured float32 matmul rate:",
+            "",
+            *bound_lines,
+            "",
+            *(["## Targets", "", *verdict_lines, ""] if verdict_lines else []),
+            "## Reproduce",
+            "",
+            "```",
+            "make bench        # installs the [bench] extra, then runs:",
+            f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/{command}",
+            "```",
+            "",
+            "`OPENBLAS_CORETYPE`/`OPENBLAS_L2_SIZE`, where a machine sets them, pin OpenBLAS "
+            "to an older kernel; unset them for the benchmark command only. The machine "
+            "section above lists the kernel that ran.",
+            "",
+        ]
+        Path(out).write_text("\n".join(report))
+        log(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""One benchmark worker: a single tool training one configuration, driven over a pipe.
+
+The driver (:mod:`benchmarks.run`) starts one worker process per tool, so that each
+tool's peak resident memory is its own, and steps them in turn, one epoch at a time
+(A B C A B C ...), so that machine noise falls on every tool alike. The protocol is
+one JSON object per line:
+
+- worker -> driver ``{"ready": true}`` once data and model are in memory;
+- driver -> worker ``epoch``: train one epoch; reply ``{"seconds": ...}``;
+- driver -> worker ``evaluate``: reply ``{"accuracy": ..., "samples_per_second": ...}``
+  (test accuracy and inference throughput on the 10k test set);
+- driver -> worker ``quit``: reply ``{"peak_rss_mb": ...}`` and exit.
+
+All three tools start from the *same* initial weights (neuroflow's He-normal draw for
+the seed, biases zero), use Adam with the same hyper-parameters and the same batch
+size, and see float32 data.
+
+Run as ``python -m benchmarks.workers TOOL CONFIG_JSON``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+import neuroflow as nf
+
+#: Adam hyper-parameters shared by every tool.
+ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+#: Inference timings taken (after one warm-up); the median is reported.
+INFERENCE_REPEATS = 5
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def initial_weights(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The float32 ``(W (n_in, n_out), b (n_out,))`` pairs neuroflow draws for ``seed``."""
+    net = nf.Network.from_sizes(sizes, hidden="relu", output="softmax", seed=seed)
+    return [(layer.params["W"].copy(), layer.params["b"].copy()) for layer in net.layers]
+
+
+def threads(config: dict[str, Any]) -> int:
+    """Threads the tool may use: ``config["threads"]``, all cores by default."""
+    return int(config.get("threads") or len(os.sched_getaffinity(0)))
+
+
+def median_seconds(function: Any) -> float:
+    function()
+    times = []
+    for _ in range(INFERENCE_REPEATS):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+class NeuroflowTool:
+    """``Network.fit`` with a callback that hands control to the driver after each epoch."""
+
+    def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads(config))
+        self.x, self.y, self.x_test, self.y_test = data
+        self.config = config
+        self.network = nf.Network.from_sizes(config["sizes"], hidden="relu", output="softmax",
+                                             seed=config["seed"])
+
+    def run(self, serve_epoch: Any) -> None:
+        class Handover(nf.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                serve_epoch(logs["time"])
+
+        self.network.fit(self.x, self.y, epochs=self.config["epochs"],
+                         batch_size=self.config["batch_size"],
+                         optimizer=nf.optimizers.Adam(**ADAM), callbacks=[Handover()],
+                         verbose=0)
+
+    def evaluate(self) -> dict[str, float]:
+        labels = self.network.predict_classes(self.x_test)
+        seconds = median_seconds(lambda: self.network.predict(self.x_test))
+        return {"accuracy": float((labels == self.y_test).mean()),
+                "samples_per_second": self.x_test.shape[0] / seconds}
+
+
+class TorchTool:
+    """The idiomatic PyTorch loop: ``nn.Sequential`` of ``Linear``/``ReLU``, logits into
+    ``cross_entropy`` (softmax fused), batches gathered from a per-epoch ``randperm``."""
+
+    def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
+        import torch
+
+        torch.set_num_threads(threads(config))
+        torch.manual_seed(config["seed"])
+        self.torch = torch
+        x, y, x_test, y_test = data
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+        self.x_test, self.y_test = torch.from_numpy(x_test), torch.from_numpy(y_test)
+        self.config = config
+        modules: list[Any] = []
+        for i, (weight, bias) in enumerate(initial_weights(config["sizes"], config["seed"])):
+            linear = torch.nn.Linear(*weight.shape)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(weight.T.copy()))
+                linear.bias.copy_(torch.from_numpy(bias))
+            modules.append(linear)
+            if i < len(config["sizes"]) - 2:
+                modules.append(torch.nn.ReLU())
+        self.model = torch.nn.Sequential(*modules)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=ADAM["learning_rate"],
+            betas=(ADAM["beta_1"], ADAM["beta_2"]), eps=ADAM["epsilon"])
+
+    def run(self, serve_epoch: Any) -> None:
+        torch = self.torch
+        functional = torch.nn.functional
+        n, batch_size = self.x.shape[0], self.config["batch_size"]
+        generator = torch.Generator().manual_seed(self.config["seed"])
+        for _ in range(self.config["epochs"]):
+            started = time.perf_counter()
+            self.model.train()
+            order = torch.randperm(n, generator=generator)
+            loss_sum = 0.0
+            for start in range(0, n, batch_size):
+                index = order[start:start + batch_size]
+                xb, yb = self.x[index], self.y[index]
+                self.optimizer.zero_grad(set_to_none=True)
+                loss = functional.cross_entropy(self.model(xb), yb)
+                loss.backward()
+                self.optimizer.step()
+                loss_sum += loss.item() * xb.shape[0]
+            serve_epoch(time.perf_counter() - started)
+
+    def evaluate(self) -> dict[str, float]:
+        torch = self.torch
+        self.model.eval()
+
+        def predict() -> Any:
+            with torch.inference_mode():
+                return torch.softmax(self.model(self.x_test), dim=1)
+
+        labels = predict().argmax(dim=1)
+        seconds = median_seconds(predict)
+        return {"accuracy": float((labels == self.y_test).float().mean()),
+                "samples_per_second": self.x_test.shape[0] / seconds}
+
+
+class SklearnTool:
+    """``MLPClassifier`` (Adam, no L2 penalty) trained by ``partial_fit``, one epoch a call."""
+
+    def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
+        from sklearn.neural_network import MLPClassifier
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads(config))
+        self.x, self.y, self.x_test, self.y_test = data
+        self.config = config
+        weights = initial_weights(config["sizes"], config["seed"])
+
+        class SameInitMLP(MLPClassifier):
+            # scikit-learn draws Glorot-uniform weights; give it the same start as the others.
+            def _init_coef(self, fan_in, fan_out, dtype):
+                weight, bias = weights[len(self.coefs_) if hasattr(self, "coefs_") else 0]
+                return weight.astype(dtype), bias.astype(dtype)
+
+        self.model = SameInitMLP(
+            hidden_layer_sizes=tuple(config["sizes"][1:-1]), activation="relu", solver="adam",
+            alpha=0.0, batch_size=config["batch_size"],
+            learning_rate_init=ADAM["learning_rate"], beta_1=ADAM["beta_1"],
+            beta_2=ADAM["beta_2"], epsilon=ADAM["epsilon"], shuffle=True,
+            random_state=config["seed"])
+
+    def run(self, serve_epoch: Any) -> None:
+        classes = np.arange(self.config["sizes"][-1])
+        for _ in range(self.config["epochs"]):
+            started = time.perf_counter()
+            self.model.partial_fit(self.x, self.y, classes=classes)
+            serve_epoch(time.perf_counter() - started)
+
+    def evaluate(self) -> dict[str, float]:
+        labels = self.model.predict(self.x_test)
+        seconds = median_seconds(lambda: self.model.predict_proba(self.x_test))
+        return {"accuracy": float((labels == self.y_test).mean()),
+                "samples_per_second": self.x_test.shape[0] / seconds}
+
+
+TOOLS = {"neuroflow": NeuroflowTool, "pytorch": TorchTool, "sklearn": SklearnTool}
+
+
+def load_data(config: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    """MNIST as float32 (optionally the first ``train_samples`` training rows only)."""
+    x, y, x_test, y_test = nf.datasets.mnist()
+    limit = config.get("train_samples")
+    if limit:
+        x, y = x[:limit], y[:limit]
+    return x, y, x_test, y_test
+
+
+def send(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def receive() -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise SystemExit(1)
+    return line.strip()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    tool_name, config = argv[0], json.loads(argv[1])
+    tool = TOOLS[tool_name](config, load_data(config))
+
+    def serve_epoch(seconds: float) -> None:
+        send({"seconds": seconds})
+        command = receive()
+        if command != "epoch" and command != "done":
+            raise SystemExit(f"unexpected command {command!r}")
+
+    send({"ready": True})
+    if receive() != "epoch":
+        raise SystemExit(1)
+    tool.run(serve_epoch)
+    while True:
+        command = receive()
+        if command == "evaluate":
+            send(tool.evaluate())
+        elif command == "quit":
+            send({"peak_rss_mb": peak_rss_mb()})
+            return
+
+
+if __name__ == "__main__":
+    main()
