@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Extras the test suite exercises (each imported lazily by the library).
 TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[$(TEST_EXTRAS)]"
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/neuroflow train
 
@@ -29,6 +33,14 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
+
+# Speed against PyTorch and scikit-learn; writes BENCHMARKS.md (see benchmarks/run.py).
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks
+
+# One small configuration (< 1 minute), so the harness cannot rot; CI runs it.
+bench-quick: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks --quick
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
