@@ -148,7 +148,46 @@ def _add_train(commands: Any) -> None:
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over MPI ranks; launch with mpiexec -n N "
                              "(needs neuroflow[mpi]); --batch-size is the global batch")
+    _add_preset_option(parser)
     parser.set_defaults(handler=_train)
+
+
+#: ``train`` options a preset fills in; given explicitly they override the preset.
+_PRESET_OPTIONS = ("layers", "activation", "output_activation", "loss", "optimizer",
+                   "learning_rate", "epochs", "batch_size", "validation_split")
+
+
+def _add_preset_option(parser: argparse.ArgumentParser) -> None:
+    from neuroflow import presets
+
+    parser.add_argument("--preset", choices=presets.names(), default=None,
+                        help="a named recipe from neuroflow.presets (mnist-best: 784-512-512-10 "
+                             "ReLU with dropout, AdamW with a one-cycle schedule, 15 epochs, "
+                             "best epoch chosen on a 10%% validation split); options given "
+                             "explicitly override it")
+    # defaults become None so that _apply_preset can tell explicit options apart
+    defaults = {key: parser.get_default(key) for key in _PRESET_OPTIONS}
+    parser.set_defaults(preset_defaults=defaults, **{key: None for key in _PRESET_OPTIONS})
+
+
+def _apply_preset(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Fill the preset-controlled options: explicit value, else the preset's, else the
+    default. Returns the resolved preset, or None without ``--preset``."""
+    from neuroflow import presets
+
+    explicit = {key: getattr(args, key) for key in _PRESET_OPTIONS
+                if getattr(args, key, None) is not None}
+    for key, default in getattr(args, "preset_defaults", {}).items():
+        setattr(args, key, explicit.get(key, default))
+    if getattr(args, "preset", None) is None:
+        return None
+    if args.resume or args.target is not None or args.data.lower().endswith(".csv"):
+        raise UsageError("--preset: expected MNIST-style data without --resume or --target")
+    preset = presets.resolve(args.preset, **explicit)
+    for key in _PRESET_OPTIONS:
+        if key in preset:
+            setattr(args, key, preset[key])
+    return preset
 
 
 def _is_root(args: argparse.Namespace) -> bool:
@@ -166,6 +205,7 @@ def _is_root(args: argparse.Namespace) -> bool:
 def _train(args: argparse.Namespace) -> int:
     import neuroflow as nf
 
+    preset = _apply_preset(args)
     if args.target is not None or args.data.lower().endswith(".csv"):
         return _train_csv(args)
     if args.out is None:
@@ -183,17 +223,22 @@ def _train(args: argparse.Namespace) -> int:
         net = nf.Network.from_sizes(args.layers, hidden=args.activation,
                                     output=args.output_activation, loss=args.loss,
                                     seed=args.seed, dtype=args.dtype)
+    if preset is not None:
+        from neuroflow import presets
+
+        net = presets.build_network(preset, seed=args.seed, dtype=args.dtype)
+    extra = presets.fit_options(preset, x_train.shape[0]) if preset is not None else {}
     root = _is_root(args)
     if not args.quiet and root:
         print(net.summary())
     checkpoint = nf.callbacks.ModelCheckpoint(args.out)
     try:
         net.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                optimizer=None if args.resume else args.optimizer,
+                optimizer=extra.get("optimizer") or (None if args.resume else args.optimizer),
                 learning_rate=args.learning_rate,
                 validation_split=args.validation_split,
                 verbose=0 if args.quiet or not root else 1, distributed=args.distributed,
-                callbacks=[checkpoint] if root else [],
+                callbacks=[checkpoint, *extra.get("callbacks", [])] if root else [],
                 **({"resume_from": args.resume} if args.resume else {}))
     except (nf.TrainingInterrupted, nf.TrainingDivergedError) as error:
         return _report_stop(args, error, checkpoint) if root else EXIT_INTERRUPTED

@@ -1,0 +1,72 @@
+"""The mnist-best preset: its pieces, and `neuroflow train --preset` with overrides."""
+
+import numpy as np
+import pytest
+
+import neuroflow as nf
+from neuroflow import cli, presets
+
+
+@pytest.fixture
+def small_mnist(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 784), dtype=np.float32)
+    y = np.arange(200) % 10
+    x[np.arange(200), y * 70] += 3.0                # a learnable signal per class
+    monkeypatch.setattr(cli, "load_data", lambda spec: (x[:150], y[:150], x[150:], y[150:]))
+    return x, y
+
+
+def test_preset_builds_dropout_network_and_scheduled_adamw():
+    preset = presets.resolve("mnist-best")
+    net = presets.build_network(preset, seed=0)
+    assert net.sizes[0] == 784 and net.sizes[-1] == 10
+    assert [type(layer).__name__ for layer in net.layers] == \
+        ["Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    options = presets.fit_options(preset, 60000)
+    optimizer = options["optimizer"]
+    assert isinstance(optimizer, nf.optimizers.AdamW)
+    assert isinstance(optimizer.learning_rate, nf.schedules.OneCycle)
+    assert optimizer.learning_rate.total_steps == preset["epochs"] * 422
+    assert options["validation_split"] == 0.1
+    assert isinstance(options["callbacks"][0], nf.callbacks.EarlyStopping)
+    assert options["callbacks"][0].restore_best
+
+
+def test_resolve_overrides_and_errors():
+    preset = presets.resolve("mnist-best", epochs=3, layers=None)
+    assert preset["epochs"] == 3 and preset["layers"] == presets.PRESETS["mnist-best"]["layers"]
+    assert presets.PRESETS["mnist-best"]["epochs"] != 3          # the registry is not mutated
+    with pytest.raises(ValueError, match="preset: expected one of mnist-best"):
+        presets.resolve("imagenet")
+    with pytest.raises(ValueError, match="momentum: not a setting of preset 'mnist-best'"):
+        presets.resolve("mnist-best", momentum=0.9)
+    with pytest.raises(ValueError, match="schedule: expected 'one_cycle', 'cosine' or None"):
+        presets.fit_options(presets.resolve("mnist-best", schedule="linear"), 100)
+
+
+def test_cli_train_preset_with_explicit_overrides(small_mnist, tmp_path, capsys):
+    out = tmp_path / "model.safetensors"
+    status = cli.main(["train", "--preset", "mnist-best", "--layers", "784,32,10",
+                       "--epochs", "2", "--quiet", "--out", str(out)])
+    assert status == 0
+    assert "test accuracy" in capsys.readouterr().out
+    net = nf.load(str(out))
+    assert net.sizes == [784, 784, 32, 32, 10]          # input dropout, dense, dropout, dense
+    assert type(net.layers[0]).__name__ == "Dropout"
+
+
+def test_cli_train_without_preset_keeps_its_defaults(small_mnist, tmp_path):
+    out = tmp_path / "plain.safetensors"
+    assert cli.main(["train", "--layers", "784,16,10", "--epochs", "1", "--quiet",
+                     "--out", str(out)]) == 0
+    assert [type(layer).__name__ for layer in nf.load(str(out)).layers] == ["Dense", "Dense"]
+    args = cli.build_parser().parse_args(["train"])
+    cli._apply_preset(args)
+    assert (args.epochs, args.batch_size, args.optimizer) == (10, 128, "adam")
+    assert args.layers == [784, 256, 128, 10]
+
+
+def test_cli_preset_refuses_resume(tmp_path, capsys):
+    assert cli.main(["train", "--preset", "mnist-best", "--resume", str(tmp_path / "m")]) == 2
+    assert "--preset: expected MNIST-style data without --resume" in capsys.readouterr().err
