@@ -71,6 +71,12 @@ class Layer:
         """Create the parameters (drawn from ``rng``) in ``dtype``; called by the network."""
         self.built = True
 
+    def set_features(self, features: int) -> None:
+        """Adopt the previous layer's width; only size-preserving layers (``Dropout``,
+        ``BatchNorm``) accept being built without ``in_features``."""
+        raise ValueError(f"{type(self).__name__}: expected in_features to be given, "
+                         "received none")
+
     def cast(self, dtype: np.dtype) -> None:
         """Convert parameters (and gradients) to ``dtype``."""
         for key in self.params:
@@ -93,12 +99,6 @@ class Layer:
     def get_config(self) -> dict[str, Any]:
         """Describe the layer (no weights) so :func:`layer_from_config` rebuilds it."""
         return {"type": self.type_name}
-
-    def set_features(self, features: int) -> None:
-        """Adopt the previous layer's width; only size-preserving layers (``Dropout``,
-        ``BatchNorm``) accept being built without ``in_features``."""
-        raise ValueError(f"{type(self).__name__}: expected in_features to be given, "
-                         "received none")
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays saved with the model: the parameters plus any non-trained state."""

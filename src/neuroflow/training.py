@@ -248,6 +248,35 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     return history
 
 
+def class_sample_weight(class_weight: Any, target: np.ndarray, network: Network) -> np.ndarray:
+    """Per-sample weights ``(n,)`` from ``{class: weight}`` and prepared targets.
+
+    Classes are the output indices ``0 .. k-1`` (``0``/``1`` for one sigmoid output);
+    classes missing from ``class_weight`` weigh 1.
+    """
+    if not network.loss.is_classification:
+        raise ValueError(f"class_weight: expected a classification loss, received loss "
+                         f"{network.loss.name!r}; use sample_weight for regression")
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight: expected a dict {{class: weight}}, received "
+                         f"{type(class_weight).__name__}")
+    n_classes = max(network.out_features, 2)
+    table = np.ones(n_classes, dtype=network.dtype)
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or \
+                not 0 <= key < n_classes:
+            raise ValueError(f"class_weight: expected class keys in 0..{n_classes - 1}, "
+                             f"received key {key!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
+                not math.isfinite(value) or value < 0:
+            raise ValueError(f"class_weight: expected finite weights >= 0, received "
+                             f"{value!r} for class {key}")
+        table[int(key)] = value
+    from neuroflow.metrics import labels_from_targets
+
+    return table[labels_from_targets(target)]
+
+
 # ---------------------------------------------------------------------------- resume, Ctrl-C
 def _resume(network: Network, path: str | os.PathLike[str],
             optimizer: str | _optimizers.Optimizer | None) -> History:
@@ -327,32 +356,3 @@ def _interruptible(function: Any) -> Any:
 
 
 fit = _interruptible(fit)
-
-
-def class_sample_weight(class_weight: Any, target: np.ndarray, network: Network) -> np.ndarray:
-    """Per-sample weights ``(n,)`` from ``{class: weight}`` and prepared targets.
-
-    Classes are the output indices ``0 .. k-1`` (``0``/``1`` for one sigmoid output);
-    classes missing from ``class_weight`` weigh 1.
-    """
-    if not network.loss.is_classification:
-        raise ValueError(f"class_weight: expected a classification loss, received loss "
-                         f"{network.loss.name!r}; use sample_weight for regression")
-    if not isinstance(class_weight, dict):
-        raise ValueError(f"class_weight: expected a dict {{class: weight}}, received "
-                         f"{type(class_weight).__name__}")
-    n_classes = max(network.out_features, 2)
-    table = np.ones(n_classes, dtype=network.dtype)
-    for key, value in class_weight.items():
-        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or \
-                not 0 <= key < n_classes:
-            raise ValueError(f"class_weight: expected class keys in 0..{n_classes - 1}, "
-                             f"received key {key!r}")
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
-                not math.isfinite(value) or value < 0:
-            raise ValueError(f"class_weight: expected finite weights >= 0, received "
-                             f"{value!r} for class {key}")
-        table[int(key)] = value
-    from neuroflow.metrics import labels_from_targets
-
-    return table[labels_from_targets(target)]
