@@ -14,6 +14,8 @@ from neuroflow import (
     losses,
     metrics,
     optimizers,
+    presets,
+    schedules,
 )
 from neuroflow.errors import (
     DatasetError,
@@ -34,7 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Network", "Dense", "Dropout", "BatchNorm", "Layer", "fit", "load", "save", "check_gradients",
     "GradientCheckResult", "activations", "callbacks", "datasets", "distributed",
-    "initializers", "losses",
+    "initializers", "losses", "presets", "schedules",
     "metrics", "optimizers", "NeuroflowError", "ModelFileError", "DatasetError",
     "TrainingDivergedError", "TrainingInterrupted", "trace", "Trace", "LayerTrace", "__version__",
 ]
