@@ -70,3 +70,27 @@ def test_cli_train_without_preset_keeps_its_defaults(small_mnist, tmp_path):
 def test_cli_preset_refuses_resume(tmp_path, capsys):
     assert cli.main(["train", "--preset", "mnist-best", "--resume", str(tmp_path / "m")]) == 2
     assert "--preset: expected MNIST-style data without --resume" in capsys.readouterr().err
+
+
+def test_readme_python_matches_the_preset(monkeypatch):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("--preset mnist-best`", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    captured = {}
+    fake = np.zeros((60000, 1)), np.zeros(60000), np.zeros((10, 1)), np.zeros(10)
+    monkeypatch.setattr(nf.datasets, "mnist", lambda: fake)
+    monkeypatch.setattr(nf.Network, "fit", lambda self, x, y, **options: captured.update(
+        options, network=self))
+    monkeypatch.setattr(nf.Network, "evaluate", lambda self, x, y: {})
+    exec(compile(code, "README.md", "exec"), {"print": lambda *args: None})
+    preset = presets.resolve("mnist-best")
+    expected = presets.fit_options(preset, 60000)
+    assert captured["network"].get_config() == presets.build_network(preset).get_config()
+    assert captured["optimizer"].get_config() == expected["optimizer"].get_config()
+    for key in ("epochs", "batch_size", "validation_split"):
+        assert captured[key] == expected[key], key
+    readme_best, preset_best = captured["callbacks"][0], expected["callbacks"][0]
+    assert (readme_best.monitor, readme_best.patience, readme_best.restore_best) == \
+        (preset_best.monitor, preset_best.patience, preset_best.restore_best)

@@ -46,12 +46,10 @@ def _positive(value: object, argument: str, *, allow_zero: bool = False) -> floa
 
 
 def _count(value: object, argument: str, *, allow_zero: bool = False) -> int:
-    ok = (isinstance(value, int) and not isinstance(value, bool)
-          and (value >= 0 if allow_zero else value > 0))
-    if not ok:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
         kind = "a non-negative" if allow_zero else "a positive"
         raise ValueError(f"{argument}: expected {kind} integer, received: {value!r}")
-    return int(value)  # type: ignore[arg-type]
+    return value
 
 
 def _fraction(value: object, argument: str) -> float:
