@@ -13,7 +13,8 @@ one JSON object per line:
 
 All three tools start from the *same* initial weights (neuroflow's He-normal draw for
 the seed, biases zero), use Adam with the same hyper-parameters and the same batch
-size, and see float32 data.
+size, and see float32 data. PyTorch also visits the samples in neuroflow's order;
+scikit-learn shuffles with its own generator.
 
 Run as ``python -m benchmarks.workers TOOL CONFIG_JSON``.
 """
@@ -43,10 +44,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def initial_weights(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The float32 ``(W (n_in, n_out), b (n_out,))`` pairs neuroflow draws for ``seed``."""
+def initial_state(sizes: list[int], seed: int
+                  ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.random.Generator]:
+    """The float32 ``(W (n_in, n_out), b (n_out,))`` pairs neuroflow draws for ``seed``,
+    and the network's generator after the draw: its next ``permutation(n)`` calls are
+    the orders in which neuroflow's ``fit`` visits the samples, epoch after epoch."""
     net = nf.Network.from_sizes(sizes, hidden="relu", output="softmax", seed=seed)
-    return [(layer.params["W"].copy(), layer.params["b"].copy()) for layer in net.layers]
+    weights = [(layer.params["W"].copy(), layer.params["b"].copy()) for layer in net.layers]
+    return weights, net.rng
 
 
 def threads(config: dict[str, Any]) -> int:
@@ -95,7 +100,8 @@ class NeuroflowTool:
 
 class TorchTool:
     """The idiomatic PyTorch loop: ``nn.Sequential`` of ``Linear``/``ReLU``, logits into
-    ``cross_entropy`` (softmax fused), batches gathered from a per-epoch ``randperm``."""
+    ``cross_entropy`` (softmax fused), batches gathered by index from a per-epoch
+    permutation: the same permutations as neuroflow's, so both see the same batches."""
 
     def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
         import torch
@@ -108,7 +114,8 @@ class TorchTool:
         self.x_test, self.y_test = torch.from_numpy(x_test), torch.from_numpy(y_test)
         self.config = config
         modules: list[Any] = []
-        for i, (weight, bias) in enumerate(initial_weights(config["sizes"], config["seed"])):
+        weights, self.rng = initial_state(config["sizes"], config["seed"])
+        for i, (weight, bias) in enumerate(weights):
             linear = torch.nn.Linear(*weight.shape)
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(weight.T.copy()))
@@ -125,11 +132,10 @@ class TorchTool:
         torch = self.torch
         functional = torch.nn.functional
         n, batch_size = self.x.shape[0], self.config["batch_size"]
-        generator = torch.Generator().manual_seed(self.config["seed"])
         for _ in range(self.config["epochs"]):
             started = time.perf_counter()
             self.model.train()
-            order = torch.randperm(n, generator=generator)
+            order = torch.from_numpy(self.rng.permutation(n))
             loss_sum = 0.0
             for start in range(0, n, batch_size):
                 index = order[start:start + batch_size]
@@ -165,7 +171,7 @@ class SklearnTool:
         threadpool_limits(threads(config))
         self.x, self.y, self.x_test, self.y_test = data
         self.config = config
-        weights = initial_weights(config["sizes"], config["seed"])
+        weights, _ = initial_state(config["sizes"], config["seed"])
 
         class SameInitMLP(MLPClassifier):
             # scikit-learn draws Glorot-uniform weights; give it the same start as the others.
