@@ -243,3 +243,12 @@ def test_sgd_nesterov_in_place_update_matches_the_rule():
         velocity = 0.5 * velocity + grad
         expected -= 0.1 * (grad + 0.5 * velocity)
     np.testing.assert_allclose(param, expected, rtol=1e-12)
+
+
+def test_dense_backward_before_forward_is_an_error():
+    layer = nf.Dense(3, 2)
+    layer.build(np.random.default_rng(0), np.dtype(np.float32))
+    with pytest.raises(RuntimeError, match=r"Dense.backward\(\) needs a forward\(\) first"):
+        layer.backward(np.ones((1, 2), dtype=np.float32))
+    with pytest.raises(RuntimeError, match=r"needs a forward\(\) first"):
+        layer.backward_pre_activation(np.ones((1, 2), dtype=np.float32))

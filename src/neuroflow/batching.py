@@ -52,6 +52,6 @@ class BatchGatherer:
         # the indices come from a permutation of range(n), so none is out of range.
         np.take(self.x, index, axis=0, out=xb, mode="clip")
         np.take(self.target, index, axis=0, out=yb, mode="clip")
-        if wb is not None:
+        if wb is not None and self.weights is not None:
             np.take(self.weights, index, axis=0, out=wb, mode="clip")
         return xb, yb, wb

@@ -190,18 +190,22 @@ class Dense(Layer):
         return a
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        z, a = self._z, self._a
+        if z is None or a is None:
+            raise RuntimeError("Dense.backward() needs a forward() first")
         if self.reuse_buffers:
             delta = self.activation.backward_into(
-                grad_output, self._z, self._a,
-                self.buffer("delta", grad_output.shape, grad_output.dtype))
+                grad_output, z, a, self.buffer("delta", grad_output.shape, grad_output.dtype))
         else:
-            delta = self.activation.backward(grad_output, self._z, self._a)
+            delta = self.activation.backward(grad_output, z, a)
         return self.backward_pre_activation(delta, need_input_grad)
 
     def backward_pre_activation(self, delta: np.ndarray,
                                 need_input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate ``delta = dC/dz`` (used directly by fused output gradients)."""
         x = self._x
+        if x is None:
+            raise RuntimeError("Dense.backward() needs a forward() first")
         np.matmul(x.T, delta, out=self.grads["W"])
         if self.use_bias:
             np.sum(delta, axis=0, out=self.grads["b"])
