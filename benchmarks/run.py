@@ -180,7 +180,7 @@ def machine_description() -> dict[str, str]:
     return {
         "cpu": cpu, "cores": str(len(os.sched_getaffinity(0))),
         "python": platform.python_version(), "platform": platform.platform(),
-        "numpy BLAS": blas, "BLAS environment": environment,
+        "numpy BLAS (default threads)": blas, "BLAS environment": environment,
         **{f"{k} version": v for k, v in versions.items()},
     }
 
@@ -329,13 +329,15 @@ def main(argv: list[str] | None = None) -> int:
             "# neuroflow benchmarks",
             "",
             "The same MLP on MNIST (60,000 training images, float32) trained with neuroflow, "
-            "PyTorch (CPU, `torch.set_num_threads` = cores) and scikit-learn's `MLPClassifier` "
-            "(float32 input, `alpha=0`), all from the same initial weights (He-normal, zero "
-            "biases) with Adam (learning rate 1e-3, β = 0.9/0.999, ε = 1e-8). Each tool runs in "
-            "its own process (peak RSS is per tool); the epochs are interleaved across tools "
-            "in rotating order so machine noise hits all alike. Accuracy is on the 10,000 "
-            "test images after the same number of epochs; inference is the whole test set "
-            "in one call (median of 5).",
+            "PyTorch (CPU, `torch.set_num_threads` = the thread count below) and "
+            "scikit-learn's `MLPClassifier` (float32 input, `alpha=0`), all from the same "
+            "initial weights (He-normal, zero biases) with Adam (learning rate 1e-3, "
+            "β = 0.9/0.999, ε = 1e-8). Each tool runs in its own process (peak RSS is per "
+            "tool); the epochs are interleaved across tools in rotating order so machine "
+            "noise hits all alike. PyTorch visits the samples in neuroflow's order (the same "
+            "batches); scikit-learn shuffles with its own generator. Accuracy is on the "
+            "10,000 test images after the same number of epochs; inference is the whole "
+            "test set in one call (median of 5).",
             "",
             f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {epochs} epochs "
             f"per configuration, {args.threads} thread(s) per tool"
@@ -363,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             "## Reproduce",
             "",
             "```",
-            "make bench        # installs the [bench] extra, then runs:",
+            "make bench        # installs the [bench] extra; every configuration, all cores",
+            "# this report:",
             f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/{command}",
             "```",
             "",
