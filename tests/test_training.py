@@ -232,3 +232,29 @@ def test_fit_data_errors(small):
         net.fit(x, [0, 1, 7, 0, 1, 0], verbose=0)
     with pytest.raises(ValueError, match=r"x_val: expected shape"):
         net.fit(x, y, verbose=0, validation_data=(np.zeros((2, 5)), [0, 1]))
+
+
+def test_reused_arrays_are_released_when_a_callback_raises(rng):
+    class Boom(Callback):
+        def on_batch_end(self, batch, logs=None):
+            raise RuntimeError("boom")
+
+    net = nf.Network.from_sizes([3, 4, 2], seed=0)
+    with pytest.raises(RuntimeError, match="boom"):
+        net.fit(rng.normal(size=(8, 3)), rng.integers(0, 2, 8), epochs=1, verbose=0,
+                callbacks=[Boom()])
+    assert not any(layer.reuse_buffers for layer in net.layers)
+    first = net.forward(rng.normal(size=(8, 3)), training=True)
+    kept = first.copy()
+    net.forward(rng.normal(size=(8, 3)), training=True)
+    np.testing.assert_array_equal(first, kept)  # a new forward did not overwrite it
+
+
+def test_predict_returns_independent_arrays(rng):
+    net = nf.Network.from_sizes([3, 4, 2], seed=0)
+    x = rng.normal(size=(5, 3))
+    first = net.predict(x)
+    kept = first.copy()
+    net.predict(rng.normal(size=(5, 3)))
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_allclose(first, net.forward(x.astype(np.float32)), rtol=1e-6)

@@ -87,6 +87,11 @@ class Layer:
         """Output for a batch ``x`` of shape ``(n, in_features)``."""
         raise NotImplementedError
 
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference-mode output for ``x``, as ``forward(x, training=False)``, but free to
+        skip the cache and reuse its own temporaries (``predict`` and ``evaluate`` use it)."""
+        return self.forward(x, training=False)
+
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Store dC/dparams in ``grads``; return dC/dx (``None`` when not needed)."""
         raise NotImplementedError
@@ -188,6 +193,11 @@ class Dense(Layer):
             a = self.activation.forward(z)
         self._x, self._z, self._a = x, z, a
         return a
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        # f(z) overwrites z: one array per layer instead of two, and one pass fewer.
+        z = self.pre_activation(x)
+        return self.activation.forward_into(z, z)
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         z, a = self._z, self._a

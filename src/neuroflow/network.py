@@ -281,9 +281,14 @@ class Network:
         size = PREDICT_BATCH_SIZE if batch_size is None else _positive_int(batch_size,
                                                                           "batch_size")
         if x.shape[0] <= size:
-            return self.forward(x, training=False)
-        return np.concatenate([self.forward(x[i:i + size], training=False)
-                               for i in range(0, x.shape[0], size)])
+            return self._infer(x)
+        return np.concatenate([self._infer(x[i:i + size]) for i in range(0, x.shape[0], size)])
+
+    def _infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference-mode forward pass through :meth:`Layer.infer` (no caches kept)."""
+        for layer in self.layers:
+            x = layer.infer(x)
+        return x
 
     def predict_classes(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Class labels ``(n,)``: argmax of each row, or ``output > 0.5`` for one output."""

@@ -199,51 +199,54 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     batches = BatchGatherer(x, target, weights)
     network.reuse_buffers(True)
 
-    hooks.on_train_begin()
-    for epoch in range(initial_epoch, initial_epoch + epochs):
-        hooks.on_epoch_begin(epoch)
-        started = time.perf_counter()
-        learning_rate_used = opt.current_learning_rate()
-        order = network.rng.permutation(n) if shuffle else np.arange(n)
-        loss_sum = 0.0
-        correct = 0.0
-        for batch in range(steps):
-            hooks.on_batch_begin(batch)
-            xb, yb, wb = batches.take(order[batch * batch_size:(batch + 1) * batch_size])
-            output = network.forward(xb, training=True)
-            loss = network.loss.value(output, yb, wb)
-            if not math.isfinite(loss):
-                network.reuse_buffers(False)
-                hooks.on_train_end()
-                raise TrainingDivergedError(
-                    f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the "
-                    f"learning rate ({opt.current_learning_rate():g}) is probably too high, "
-                    "try a lower one"
-                )
-            network.backward(yb, wb, input_gradient=False)
-            opt.step(pairs)
-            size = xb.shape[0]
-            loss_sum += loss * size
+    try:
+        hooks.on_train_begin()
+        for epoch in range(initial_epoch, initial_epoch + epochs):
+            hooks.on_epoch_begin(epoch)
+            started = time.perf_counter()
+            learning_rate_used = opt.current_learning_rate()
+            order = network.rng.permutation(n) if shuffle else np.arange(n)
+            loss_sum = 0.0
+            correct = 0.0
+            for batch in range(steps):
+                hooks.on_batch_begin(batch)
+                xb, yb, wb = batches.take(order[batch * batch_size:(batch + 1) * batch_size])
+                output = network.forward(xb, training=True)
+                loss = network.loss.value(output, yb, wb)
+                if not math.isfinite(loss):
+                    hooks.on_train_end()
+                    raise TrainingDivergedError(
+                        f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the "
+                        f"learning rate ({opt.current_learning_rate():g}) is probably too high, "
+                        "try a lower one"
+                    )
+                network.backward(yb, wb, input_gradient=False)
+                opt.step(pairs)
+                size = xb.shape[0]
+                loss_sum += loss * size
+                if classification:
+                    correct += accuracy(output, yb) * size
+                hooks.on_batch_end(batch, {"loss": loss, "size": size})
+                if network.stop_training:
+                    break
+            if _interrupt_requested(network):  # Ctrl-C: the unfinished epoch is not logged
+                break
+            logs: dict[str, Any] = {"loss": loss_sum / n}
             if classification:
-                correct += accuracy(output, yb) * size
-            hooks.on_batch_end(batch, {"loss": loss, "size": size})
+                logs["accuracy"] = correct / n
+            if validation is not None:
+                for key, value in network.score(*validation).items():
+                    logs[f"val_{key}"] = value
+            logs["learning_rate"] = learning_rate_used
+            logs["time"] = time.perf_counter() - started
+            network.epochs_trained = epoch + 1
+            hooks.on_epoch_end(epoch, logs)
             if network.stop_training:
                 break
-        if _interrupt_requested(network):  # Ctrl-C: the unfinished epoch is not logged
-            break
-        logs: dict[str, Any] = {"loss": loss_sum / n}
-        if classification:
-            logs["accuracy"] = correct / n
-        if validation is not None:
-            for key, value in network.score(*validation).items():
-                logs[f"val_{key}"] = value
-        logs["learning_rate"] = learning_rate_used
-        logs["time"] = time.perf_counter() - started
-        network.epochs_trained = epoch + 1
-        hooks.on_epoch_end(epoch, logs)
-        if network.stop_training:
-            break
-    network.reuse_buffers(False)
+    finally:
+        # Reused arrays are for the training loop only: later forward passes (a
+        # callback's, the user's) must get fresh arrays, even after an exception.
+        network.reuse_buffers(False)
     hooks.on_train_end()
     return history
 
