@@ -318,3 +318,19 @@ def test_cli_distributed_without_mpi4py_is_one_line(monkeypatch, capsys):
     assert main(["train", "--distributed", "--layers", "784,4,10", "--epochs", "1",
                  "--quiet"]) == 2
     assert "--distributed: distributed training needs mpi4py" in capsys.readouterr().err
+
+
+def test_class_weight_is_honoured_on_one_rank():
+    """distributed.fit on one rank weighs classes exactly as fit does."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 4))
+    y = rng.integers(0, 3, size=40)
+    nets = [nf.Network.from_sizes([4, 5, 3], seed=1, dtype="float64") for _ in range(2)]
+    options = {"epochs": 2, "batch_size": 8, "verbose": 0, "class_weight": {0: 3.0, 2: 0.5}}
+    nets[0].fit(x, y, **options)
+    nf.distributed.fit(nets[1], x, y, **options)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    unweighted = nf.Network.from_sizes([4, 5, 3], seed=1, dtype="float64")
+    nf.distributed.fit(unweighted, x, y, epochs=2, batch_size=8, verbose=0)
+    assert not np.allclose(unweighted.parameters()[0], nets[1].parameters()[0])

@@ -42,9 +42,9 @@ from neuroflow.callbacks import Callback, CallbackList, History
 from neuroflow.errors import TrainingDivergedError
 from neuroflow.layers import _positive_int
 from neuroflow.metrics import accuracy
-from neuroflow.network import Network, check_sample_weight
+from neuroflow.network import Network
 from neuroflow.progress import ProgressBar
-from neuroflow.training import split_validation
+from neuroflow.training import prepare_data, resolve_optimizer
 
 __all__ = ["fit", "world", "rank", "size", "is_root", "shard_bounds"]
 
@@ -144,6 +144,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
         sample_weight: Any = None,
+        class_weight: dict[Any, float] | None = None,
         comm: Any = None,
         shards: int | None = None,
         deterministic: bool = False) -> History:
@@ -162,7 +163,8 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         each batch by index).
     y : array
         Targets, as for :func:`neuroflow.training.fit`.
-    epochs, optimizer, learning_rate, validation_split, validation_data, shuffle, sample_weight
+    epochs, optimizer, learning_rate, validation_split, validation_data, shuffle
+    sample_weight, class_weight
         As for :func:`neuroflow.training.fit`.
     batch_size : int
         The *global* batch: samples per optimiser step summed over all ranks.
@@ -210,39 +212,13 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
                          f"received: {shards}")
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose: expected 0, 1 or 2, received: {verbose!r}")
-    x = network.prepare_inputs(x, "x")
-    target = network.prepare_targets(y, "y")
-    if target.shape[0] != x.shape[0]:
-        raise ValueError(f"y: expected {x.shape[0]} targets (one per row of x), received "
-                         f"{target.shape[0]}")
-    weights = None
-    if sample_weight is not None:
-        weights = check_sample_weight(sample_weight, x.shape[0], network.dtype)
-    validation = None
-    if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise ValueError("validation_data: expected a pair (x_val, y_val), received "
-                             f"{type(validation_data).__name__}")
-        x_val = network.prepare_inputs(validation_data[0], "x_val")
-        y_val = network.prepare_targets(validation_data[1], "y_val")
-        if y_val.shape[0] != x_val.shape[0]:
-            raise ValueError(f"y_val: expected {x_val.shape[0]} targets, received "
-                             f"{y_val.shape[0]}")
-        validation = (x_val, y_val)
-    elif validation_split:
-        if not (isinstance(validation_split, (int, float)) and 0 < validation_split < 1):
-            raise ValueError(f"validation_split: expected a number in (0, 1), received: "
-                             f"{validation_split!r}")
-        x, target, weights, validation = split_validation(x, target, validation_split, weights)
+    x, target, weights, validation = prepare_data(
+        network, x, y, sample_weight=sample_weight, class_weight=class_weight,
+        validation_data=validation_data, validation_split=validation_split)
     _check_same_everywhere(comm, samples=x.shape[0], parameters=network.parameter_count,
                            batch_size=batch_size, epochs=epochs, shards=shards)
 
-    if optimizer is None:
-        opt = network.optimizer or _optimizers.Adam(
-            **({} if learning_rate is None else {"learning_rate": learning_rate}))
-    else:
-        opt = _optimizers.get(optimizer, learning_rate)
-    network.optimizer = opt
+    opt = network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
     _broadcast_state(network, comm)
 
     # One flat buffer: every gradient, then the extra slots. Each parameter is updated

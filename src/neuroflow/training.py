@@ -23,7 +23,7 @@ from neuroflow.metrics import accuracy
 from neuroflow.network import Network, check_sample_weight
 from neuroflow.progress import ProgressBar
 
-__all__ = ["fit", "split_validation", "class_sample_weight"]
+__all__ = ["fit", "split_validation", "class_sample_weight", "prepare_data", "resolve_optimizer"]
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, fraction: float,
@@ -132,7 +132,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
                                validation_split=validation_split,
                                validation_data=validation_data, shuffle=shuffle,
                                callbacks=callbacks, verbose=verbose,
-                               sample_weight=sample_weight)
+                               sample_weight=sample_weight, class_weight=class_weight)
     epochs = _positive_int(epochs, "epochs")
     batch_size = _positive_int(batch_size, "batch_size")
     if verbose not in (0, 1, 2):
@@ -142,41 +142,10 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         restored_history = _resume(network, resume_from, optimizer)
         optimizer = None
         epochs = max(0, epochs - network.epochs_trained)
-    x = network.prepare_inputs(x, "x")
-    target = network.prepare_targets(y, "y")
-    if target.shape[0] != x.shape[0]:
-        raise ValueError(f"y: expected {x.shape[0]} targets (one per row of x), received "
-                         f"{target.shape[0]}")
-    weights = None
-    if sample_weight is not None:
-        weights = check_sample_weight(sample_weight, x.shape[0], network.dtype)
-    if class_weight is not None:
-        per_class = class_sample_weight(class_weight, target, network)
-        weights = per_class if weights is None else weights * per_class
-
-    validation = None
-    if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise ValueError("validation_data: expected a pair (x_val, y_val), received "
-                             f"{type(validation_data).__name__}")
-        x_val = network.prepare_inputs(validation_data[0], "x_val")
-        y_val = network.prepare_targets(validation_data[1], "y_val")
-        if y_val.shape[0] != x_val.shape[0]:
-            raise ValueError(f"y_val: expected {x_val.shape[0]} targets, received "
-                             f"{y_val.shape[0]}")
-        validation = (x_val, y_val)
-    elif validation_split:
-        if not (isinstance(validation_split, (int, float)) and 0 < validation_split < 1):
-            raise ValueError(f"validation_split: expected a number in (0, 1), received: "
-                             f"{validation_split!r}")
-        x, target, weights, validation = split_validation(x, target, validation_split, weights)
-
-    if optimizer is None:
-        opt = network.optimizer or _optimizers.Adam(
-            **({} if learning_rate is None else {"learning_rate": learning_rate}))
-    else:
-        opt = _optimizers.get(optimizer, learning_rate)
-    network.optimizer = opt
+    x, target, weights, validation = prepare_data(
+        network, x, y, sample_weight=sample_weight, class_weight=class_weight,
+        validation_data=validation_data, validation_split=validation_split)
+    opt = network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
 
     history = History() if restored_history is None else restored_history
     callback_list = [history] + CallbackList(callbacks or []).callbacks
@@ -196,7 +165,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     pairs = list(zip(network.parameters(), network.gradients()))
     # Hot path: batches are gathered into reused arrays and the layers reuse their work
     # arrays, so a step allocates (almost) nothing; see neuroflow.batching.
-    batches = BatchGatherer(x, target, weights)
+    batches = BatchGatherer(x, target, weights, backend=network.backend)
     network.reuse_buffers(True)
 
     try:
@@ -249,6 +218,58 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         network.reuse_buffers(False)
     hooks.on_train_end()
     return history
+
+
+def prepare_data(network: Network, x: Any, y: Any, *, sample_weight: Any = None,
+                 class_weight: dict[Any, float] | None = None,
+                 validation_data: tuple[Any, Any] | None = None,
+                 validation_split: float = 0.0):
+    """Validate ``fit``'s data arguments; return ``(x, target, weights, validation)``.
+
+    Inputs are validated and preprocessed, targets checked against the output layer and
+    the loss, ``sample_weight`` and ``class_weight`` combined into one weight per sample
+    (or ``None``), and the validation pair taken from ``validation_data`` or split off the
+    end of the samples (``None`` when neither is given).
+    """
+    x = network.prepare_inputs(x, "x")
+    target = network.prepare_targets(y, "y")
+    if target.shape[0] != x.shape[0]:
+        raise ValueError(f"y: expected {x.shape[0]} targets (one per row of x), received "
+                         f"{target.shape[0]}")
+    weights = None
+    if sample_weight is not None:
+        weights = check_sample_weight(sample_weight, x.shape[0], network.dtype)
+    if class_weight is not None:
+        per_class = class_sample_weight(class_weight, target, network)
+        weights = per_class if weights is None else weights * per_class
+
+    validation = None
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise ValueError("validation_data: expected a pair (x_val, y_val), received "
+                             f"{type(validation_data).__name__}")
+        x_val = network.prepare_inputs(validation_data[0], "x_val")
+        y_val = network.prepare_targets(validation_data[1], "y_val")
+        if y_val.shape[0] != x_val.shape[0]:
+            raise ValueError(f"y_val: expected {x_val.shape[0]} targets, received "
+                             f"{y_val.shape[0]}")
+        validation = (x_val, y_val)
+    elif validation_split:
+        if not (isinstance(validation_split, (int, float)) and 0 < validation_split < 1):
+            raise ValueError(f"validation_split: expected a number in (0, 1), received: "
+                             f"{validation_split!r}")
+        x, target, weights, validation = split_validation(x, target, validation_split, weights)
+    return x, target, weights, validation
+
+
+def resolve_optimizer(network: Network, optimizer: str | _optimizers.Optimizer | None,
+                      learning_rate: float | None) -> _optimizers.Optimizer:
+    """The optimiser ``fit`` uses: the one named or given, else the network's own from an
+    earlier ``fit`` (its state continues), else Adam."""
+    if optimizer is None:
+        return network.optimizer or _optimizers.Adam(
+            **({} if learning_rate is None else {"learning_rate": learning_rate}))
+    return _optimizers.get(optimizer, learning_rate)
 
 
 def class_sample_weight(class_weight: Any, target: np.ndarray, network: Network) -> np.ndarray:
