@@ -9,6 +9,10 @@ with respect to ``z`` given the gradient with respect to ``a``::
 
 No function here mutates its input. Every class is registered under its ``name``;
 :func:`get` turns a name or an instance into an instance.
+
+``forward``, ``derivative`` and ``backward`` accept NumPy arrays or arrays of any
+array-API library (see :mod:`neuroflow.backend`) and return arrays of the same library;
+the ``*_into`` methods, which write into reused buffers, are NumPy only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
+
+from neuroflow.backend import namespace
 
 __all__ = [
     "Activation", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus",
@@ -84,8 +90,9 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(-np.abs(z))
-        numerator = np.where(z >= 0, np.ones_like(e), e)
+        xp = namespace(z)
+        e = xp.exp(-xp.abs(z))
+        numerator = xp.where(z >= 0, xp.ones_like(e), e)
         return numerator / (1 + e)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -98,7 +105,7 @@ class Tanh(Activation):
     name = "tanh"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.tanh(z)
+        return namespace(z).tanh(z)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return 1 - a * a
@@ -110,15 +117,25 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0)
+        xp = namespace(z)
+        if xp is np:
+            return np.maximum(z, 0)
+        return xp.where(z > 0, z, xp.zeros_like(z))
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return (z > 0).astype(z.dtype)
+        xp = namespace(z)
+        if xp is np:
+            return (z > 0).astype(z.dtype)
+        return xp.astype(z > 0, z.dtype)
 
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        # Multiplying by the boolean mask keeps grad_a's dtype and is several times
-        # faster than np.where.
-        return grad_a * (z > 0)
+        xp = namespace(grad_a, z)
+        if xp is np:
+            # Multiplying by the boolean mask keeps grad_a's dtype and is several times
+            # faster than np.where.
+            return grad_a * (z > 0)
+        # the array API defines no arithmetic between booleans and floats
+        return xp.where(z > 0, grad_a, xp.zeros_like(grad_a))
 
     def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0, out=out)
@@ -139,10 +156,16 @@ class LeakyReLU(Activation):
         self.alpha = float(alpha)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, z, z * z.dtype.type(self.alpha))
+        xp = namespace(z)
+        if xp is np:
+            return np.where(z > 0, z, z * z.dtype.type(self.alpha))
+        return xp.where(z > 0, z, z * self.alpha)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, 1, self.alpha).astype(z.dtype)
+        xp = namespace(z)
+        if xp is np:
+            return np.where(z > 0, 1, self.alpha).astype(z.dtype)
+        return xp.where(z > 0, xp.ones_like(z), xp.full_like(z, self.alpha))
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "alpha": self.alpha}
@@ -162,11 +185,17 @@ class ELU(Activation):
         self.alpha = float(alpha)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        alpha = z.dtype.type(self.alpha)
-        return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+        xp = namespace(z)
+        if xp is np:
+            alpha = z.dtype.type(self.alpha)
+            return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+        return xp.where(z > 0, z, self.alpha * xp.expm1(xp.minimum(z, xp.zeros_like(z))))
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, 1, a + z.dtype.type(self.alpha)).astype(z.dtype)
+        xp = namespace(z, a)
+        if xp is np:
+            return np.where(z > 0, 1, a + z.dtype.type(self.alpha)).astype(z.dtype)
+        return xp.where(z > 0, xp.ones_like(z), a + self.alpha)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "alpha": self.alpha}
@@ -189,13 +218,19 @@ class GELU(Activation):
     name = "gelu"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
-        return (0.5 * z * (1 + t)).astype(z.dtype, copy=False)
+        xp = namespace(z)
+        t = xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
+        if xp is np:
+            return (0.5 * z * (1 + t)).astype(z.dtype, copy=False)
+        return 0.5 * z * (1 + t)  # Python floats never promote array-API arrays
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
+        xp = namespace(z)
+        t = xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
         du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_C * z * z)
-        return (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du).astype(z.dtype, copy=False)
+        if xp is np:
+            return (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du).astype(z.dtype, copy=False)
+        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du
 
 
 class Softplus(Activation):
@@ -204,7 +239,10 @@ class Softplus(Activation):
     name = "softplus"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.logaddexp(z, 0).astype(z.dtype, copy=False)
+        xp = namespace(z)
+        if xp is np:
+            return np.logaddexp(z, 0).astype(z.dtype, copy=False)
+        return xp.logaddexp(z, xp.zeros_like(z))
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return Sigmoid().forward(z)
@@ -216,10 +254,13 @@ class Linear(Activation):
     name = "linear"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return z.copy()
+        xp = namespace(z)
+        if xp is np:
+            return z.copy()
+        return xp.asarray(z, copy=True)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.ones_like(z)
+        return namespace(z).ones_like(z)
 
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return grad_a
@@ -242,7 +283,11 @@ class Softmax(Activation):
     elementwise = False
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return self.forward_into(z, np.empty_like(z))
+        xp = namespace(z)
+        if xp is np:
+            return self.forward_into(z, np.empty_like(z))
+        e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+        return e / xp.sum(e, axis=1, keepdims=True)
 
     def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         np.subtract(z, z.max(axis=1, keepdims=True), out=out)
@@ -254,7 +299,10 @@ class Softmax(Activation):
         raise TypeError("softmax has no element-wise derivative; use Softmax.backward")
 
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+        xp = namespace(grad_a, a)
+        if xp is np:
+            return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+        return a * (grad_a - xp.sum(grad_a * a, axis=1, keepdims=True))
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

@@ -4,11 +4,18 @@ The training loop shuffles by drawing one index permutation per epoch; it never 
 the training set. Each step gathers its rows with ``np.take(..., out=...)`` into arrays
 kept for that batch size (the last, partial batch of an epoch has its own), so a step
 allocates nothing for its inputs, targets or sample weights.
+
+On another array back-end (see :mod:`neuroflow.backend`) the data are moved there once,
+and each step gathers with the array API's ``take`` into new arrays.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from neuroflow.backend import get_backend, to_backend
 
 __all__ = ["BatchGatherer"]
 
@@ -24,6 +31,9 @@ class BatchGatherer:
         Targets, already prepared by the loss.
     weights : array (n,) or None
         Per-sample weights.
+    backend : str
+        Array back-end of the network (``"numpy"``, ``"cupy"``, ``"array_api_strict"``):
+        the arrays are moved there once, here.
 
     Notes
     -----
@@ -31,14 +41,25 @@ class BatchGatherer:
     of the same size: use them before asking for the next batch.
     """
 
-    def __init__(self, x: np.ndarray, target: np.ndarray, weights: np.ndarray | None) -> None:
+    def __init__(self, x: np.ndarray, target: np.ndarray, weights: np.ndarray | None,
+                 backend: str = "numpy") -> None:
+        self._xp: Any = np if backend == "numpy" else get_backend(backend)
+        if self._xp is not np:
+            x, target, weights = (to_backend(a, self._xp) for a in (x, target, weights))
         self.x = x
         self.target = target
         self.weights = weights
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
 
     def take(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """``(x[index], target[index], weights[index])`` (weights ``None`` without weights)."""
+        """``(x[index], target[index], weights[index])`` (weights ``None`` without weights).
+
+        ``index`` is a NumPy integer array (on another back-end it is moved there)."""
+        xp = self._xp
+        if xp is not np:
+            where = to_backend(index, xp, self.x.device)
+            return (xp.take(self.x, where, axis=0), xp.take(self.target, where, axis=0),
+                    None if self.weights is None else xp.take(self.weights, where, axis=0))
         size = index.shape[0]
         buffers = self._buffers.get(size)
         if buffers is None:

@@ -56,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.backend import to_numpy
 from neuroflow.errors import ModelFileError
 from neuroflow.network import Network
 
@@ -143,7 +144,8 @@ def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
     tensors: dict[str, np.ndarray] = {}
     for i, layer in enumerate(network.layers):
         for key, value in layer.state().items():
-            tensors[f"layers.{i}.{key}"] = np.ascontiguousarray(value, dtype=network.dtype)
+            tensors[f"layers.{i}.{key}"] = np.ascontiguousarray(to_numpy(value),
+                                                                 dtype=network.dtype)
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -169,7 +171,7 @@ def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
                 "save with include_optimizer=False") from error
         training["optimizer"] = {"config": config, "iterations": int(optimizer.iterations)}
         for key, value in optimizer.state_dict().items():
-            tensors[f"optimizer.{key}"] = np.ascontiguousarray(value)
+            tensors[f"optimizer.{key}"] = np.ascontiguousarray(to_numpy(value))
     metadata["training"] = json.dumps(training)
     if network.class_names is not None:
         metadata["class_names"] = json.dumps(_jsonable(list(network.class_names)))

@@ -7,6 +7,12 @@ shapes). ``forward(x, training)`` computes the layer's output and caches what
 
 Shapes follow one convention: ``x (n_samples, in_features)``, ``W (in_features,
 out_features)``, ``b (out_features,)``.
+
+Parameters are NumPy arrays, or arrays of another array-API library after
+:meth:`Layer.to_backend` (see :mod:`neuroflow.backend`): ``forward`` and ``backward`` then
+take and return arrays of that library. Work-array reuse (``reuse_buffers``) and the
+``out=`` products are NumPy only; the generic path writes gradients into the existing
+``grads`` arrays with ``g[...] = value``, so references to them stay valid.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import numpy as np
 
 from neuroflow import activations as _activations
 from neuroflow import initializers as _initializers
+from neuroflow.backend import namespace, to_backend, to_numpy
 
 __all__ = ["Layer", "Dense", "Dropout", "BatchNorm", "get_layer_class", "layer_from_config",
            "LAYERS"]
@@ -77,6 +84,13 @@ class Layer:
         raise ValueError(f"{type(self).__name__}: expected in_features to be given, "
                          "received none")
 
+    def to_backend(self, xp: Any, device: Any = None) -> None:
+        """Move parameters, gradients and any state to array namespace ``xp`` (see
+        :func:`neuroflow.backend.get_backend`); drops cached passes and work arrays."""
+        self.release_buffers()
+        self.params = {k: to_backend(v, xp, device) for k, v in self.params.items()}
+        self.grads = {k: to_backend(v, xp, device) for k, v in self.grads.items()}
+
     def cast(self, dtype: np.dtype) -> None:
         """Convert parameters (and gradients) to ``dtype``."""
         for key in self.params:
@@ -110,10 +124,16 @@ class Layer:
         return dict(self.params)
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
-        """Restore arrays produced by :meth:`state` (shapes already validated)."""
+        """Restore arrays produced by :meth:`state` (shapes already validated), onto the
+        back-end the parameters are on."""
+        xp = namespace(*self.params.values())
         for key, value in state.items():
-            self.params[key] = np.array(value, copy=True)
-            self.grads[key] = np.zeros_like(self.params[key])
+            if xp is np:
+                self.params[key] = np.array(to_numpy(value), copy=True)
+                self.grads[key] = np.zeros_like(self.params[key])
+            else:
+                self.params[key] = to_backend(np.array(to_numpy(value), copy=True), xp)
+                self.grads[key] = xp.zeros_like(self.params[key])
         self.built = True
 
     def __repr__(self) -> str:
@@ -178,7 +198,11 @@ class Dense(Layer):
     def pre_activation(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The weighted sums ``z = x W + b``, shape ``(n, out_features)`` (into ``out`` if
         given)."""
-        z = np.matmul(x, self.params["W"], out=out)
+        W = self.params["W"]
+        if not isinstance(W, np.ndarray):  # array-API path
+            z = x @ W
+            return z + self.params["b"] if self.use_bias else z
+        z = np.matmul(x, W, out=out)
         if self.use_bias:
             z += self.params["b"]
         return z
@@ -197,6 +221,8 @@ class Dense(Layer):
     def infer(self, x: np.ndarray) -> np.ndarray:
         # f(z) overwrites z: one array per layer instead of two, and one pass fewer.
         z = self.pre_activation(x)
+        if not isinstance(z, np.ndarray):  # array-API path: no out= writes
+            return self.activation.forward(z)
         return self.activation.forward_into(z, z)
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
@@ -216,6 +242,12 @@ class Dense(Layer):
         x = self._x
         if x is None:
             raise RuntimeError("Dense.backward() needs a forward() first")
+        if not isinstance(delta, np.ndarray):  # array-API path
+            xp = namespace(x, delta)
+            self.grads["W"][...] = x.T @ delta
+            if self.use_bias:
+                self.grads["b"][...] = xp.sum(delta, axis=0)
+            return delta @ self.params["W"].T if need_input_grad else None
         np.matmul(x.T, delta, out=self.grads["W"])
         if self.use_bias:
             np.sum(delta, axis=0, out=self.grads["b"])
@@ -321,7 +353,9 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self._mask = None
             return x
-        if self.fixed_mask is not None:
+        if not isinstance(x, np.ndarray):
+            mask = self._generic_mask(x)
+        elif self.fixed_mask is not None:
             mask = self.fixed_mask.astype(x.dtype, copy=False)
         else:
             if self.rng is None:
@@ -334,6 +368,21 @@ class Dropout(Layer):
             mask *= x.dtype.type(1 / (1 - self.rate))
         self._mask = mask
         return x * mask
+
+    def _generic_mask(self, x: Any) -> Any:
+        """The mask for an array-API batch ``x``: drawn (or taken from ``fixed_mask``) in
+        NumPy exactly as for a NumPy batch, then moved to ``x``'s back-end, so every
+        back-end sees the same masks from the same seed."""
+        xp = namespace(x)
+        if self.fixed_mask is not None:
+            return xp.astype(to_backend(self.fixed_mask, xp, x.device), x.dtype)
+        if self.rng is None:
+            raise RuntimeError("Dropout needs build(rng, dtype) (done by Network) before "
+                               "a training forward pass")
+        mask = self.rng.random(tuple(x.shape), dtype=self.dtype)
+        np.greater_equal(mask, self.dtype.type(self.rate), out=mask, casting="unsafe")
+        mask *= self.dtype.type(1 / (1 - self.rate))
+        return to_backend(mask, xp, x.device)
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
@@ -436,12 +485,19 @@ class BatchNorm(Layer):
         self.running_mean = self.running_mean.astype(dtype)
         self.running_var = self.running_var.astype(dtype)
 
+    def to_backend(self, xp: Any, device: Any = None) -> None:
+        super().to_backend(xp, device)
+        self.running_mean = to_backend(self.running_mean, xp, device)
+        self.running_var = to_backend(self.running_var, xp, device)
+        self._cache = {}
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        xp = namespace(x)
         if training:
             n = x.shape[0]
-            mean = x.mean(axis=0)
+            mean = xp.mean(x, axis=0)
             centred = x - mean
-            variance = np.mean(centred * centred, axis=0)
+            variance = xp.mean(centred * centred, axis=0)
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1 - m) * mean
@@ -450,7 +506,7 @@ class BatchNorm(Layer):
         else:
             centred = x - self.running_mean
             variance = self.running_var
-        inverse_std = 1 / np.sqrt(variance + self.epsilon)
+        inverse_std = 1 / xp.sqrt(variance + self.epsilon)
         x_hat = centred * inverse_std
         z = x_hat * self.params["gamma"] + self.params["beta"]
         a = self.activation.forward(z)
@@ -462,8 +518,13 @@ class BatchNorm(Layer):
         cache = self._cache
         delta = self.activation.backward(grad_output, cache["z"], cache["a"])
         x_hat = cache["x_hat"]
-        np.sum(delta * x_hat, axis=0, out=self.grads["gamma"])
-        np.sum(delta, axis=0, out=self.grads["beta"])
+        xp = namespace(delta, x_hat)
+        if xp is np:
+            np.sum(delta * x_hat, axis=0, out=self.grads["gamma"])
+            np.sum(delta, axis=0, out=self.grads["beta"])
+        else:
+            self.grads["gamma"][...] = xp.sum(delta * x_hat, axis=0)
+            self.grads["beta"][...] = xp.sum(delta, axis=0)
         if not need_input_grad:
             return None
         d = delta * self.params["gamma"]
@@ -471,7 +532,7 @@ class BatchNorm(Layer):
             return d * cache["inverse_std"]
         n = d.shape[0]
         return (cache["inverse_std"] / n) * (
-            n * d - d.sum(axis=0) - x_hat * np.sum(d * x_hat, axis=0))
+            n * d - xp.sum(d, axis=0) - x_hat * xp.sum(d * x_hat, axis=0))
 
     def state(self) -> dict[str, np.ndarray]:
         return {**self.params, "running_mean": self.running_mean,
@@ -479,8 +540,11 @@ class BatchNorm(Layer):
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         state = dict(state)
-        self.running_mean = np.array(state.pop("running_mean"), copy=True)
-        self.running_var = np.array(state.pop("running_var"), copy=True)
+        xp = namespace(*self.params.values())
+        self.running_mean = to_backend(np.array(to_numpy(state.pop("running_mean")),
+                                                copy=True), xp)
+        self.running_var = to_backend(np.array(to_numpy(state.pop("running_var")),
+                                               copy=True), xp)
         super().load_state(state)
 
     def get_config(self) -> dict[str, Any]:

@@ -8,6 +8,11 @@ accurate gradient with respect to the weighted sums ``z`` of the output layer; s
 
 Optional ``sample_weight`` (shape ``(n,)``) weights each sample's cost: the mean becomes
 ``sum_i w_i C_i / n``, so all-ones weights change nothing.
+
+``value``, ``gradient`` and ``fused_delta`` accept NumPy arrays or arrays of any
+array-API library (see :mod:`neuroflow.backend`; integer labels as an integer array of
+the same library) and return arrays of that library; ``prepare_targets`` validates with
+NumPy.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from neuroflow import activations as _activations
+from neuroflow.backend import namespace
 
 __all__ = [
     "Loss", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get", "names", "LOSSES",
@@ -24,15 +30,31 @@ __all__ = [
 
 
 def _weighted_mean(per_sample: np.ndarray, sample_weight: np.ndarray | None) -> float:
+    xp = namespace(per_sample, sample_weight)
+    if xp is np:
+        if sample_weight is None:
+            return float(per_sample.mean())
+        return float((per_sample * sample_weight).sum() / per_sample.shape[0])
     if sample_weight is None:
-        return float(per_sample.mean())
-    return float((per_sample * sample_weight).sum() / per_sample.shape[0])
+        return float(xp.mean(per_sample))
+    return float(xp.sum(per_sample * sample_weight) / per_sample.shape[0])
 
 
 def _scale_rows(grad: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
     if sample_weight is not None:
-        grad *= sample_weight.astype(grad.dtype, copy=False)[:, None]
+        xp = namespace(grad, sample_weight)
+        if xp is np:
+            grad *= sample_weight.astype(grad.dtype, copy=False)[:, None]
+        else:
+            grad = grad * xp.expand_dims(xp.astype(sample_weight, grad.dtype), axis=1)
     return grad
+
+
+def _label_mask(target: np.ndarray, n_classes: int, xp: Any) -> np.ndarray:
+    """Boolean ``(n, n_classes)`` mask, True at ``[i, target[i]]`` (array-API path: the
+    standard has no integer-array indexing)."""
+    classes = xp.arange(n_classes, dtype=target.dtype, device=getattr(target, "device", None))
+    return xp.expand_dims(target, axis=1) == xp.expand_dims(classes, axis=0)
 
 
 class Loss:
@@ -99,11 +121,17 @@ class MeanSquaredError(Loss):
 
     def value(self, output, target, sample_weight=None):
         diff = output - target
-        return _weighted_mean((diff * diff).mean(axis=1), sample_weight)
+        xp = namespace(output, target)
+        if xp is np:
+            return _weighted_mean((diff * diff).mean(axis=1), sample_weight)
+        return _weighted_mean(xp.mean(diff * diff, axis=1), sample_weight)
 
     def gradient(self, output, target, sample_weight=None):
         n, k = output.shape
-        grad = (output - target) * output.dtype.type(2.0 / (n * k))
+        if namespace(output, target) is np:
+            grad = (output - target) * output.dtype.type(2.0 / (n * k))
+        else:
+            grad = (output - target) * (2.0 / (n * k))
         return _scale_rows(grad, sample_weight)
 
     def prepare_targets(self, target, n_outputs, dtype, argument="y"):
@@ -122,6 +150,9 @@ class CrossEntropy(Loss):
     is_classification = True
 
     def value(self, output, target, sample_weight=None):
+        xp = namespace(output, target)
+        if xp is not np:
+            return self._value_generic(xp, output, target, sample_weight)
         eps = np.finfo(output.dtype).eps
         if target.ndim == 1:
             picked = output[np.arange(output.shape[0]), target]
@@ -130,11 +161,23 @@ class CrossEntropy(Loss):
             per_sample = -(target * np.log(np.clip(output, eps, 1.0))).sum(axis=1)
         return _weighted_mean(per_sample, sample_weight)
 
+    @staticmethod
+    def _value_generic(xp, output, target, sample_weight):
+        eps = float(xp.finfo(output.dtype).eps)
+        if target.ndim == 1:  # the label's probability, picked by a boolean mask
+            mask = _label_mask(target, output.shape[1], xp)
+            picked = xp.sum(xp.where(mask, output, xp.zeros_like(output)), axis=1)
+            per_sample = -xp.log(xp.clip(picked, eps, 1.0))
+        else:
+            per_sample = -xp.sum(target * xp.log(xp.clip(output, eps, 1.0)), axis=1)
+        return _weighted_mean(per_sample, sample_weight)
+
     def gradient(self, output, target, sample_weight=None):
-        eps = np.finfo(output.dtype).eps
+        xp = namespace(output, target)
+        eps = xp.finfo(output.dtype).eps
         n = output.shape[0]
         dense = _one_hot(target, output.shape[1], output.dtype)
-        grad = -dense / (np.clip(output, eps, 1.0) * n)
+        grad = -dense / (xp.clip(output, eps, 1.0) * n)
         return _scale_rows(grad, sample_weight)
 
     def fused_delta(self, activation, output, target, sample_weight=None):
@@ -145,6 +188,10 @@ class CrossEntropy(Loss):
         if not isinstance(activation, _activations.Softmax):
             return None
         n = output.shape[0]
+        xp = namespace(output, target)
+        if xp is not np:
+            delta = output - _one_hot(target, output.shape[1], output.dtype)
+            return _scale_rows(delta * (1.0 / n), sample_weight)
         delta = output.copy()
         if target.ndim == 1:
             delta[np.arange(n), target] -= 1
@@ -193,14 +240,25 @@ class BinaryCrossEntropy(Loss):
     is_classification = True
 
     def value(self, output, target, sample_weight=None):
+        xp = namespace(output, target)
+        if xp is not np:
+            eps = float(xp.finfo(output.dtype).eps)
+            a = xp.clip(output, eps, 1 - eps)
+            per_sample = -xp.mean(target * xp.log(a) + (1 - target) * xp.log1p(-a), axis=1)
+            return _weighted_mean(per_sample, sample_weight)
         eps = np.finfo(output.dtype).eps
         a = np.clip(output, eps, 1 - eps)
         per_sample = -(target * np.log(a) + (1 - target) * np.log1p(-a)).mean(axis=1)
         return _weighted_mean(per_sample, sample_weight)
 
     def gradient(self, output, target, sample_weight=None):
-        eps = np.finfo(output.dtype).eps
+        xp = namespace(output, target)
         n, k = output.shape
+        if xp is not np:
+            eps = float(xp.finfo(output.dtype).eps)
+            a = xp.clip(output, eps, 1 - eps)
+            return _scale_rows((a - target) / (a * (1 - a) * (n * k)), sample_weight)
+        eps = np.finfo(output.dtype).eps
         a = np.clip(output, eps, 1 - eps)
         grad = (a - target) / (a * (1 - a) * (n * k))
         return _scale_rows(grad.astype(output.dtype, copy=False), sample_weight)
@@ -212,6 +270,8 @@ class BinaryCrossEntropy(Loss):
         if not isinstance(activation, _activations.Sigmoid):
             return None
         n, k = output.shape
+        if namespace(output, target) is not np:
+            return _scale_rows((output - target) * (1.0 / (n * k)), sample_weight)
         delta = (output - target) * output.dtype.type(1.0 / (n * k))
         return _scale_rows(delta, sample_weight)
 
@@ -228,6 +288,9 @@ class BinaryCrossEntropy(Loss):
 def _one_hot(target: np.ndarray, n_classes: int, dtype: np.dtype) -> np.ndarray:
     if target.ndim == 2:
         return target
+    xp = namespace(target)
+    if xp is not np:
+        return xp.astype(_label_mask(target, n_classes, xp), dtype)
     dense = np.zeros((target.shape[0], n_classes), dtype=dtype)
     dense[np.arange(target.shape[0]), target] = 1
     return dense

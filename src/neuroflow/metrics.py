@@ -31,7 +31,12 @@ def accuracy(output: np.ndarray, target: np.ndarray) -> float:
     ``output`` is the network output ``(n, k)`` (argmax per row; threshold 0.5 for a
     single output) or predicted labels ``(n,)``; ``target`` as in :func:`labels_from_targets`.
     For several independent sigmoid outputs every output must be right.
+    Arrays of another back-end (see :mod:`neuroflow.backend`) are copied to NumPy first.
     """
+    if not isinstance(output, np.ndarray) or not isinstance(target, np.ndarray):
+        from neuroflow.backend import to_numpy
+
+        output, target = to_numpy(output), to_numpy(target)
     if output.ndim == 2 and output.shape[1] > 1 and target.ndim == 2 and \
             not np.allclose(target.sum(axis=1), 1):
         # multi-label: each output thresholded on its own

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroflow import backend as _backend
 from neuroflow import losses as _losses
 from neuroflow.layers import Dense, Layer, _positive_int, layer_from_config
 
@@ -76,6 +77,17 @@ class Network:
         data and machine give bit-identical weights and history.
     dtype : {"float32", "float64"}
         Floating-point type of parameters and computations.
+    backend : {"numpy", "cupy", "array_api_strict"}
+        Array library holding the parameters and doing the math (see
+        :mod:`neuroflow.backend`): NumPy by default, CuPy on a CUDA GPU
+        (``pip install 'neuroflow[gpu]'``). Weights are drawn with NumPy from ``seed`` and
+        then moved, so every back-end starts from the same weights. ``fit``, ``predict``
+        and ``evaluate`` take NumPy-compatible inputs, validate them with NumPy and move
+        them once; ``predict`` returns NumPy arrays. :meth:`forward` and :meth:`backward`
+        work on the back-end's arrays (NumPy inputs are moved). Saving stores NumPy
+        arrays; a loaded model is on NumPy until :meth:`to_backend`.
+    device : {"cuda", "gpu", "cpu"}, optional
+        Synonym for the back-end: ``"cuda"``/``"gpu"`` select ``"cupy"``, ``"cpu"`` NumPy.
 
     Examples
     --------
@@ -87,7 +99,9 @@ class Network:
 
     def __init__(self, layers: Sequence[Layer], loss: str | _losses.Loss | None = None,
                  seed: int | np.random.Generator | None = None,
-                 dtype: str | np.dtype | type = "float32") -> None:
+                 dtype: str | np.dtype | type = "float32", backend: str = "numpy",
+                 device: str | None = None) -> None:
+        backend, xp = _backend.resolve(backend, device)
         layers = list(layers)
         if not layers:
             raise ValueError("layers: expected at least one layer, received an empty list")
@@ -122,9 +136,13 @@ class Network:
         self.loss = self._default_loss() if loss is None else _losses.get(loss)
         for layer in self.layers:
             if layer.built:
+                if any(not isinstance(p, np.ndarray) for p in layer.params.values()):
+                    layer.to_backend(np)  # cast (below) and the build work in NumPy
                 layer.cast(self.dtype)
             else:
                 layer.build(self.rng, self.dtype)
+        #: Name of the array back-end (``"numpy"``, ``"cupy"``, ``"array_api_strict"``).
+        self.backend = "numpy"
         #: The optimiser of the last :meth:`fit` (its state carries over to the next).
         self.optimizer: Optimizer | None = None
         #: Set to ``True`` by a callback to end :meth:`fit` after the current batch.
@@ -140,6 +158,35 @@ class Network:
         #: Original class labels (e.g. strings from a CSV) for output index ``i``, or None.
         self.class_names: list[Any] | None = None
         self._output: np.ndarray | None = None
+        if backend != "numpy":
+            self.to_backend(backend)
+
+    def to_backend(self, backend: str = "numpy", device: str | None = None) -> Network:
+        """Move the parameters, layer state (e.g. BatchNorm's running statistics) and the
+        optimiser's state to ``backend`` (see the class parameters); returns ``self``.
+
+        Drops the last forward pass. References to the old arrays (``parameters()``
+        lists) no longer follow the network.
+
+        Raises
+        ------
+        ValueError
+            For an unknown back-end, one that is not installed, or CuPy without a GPU.
+        """
+        name, xp = _backend.resolve(backend, device)
+        for layer in self.layers:
+            layer.to_backend(xp)
+        if self.optimizer is not None:
+            self.optimizer.state = {
+                index: {key: _backend.to_backend(value, xp) for key, value in slots.items()}
+                for index, slots in self.optimizer.state.items()}
+        self.backend, self._output = name, None
+        return self
+
+    @property
+    def _xp(self) -> Any:
+        """The array namespace of :attr:`backend` (NumPy itself by default)."""
+        return _backend.get_backend(self.backend)
 
     def _default_loss(self) -> _losses.Loss:
         last = self.layers[-1]
@@ -152,7 +199,8 @@ class Network:
                    loss: str | _losses.Loss | None = None,
                    initializer: str | None = None,
                    seed: int | np.random.Generator | None = None,
-                   dtype: str | np.dtype | type = "float32") -> Network:
+                   dtype: str | np.dtype | type = "float32", backend: str = "numpy",
+                   device: str | None = None) -> Network:
         """Build the classic "layers of sizes ``s0, s1, ..., sL``" network.
 
         ``sizes[0]`` is the number of inputs, ``sizes[-1]`` the number of outputs; each
@@ -169,7 +217,7 @@ class Network:
                   initializer=initializer)
             for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))
         ]
-        return cls(layers, loss=loss, seed=seed, dtype=dtype)
+        return cls(layers, loss=loss, seed=seed, dtype=dtype, backend=backend, device=device)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -204,7 +252,10 @@ class Network:
 
     def reuse_buffers(self, enabled: bool) -> None:
         """Turn on (or off, releasing them) the layers' reuse of per-batch work arrays
-        (see :attr:`Layer.reuse_buffers`); ``fit`` turns it on while it trains."""
+        (see :attr:`Layer.reuse_buffers`); ``fit`` turns it on while it trains. Only the
+        NumPy back-end reuses arrays; on others this releases them."""
+        if self.backend != "numpy":
+            enabled = False
         for layer in self.layers:
             if enabled:
                 layer.reuse_buffers = True
@@ -216,7 +267,10 @@ class Network:
         """Feed ``x (n, in_features)`` through every layer; return the output ``(n, k)``.
 
         Each layer caches what :meth:`backward` needs. No validation: see :meth:`predict`.
+        On a non-NumPy back-end a NumPy ``x`` is moved there first.
         """
+        if self.backend != "numpy" and isinstance(x, np.ndarray):
+            x = _backend.to_backend(x, self._xp)
         for layer in self.layers:
             x = layer.forward(x, training)
         self._output = x
@@ -235,6 +289,9 @@ class Network:
         if self._output is None:
             raise RuntimeError("backward() needs a forward() first")
         output = self._output
+        if self.backend != "numpy":
+            target = _backend.to_backend(target, self._xp)
+            sample_weight = _backend.to_backend(sample_weight, self._xp)
         layers = self.layers
         last = layers[-1]
         delta = None
@@ -285,7 +342,13 @@ class Network:
         return np.concatenate([self._infer(x[i:i + size]) for i in range(0, x.shape[0], size)])
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
-        """Inference-mode forward pass through :meth:`Layer.infer` (no caches kept)."""
+        """Inference-mode forward pass through :meth:`Layer.infer` (no caches kept);
+        NumPy in, NumPy out, whatever the back-end."""
+        if self.backend != "numpy":
+            x = _backend.to_backend(x, self._xp)
+            for layer in self.layers:
+                x = layer.infer(x)
+            return _backend.to_numpy(x)
         for layer in self.layers:
             x = layer.infer(x)
         return x
@@ -348,8 +411,11 @@ class Network:
             config["dtype"] = as_dtype(dtype).name
         clone = Network.from_config(config, seed=0)
         for source, target in zip(self.layers, clone.layers):
-            target.load_state({k: v.astype(clone.dtype) for k, v in source.state().items()})
+            target.load_state({k: _backend.to_numpy(v).astype(clone.dtype)
+                               for k, v in source.state().items()})
         clone.loss = self.loss
+        if self.backend != "numpy":
+            clone.to_backend(self.backend)
         return clone
 
     def summary(self) -> str:
@@ -384,8 +450,9 @@ class Network:
         return export(self, path, include_preprocessing=include_preprocessing)
 
     def __repr__(self) -> str:
+        backend = "" if self.backend == "numpy" else f", backend={self.backend!r}"
         return (f"Network(sizes={self.sizes}, loss={self.loss.name!r}, "
-                f"dtype={self.dtype.name!r})")
+                f"dtype={self.dtype.name!r}{backend})")
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype,

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from neuroflow.backend import namespace, to_backend
+
 __all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "AdamW", "get", "names", "OPTIMIZERS",
            "global_norm", "clip_gradients"]
 
@@ -83,7 +85,13 @@ class Optimizer:
            :math:`\tfrac{\lambda}{2} \lVert \theta \rVert^2`.
 
         With neither option set no extra pass over the arrays is made.
+
+        Arrays of another array-API back-end (see :mod:`neuroflow.backend`) are updated
+        by :meth:`update_generic` instead of :meth:`update`.
         """
+        if pairs and not isinstance(pairs[0][0], np.ndarray):
+            self._step_generic(pairs)
+            return
         learning_rate = self.current_learning_rate()
         self.iterations += 1
         if self.clip_norm is not None:
@@ -102,6 +110,34 @@ class Optimizer:
                learning_rate: float) -> None:
         """Apply this optimiser's rule to one parameter."""
         raise NotImplementedError
+
+    def _step_generic(self, pairs: Sequence[Pair]) -> None:
+        """:meth:`step` for array-API arrays: the same rule, through :meth:`update_generic`."""
+        learning_rate = self.current_learning_rate()
+        self.iterations += 1
+        if self.clip_norm is not None:
+            clip_gradients(pairs, self.clip_norm)
+        decay = self.weight_decay if not self.decoupled_weight_decay else 0.0
+        for index, (param, grad) in enumerate(pairs):
+            self.update_generic(index, param, grad + param * decay if decay else grad,
+                                learning_rate)
+
+    def update_generic(self, index: int, param: Any, grad: Any, learning_rate: float) -> None:
+        """Apply this optimiser's rule to one array-API parameter, in place, with
+        standard operators only (no ``out=``)."""
+        raise NotImplementedError
+
+    def _slot_generic(self, index: int, key: str, like: Any) -> Any:
+        """State slot of an array-API parameter; a slot held in another library (e.g.
+        restored from a file as NumPy) is moved to ``like``'s back-end first."""
+        slots = self.state.setdefault(index, {})
+        xp = namespace(like)
+        slot = slots.get(key)
+        if slot is None:
+            slot = slots[key] = xp.zeros_like(like)
+        elif isinstance(slot, np.ndarray) or namespace(slot) is not xp:
+            slot = slots[key] = to_backend(slot, xp, like.device)
+        return slot
 
     def _slot(self, index: int, key: str, like: np.ndarray) -> np.ndarray:
         slots = self.state.setdefault(index, {})
@@ -194,6 +230,18 @@ class SGD(Optimizer):
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
+    def update_generic(self, index, param, grad, learning_rate):
+        if self.momentum == 0:
+            param -= grad * learning_rate
+            return
+        velocity = self._slot_generic(index, "velocity", param)
+        velocity *= self.momentum
+        velocity += grad
+        if self.nesterov:
+            param -= (velocity * self.momentum + grad) * learning_rate
+        else:
+            param -= velocity * learning_rate
+
 
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015): gradient descent with adaptive per-weight step sizes.
@@ -244,6 +292,18 @@ class Adam(Optimizer):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon}
 
+    def update_generic(self, index, param, grad, learning_rate):
+        t = self.iterations
+        m = self._slot_generic(index, "m", param)
+        v = self._slot_generic(index, "v", param)
+        m *= self.beta_1
+        m += grad * (1 - self.beta_1)
+        v *= self.beta_2
+        v += (grad * grad) * (1 - self.beta_2)
+        c2 = math.sqrt(1 - self.beta_2**t)  # bias corrections as scalars, as in update
+        param -= (m / (namespace(v).sqrt(v) + self.epsilon * c2)) * (
+            learning_rate * c2 / (1 - self.beta_1**t))
+
 
 class RMSProp(Optimizer):
     r"""RMSProp (Hinton, 2012): divide the gradient by a running RMS of its history.
@@ -278,6 +338,12 @@ class RMSProp(Optimizer):
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
+    def update_generic(self, index, param, grad, learning_rate):
+        v = self._slot_generic(index, "v", param)
+        v *= self.rho
+        v += (grad * grad) * (1 - self.rho)
+        param -= (grad / (namespace(v).sqrt(v) + self.epsilon)) * learning_rate
+
 
 class AdamW(Adam):
     r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
@@ -307,9 +373,17 @@ class AdamW(Adam):
             param *= 1 - learning_rate * self.weight_decay
         super().update(index, param, grad, learning_rate)
 
+    def update_generic(self, index, param, grad, learning_rate):
+        if self.weight_decay:
+            param *= 1 - learning_rate * self.weight_decay
+        super().update_generic(index, param, grad, learning_rate)
+
 
 def global_norm(gradients: Sequence[np.ndarray]) -> float:
     r"""The norm of all gradients seen as one vector: :math:`\sqrt{\sum_p \lVert g_p \rVert^2}`."""
+    if gradients and not isinstance(gradients[0], np.ndarray):  # array-API arrays
+        xp = namespace(*gradients)
+        return math.sqrt(sum(float(xp.sum(g * g)) for g in gradients))
     return math.sqrt(sum(float(np.vdot(g, g)) for g in gradients))
 
 
