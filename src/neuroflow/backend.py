@@ -47,7 +47,7 @@ def namespace(*arrays: Any) -> Any:
     TypeError
         From ``array_api_compat`` when the arrays come from different libraries.
     """
-    if all(isinstance(array, np.ndarray) for array in arrays):
+    if all(array is None or isinstance(array, np.ndarray) for array in arrays):
         return np
     import array_api_compat
 
