@@ -114,3 +114,60 @@ def test_get_by_name_and_config():
 def test_bad_hyper_parameters(factory, message):
     with pytest.raises(ValueError, match=message):
         factory()
+
+
+def _unpack(net):
+    for layer in net.layers:
+        for key in layer.params:
+            layer.params[key] = layer.params[key].copy()
+            layer.grads[key] = layer.grads[key].copy()
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: optimizers.Adam(0.01, weight_decay=0.01, clip_norm=1.0),
+    lambda: optimizers.RMSProp(0.01),
+    lambda: optimizers.AdamW(0.01, weight_decay=0.1),
+])
+def test_packed_parameters_update_exactly_like_separate_ones(optimizer):
+    import neuroflow as nf
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 4)).astype(np.float32), rng.integers(0, 3, 30)
+    packed = nf.Network.from_sizes([4, 6, 5, 3], seed=2)
+    separate = nf.Network.from_sizes([4, 6, 5, 3], seed=2)
+    opt_packed, opt_separate = optimizer(), optimizer()
+    assert opt_packed._packed(list(zip(packed.parameters(), packed.gradients()))) is not None
+    _unpack(separate)
+    pairs_separate = list(zip(separate.parameters(), separate.gradients()))
+    assert opt_separate._packed(pairs_separate) is None
+    pairs_packed = list(zip(packed.parameters(), packed.gradients()))
+    for _ in range(5):
+        for net, opt, pairs in ((packed, opt_packed, pairs_packed),
+                                (separate, opt_separate, pairs_separate)):
+            net.forward(x, training=True)
+            net.backward(y)
+            opt.step(pairs)
+    for a, b in zip(packed.parameters(), separate.parameters()):
+        np.testing.assert_array_equal(a, b)
+    state_a, state_b = opt_packed.state_dict(), opt_separate.state_dict()
+    assert state_a.keys() == state_b.keys() and state_a
+    for key in state_a:
+        assert state_a[key].shape == state_b[key].shape
+        np.testing.assert_array_equal(state_a[key], state_b[key])
+
+
+def test_packed_state_restored_from_a_state_dict_continues_exactly():
+    import neuroflow as nf
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(20, 4)), rng.integers(0, 3, 20)
+    net = nf.Network.from_sizes([4, 5, 3], seed=0, dtype="float64")
+    net.fit(x, y, epochs=2, batch_size=5, verbose=0, optimizer="adam")
+    clone = net.copy()
+    restored = optimizers.Adam()
+    restored.load_state_dict(net.optimizer.state_dict(), net.optimizer.iterations)
+    net.fit(x, y, epochs=1, batch_size=5, verbose=0, shuffle=False)
+    clone.fit(x, y, epochs=1, batch_size=5, verbose=0, shuffle=False, optimizer=restored)
+    for a, b in zip(net.parameters(), clone.parameters()):
+        np.testing.assert_array_equal(a, b)

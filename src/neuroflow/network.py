@@ -10,6 +10,7 @@ import numpy as np
 from neuroflow import backend as _backend
 from neuroflow import losses as _losses
 from neuroflow.layers import Dense, Layer, _positive_int, layer_from_config
+from neuroflow.optimizers import flat_buffers
 
 if TYPE_CHECKING:
     from neuroflow.callbacks import History
@@ -160,6 +161,37 @@ class Network:
         self._output: np.ndarray | None = None
         if backend != "numpy":
             self.to_backend(backend)
+        else:
+            self.pack_parameters()
+
+    def pack_parameters(self) -> None:
+        """Lay every parameter, and every gradient, end to end in one flat array.
+
+        Each layer's ``params[key]`` and ``grads[key]`` become views into two contiguous
+        buffers, in :meth:`parameters` order, so an optimiser can update all of them with
+        one pass per arithmetic operation instead of one per tensor (see
+        :meth:`neuroflow.optimizers.Optimizer.step`). Values are unchanged. Nothing is
+        done when they already are packed, or for a back-end other than NumPy. ``fit``
+        calls it, since loading weights into a layer replaces its arrays.
+        """
+        if self.backend != "numpy":
+            return
+        entries = [(layer, key) for layer in self.layers for key in layer.params]
+        arrays = [layer.params[key] for layer, key in entries]
+        if not arrays or flat_buffers(arrays, [layer.grads[key] for layer, key in entries]):
+            return
+        total = sum(array.size for array in arrays)
+        flat_params = np.empty(total, dtype=self.dtype)
+        flat_grads = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for layer, key in entries:
+            shape, size = layer.params[key].shape, layer.params[key].size
+            view = flat_params[offset:offset + size].reshape(shape)
+            view[...] = layer.params[key]
+            grad = flat_grads[offset:offset + size].reshape(shape)
+            grad[...] = layer.grads[key]
+            layer.params[key], layer.grads[key] = view, grad
+            offset += size
 
     def to_backend(self, backend: str = "numpy", device: str | None = None) -> Network:
         """Move the parameters, layer state (e.g. BatchNorm's running statistics) and the

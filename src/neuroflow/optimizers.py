@@ -20,9 +20,11 @@ import numpy as np
 from neuroflow.backend import namespace, to_backend
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "AdamW", "get", "names", "OPTIMIZERS",
-           "global_norm", "clip_gradients"]
+           "global_norm", "clip_gradients", "flat_buffers"]
 
 Pair = tuple[np.ndarray, np.ndarray]
+#: Index under which :meth:`Optimizer.update` receives all packed parameters at once.
+_PACKED = -1
 LearningRate = float | Callable[[int], float]
 
 
@@ -96,15 +98,61 @@ class Optimizer:
         self.iterations += 1
         if self.clip_norm is not None:
             clip_gradients(pairs, self.clip_norm)
+        indexed: Sequence[tuple[int, np.ndarray, np.ndarray]]
+        packed = self._packed(pairs)
+        if packed is not None:
+            # Parameters laid end to end in one buffer (Network.pack_parameters): one
+            # update over the whole buffer, its state slots being flat buffers whose
+            # slices are the per-parameter slots.
+            indexed = [(_PACKED, packed[0], packed[1])]
+        else:
+            indexed = [(index, param, grad) for index, (param, grad) in enumerate(pairs)]
         if self.weight_decay and not self.decoupled_weight_decay:
             decay = self.weight_decay
-            for index, (param, grad) in enumerate(pairs):
+            for index, param, grad in indexed:
                 decayed = param * decay
                 decayed += grad
                 self.update(index, param, decayed, learning_rate)
             return
-        for index, (param, grad) in enumerate(pairs):
+        for index, param, grad in indexed:
             self.update(index, param, grad, learning_rate)
+
+    def _packed(self, pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The flat buffers behind ``pairs`` when they are packed (see :func:`flat_buffers`);
+        the answer is remembered for the same arrays."""
+        cached = self.__dict__.get("_packed_cache")
+        if cached is not None and len(cached[0]) == len(pairs) and all(
+                a is p and b is g for (a, b), (p, g) in zip(cached[0], pairs)):
+            return cached[1]
+        packed = flat_buffers([p for p, _ in pairs], [g for _, g in pairs]) if pairs else None
+        self.__dict__["_packed_cache"] = ([(p, g) for p, g in pairs], packed)
+        self.__dict__["_packed_shapes"] = [p.shape for p, _ in pairs]
+        return packed
+
+    def _packed_slot(self, key: str, like: np.ndarray) -> np.ndarray:
+        """Flat state buffer ``key`` for packed parameters; ``self.state[i][key]`` are views
+        of its slices, so saving and restoring state keeps its per-parameter layout."""
+        slots = self.__dict__.setdefault("_packed_slots", {})
+        shapes = self.__dict__["_packed_shapes"]
+        flat, views = slots.get(key, (None, []))
+        if (flat is None or flat.shape != like.shape or flat.dtype != like.dtype
+                or len(views) != len(shapes)
+                or any(self.state.get(i, {}).get(key) is not view
+                       for i, view in enumerate(views))):
+            # First use, or state restored/replaced since: pack the per-parameter slots.
+            flat = np.zeros_like(like)
+            views, offset = [], 0
+            for index, shape in enumerate(shapes):
+                size = math.prod(shape)
+                view = flat[offset:offset + size].reshape(shape)
+                existing = self.state.get(index, {}).get(key)
+                if existing is not None:
+                    view[...] = existing
+                self.state.setdefault(index, {})[key] = view
+                views.append(view)
+                offset += size
+            slots[key] = (flat, views)
+        return flat
 
     def update(self, index: int, param: np.ndarray, grad: np.ndarray,
                learning_rate: float) -> None:
@@ -140,6 +188,8 @@ class Optimizer:
         return slot
 
     def _slot(self, index: int, key: str, like: np.ndarray) -> np.ndarray:
+        if index == _PACKED:
+            return self._packed_slot(key, like)
         slots = self.state.setdefault(index, {})
         if key not in slots:
             slots[key] = np.zeros_like(like)
@@ -377,6 +427,32 @@ class AdamW(Adam):
         if self.weight_decay:
             param *= 1 - learning_rate * self.weight_decay
         super().update_generic(index, param, grad, learning_rate)
+
+
+def flat_buffers(params: Sequence[np.ndarray],
+               grads: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(flat_params, flat_grads)`` when ``params`` and ``grads`` are views laid end to end
+    (in order, C-contiguous, same shapes) at the start of two flat buffers, else ``None``."""
+    flat_params, flat_grads = params[0].base, grads[0].base
+    if not (isinstance(flat_params, np.ndarray) and isinstance(flat_grads, np.ndarray)
+            and flat_params.ndim == 1 and flat_grads.ndim == 1
+            and flat_params.dtype == flat_grads.dtype):
+        return None
+    itemsize = flat_params.itemsize
+    param_start, grad_start = flat_params.ctypes.data, flat_grads.ctypes.data
+    offset = 0
+    for param, grad in zip(params, grads):
+        if (param.base is not flat_params or grad.base is not flat_grads
+                or param.shape != grad.shape or param.dtype != flat_params.dtype
+                or grad.dtype != flat_grads.dtype
+                or not (param.flags.c_contiguous and grad.flags.c_contiguous)
+                or param.ctypes.data != param_start + offset * itemsize
+                or grad.ctypes.data != grad_start + offset * itemsize):
+            return None
+        offset += param.size
+    if offset != flat_params.size or offset != flat_grads.size:
+        return None
+    return flat_params, flat_grads
 
 
 def global_norm(gradients: Sequence[np.ndarray]) -> float:

@@ -162,6 +162,7 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     network.stop_training = False
     network.history = history
     classification = network.loss.is_classification
+    network.pack_parameters()  # loading weights replaces arrays: lay them end to end again
     pairs = list(zip(network.parameters(), network.gradients()))
     # Hot path: batches are gathered into reused arrays and the layers reuse their work
     # arrays, so a step allocates (almost) nothing; see neuroflow.batching.
