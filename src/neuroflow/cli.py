@@ -797,6 +797,8 @@ def _train_csv(args: argparse.Namespace) -> int:
     data = nf.datasets.load_csv(path, target=target, task=args.task, missing=args.missing,
                                 dtype=args.dtype)
     x, y = data.x, data.y
+    if y is None:  # load_csv always returns a target column when given one
+        raise UsageError(f"--target: no target column found in {str(path)!r}")
     classification = data.task == "classification"
     outputs = len(data.class_names or []) if classification else 1
     if classification and outputs < 2:

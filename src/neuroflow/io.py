@@ -415,7 +415,8 @@ def _layers_from_config(parsed: _Parsed, dtype: np.dtype, source: str) -> list[A
         previous = layer.out_features
         present = layer_tensors.get(i, {})
         if isinstance(layer, Dense):
-            expected = {"W": (layer.in_features, layer.out_features)}
+            expected: dict[str, tuple[int, ...]] = {"W": (layer.in_features,
+                                                          layer.out_features)}
             if layer.use_bias:
                 expected["b"] = (layer.out_features,)
             _check_layer_tensors(i, present, expected, source)
@@ -576,6 +577,8 @@ def _build(parsed: _Parsed, source: str) -> Network:
 
 
 def _build_preprocessing(parsed: _Parsed, source: str) -> Any:
+    config = parsed.preprocessing
+    assert config is not None  # the caller checks
     try:
         from neuroflow import preprocessing  # type: ignore[attr-defined]
     except ImportError:
@@ -584,7 +587,7 @@ def _build_preprocessing(parsed: _Parsed, source: str) -> Any:
     state = {name[len("preprocessing."):]: array for name, array in parsed.tensors.items()
              if name.startswith("preprocessing.")}
     try:
-        return preprocessing.from_config(parsed.preprocessing, state)
+        return preprocessing.from_config(config, state)
     except Exception as error:
         raise ModelFileError(f"{source}: preprocessing: {_first_line(error)}") from None
 

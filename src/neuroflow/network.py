@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -333,9 +333,10 @@ class Network:
         # needed unless the caller asks for dC/dx
         lowest = 0 if input_gradient else next(
             (i for i, layer in enumerate(layers) if layer.params), 0)
+        grad: Any  # an array, or None once no layer below needs it
         if delta is not None:
             remaining = layers[:-1]
-            grad = last.backward_pre_activation(
+            grad = cast(Dense, last).backward_pre_activation(
                 delta, need_input_grad=input_gradient or len(remaining) > lowest)
         else:
             grad = self.loss.gradient(output, target, sample_weight)

@@ -17,7 +17,7 @@ from neuroflow.errors import DatasetError
 
 __all__ = ["read_idx", "parse_idx"]
 
-_TYPES = {
+_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
