@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 	$(BIN)/neuroflow train
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

@@ -40,6 +40,9 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float,
     return x[:cut], y[:cut], train_weight, (x[cut:], y[cut:])
 
 
+# Overflow in a diverging run is reported once, clearly, by the divergence guard below;
+# NumPy's own RuntimeWarnings would only repeat it as noise.
+@np.errstate(over="ignore", invalid="ignore")
 def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int = 32,
         optimizer: str | _optimizers.Optimizer | None = None,
         learning_rate: float | None = None,
