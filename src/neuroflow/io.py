@@ -1,4 +1,5 @@
-"""Saving and loading models as one safetensors file (no pickle, no code execution).
+"""Saving and loading models as one safetensors file: plain tensors and JSON, so loading
+never executes code.
 
 File layout
 -----------

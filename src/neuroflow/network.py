@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from neuroflow.callbacks import History
     from neuroflow.optimizers import Optimizer
 
-__all__ = ["Network", "check_inputs", "as_dtype"]
+__all__ = ["Network", "check_inputs", "numeric_matrix", "as_dtype"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 #: Samples per chunk when predicting, to bound memory on large inputs.
@@ -31,11 +31,9 @@ def as_dtype(dtype: object) -> np.dtype:
     return np.dtype(_DTYPES[key])  # type: ignore[index]
 
 
-def check_inputs(x: object, n_features: int, dtype: np.dtype, argument: str = "x") -> np.ndarray:
-    """Validate an input batch: numeric, 2-D ``(n, n_features)``, finite; return it in ``dtype``.
-
-    No copy is made when ``x`` already has the right dtype and layout.
-    """
+def numeric_matrix(x: object, argument: str = "x", n_features: int | None = None) -> np.ndarray:
+    """``x`` as a numeric 2-D array ``(n, n_features)`` (any width when ``n_features`` is
+    None); one row given flat is accepted. Raises ``ValueError`` naming ``argument``."""
     try:
         array = np.asarray(x)
     except (TypeError, ValueError) as error:
@@ -43,12 +41,21 @@ def check_inputs(x: object, n_features: int, dtype: np.dtype, argument: str = "x
                          ) from error
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{argument}: expected a numeric array, received dtype {array.dtype}")
-    if array.ndim == 1 and n_features == array.shape[0]:
+    if array.ndim == 1 and n_features is not None and array.shape[0] == n_features:
         array = array.reshape(1, -1)
-    if array.ndim != 2 or array.shape[1] != n_features:
-        raise ValueError(
-            f"{argument}: expected shape (n_samples, {n_features}), received shape {array.shape}"
-        )
+    if array.ndim != 2 or (n_features is not None and array.shape[1] != n_features):
+        expected = "n_features" if n_features is None else str(n_features)
+        raise ValueError(f"{argument}: expected shape (n_samples, {expected}), received shape "
+                         f"{array.shape}")
+    return array
+
+
+def check_inputs(x: object, n_features: int, dtype: np.dtype, argument: str = "x") -> np.ndarray:
+    """Validate an input batch: numeric, 2-D ``(n, n_features)``, finite; return it in ``dtype``.
+
+    No copy is made when ``x`` already has the right dtype and layout.
+    """
+    array = numeric_matrix(x, argument, n_features)
     if array.shape[0] == 0:
         raise ValueError(f"{argument}: expected at least one sample, received 0")
     array = np.ascontiguousarray(array, dtype=dtype)

@@ -14,24 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.network import numeric_matrix
+
 __all__ = ["StandardScaler", "from_config", "PREPROCESSORS"]
-
-
-def _numeric_2d(x: Any, argument: str, n_features: int | None = None) -> np.ndarray:
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{argument}: expected a numeric array, received {type(x).__name__}"
-                         ) from error
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"{argument}: expected a numeric array, received dtype {array.dtype}")
-    if array.ndim == 1 and n_features is not None and array.shape[0] == n_features:
-        array = array.reshape(1, -1)
-    expected = "n_features" if n_features is None else str(n_features)
-    if array.ndim != 2 or (n_features is not None and array.shape[1] != n_features):
-        raise ValueError(f"{argument}: expected shape (n_samples, {expected}), received shape "
-                         f"{array.shape}")
-    return array
 
 
 class StandardScaler:
@@ -71,7 +56,7 @@ class StandardScaler:
 
     def fit(self, x: Any) -> StandardScaler:
         """Learn the mean and standard deviation of every column of ``x (n, n_features)``."""
-        array = _numeric_2d(x, "x").astype(np.float64)
+        array = numeric_matrix(x, "x").astype(np.float64)
         if array.shape[0] == 0:
             raise ValueError("x: expected at least one sample, received 0")
         if not np.isfinite(array).all():
@@ -88,7 +73,7 @@ class StandardScaler:
         """Return ``(x - mean) / scale`` as float64, shape ``(n, n_features)``."""
         if self.mean is None or self.scale is None:
             raise ValueError("StandardScaler: call fit(x) before transform(x)")
-        array = _numeric_2d(x, "x", self.n_features)
+        array = numeric_matrix(x, "x", self.n_features)
         return (array - self.mean) / self.scale
 
     def fit_transform(self, x: Any) -> np.ndarray:
@@ -99,7 +84,7 @@ class StandardScaler:
         """Undo :meth:`transform`: ``x * scale + mean``."""
         if self.mean is None or self.scale is None:
             raise ValueError("StandardScaler: call fit(x) before inverse_transform(x)")
-        return _numeric_2d(x, "x", self.n_features) * self.scale + self.mean
+        return numeric_matrix(x, "x", self.n_features) * self.scale + self.mean
 
     def get_config(self) -> dict[str, Any]:
         """JSON-ready description (no arrays): ``{"type": "StandardScaler", "n_features": k}``."""
