@@ -47,6 +47,17 @@ def _shuffle(
     return x[order], y[order]
 
 
+def _two_classes(rng: np.random.Generator, first: np.ndarray, second: np.ndarray,
+                 sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points of class 0 and class 1 with N(0, sigma^2) noise, shuffled: float32 x, int64 y."""
+    x = np.concatenate([first, second]) + rng.normal(0.0, sigma,
+                                                     size=(len(first) + len(second), 2))
+    y = np.concatenate([np.zeros(len(first), dtype=np.int64),
+                        np.ones(len(second), dtype=np.int64)])
+    x, y = _shuffle(rng, x, y)
+    return x.astype(np.float32), y
+
+
 def make_moons(
     n_samples: int = 200,
     noise: float = 0.1,
@@ -82,10 +93,7 @@ def make_moons(
     t1 = np.linspace(0.0, np.pi, n1)
     upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
     lower = np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
-    x = np.concatenate([upper, lower]) + rng.normal(0.0, sigma, size=(n, 2))
-    y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])
-    x, y = _shuffle(rng, x, y)
-    return x.astype(np.float32), y
+    return _two_classes(rng, upper, lower, sigma)
 
 
 def make_circles(
@@ -129,10 +137,7 @@ def make_circles(
     t1 = np.linspace(0.0, 2.0 * np.pi, n1, endpoint=False)
     outer = np.stack([np.cos(t0), np.sin(t0)], axis=1)
     inner = factor * np.stack([np.cos(t1), np.sin(t1)], axis=1)
-    x = np.concatenate([outer, inner]) + rng.normal(0.0, sigma, size=(n, 2))
-    y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])
-    x, y = _shuffle(rng, x, y)
-    return x.astype(np.float32), y
+    return _two_classes(rng, outer, inner, sigma)
 
 
 def make_regression(
