@@ -2,6 +2,7 @@
 and export --onnx."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import onnxruntime
@@ -45,6 +46,32 @@ def test_csv_train_save_load_predict_prints_string_labels(moons_csv, capsys):
     assert predicted == names[:6].tolist()
 
 
+def test_csv_evaluate_maps_labels_to_the_models_classes(moons_csv, capsys):
+    x, names = moons_csv
+    assert main(["train", "--data", "pets.csv", "--target", "animal", "--epochs", "60",
+                 "--batch-size", "16", "--learning-rate", "0.01", "--quiet",
+                 "--out", "pets.safetensors"]) == 0
+    capsys.readouterr()
+    # a test file whose rows hold one class only, target column first: the label must
+    # be looked up in the model's class names, not re-numbered from this file
+    dogs = [(a, b) for (a, b), name in zip(x, names) if name == "dog"]
+    lines = ["animal,width,height"] + [f"dog,{a:.5f},{b:.5f}" for a, b in dogs]
+    Path("dogs.csv").write_text("\n".join(lines))
+    assert main(["evaluate", "pets.safetensors", "--data", "dogs.csv", "--target", "0"]) == 0
+    out = capsys.readouterr().out
+    net = nf.load("pets.safetensors")
+    expected = net.evaluate(np.array(dogs), np.ones(len(dogs), dtype=np.int64))
+    assert f"samples: {len(dogs)}" in out
+    assert f"accuracy: {expected['accuracy']:.4f}" in out
+    assert expected["accuracy"] > 0.9  # "dog" is class 1, and the model knows dogs
+    Path("birds.csv").write_text("animal,width,height\nbird,1,2\n")
+    assert main(["evaluate", "pets.safetensors", "--data", "birds.csv",
+                 "--target", "animal"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--data: labels the model does not know: bird (the model's classes: "
+                        "cat, dog)")
+
+
 def test_csv_regression_and_export(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     x, y = nf.datasets.make_regression(150, n_features=2, seed=3)
@@ -74,12 +101,20 @@ def test_csv_regression_and_export(tmp_path, monkeypatch, capsys):
     (["train", "--data", "one.csv", "--resume", "x.safetensors"], "--resume and --distributed"),
     (["train", "--data", "bad.csv"], r"row 3, column 1 \('a'\): expected a number"),
     (["export", "absent.safetensors", "--onnx", "m.onnx"], "absent.safetensors"),
+    (["evaluate", "m.safetensors", "--data", "absent.csv"], "--data: no such file"),
+    (["evaluate", "m.safetensors", "--target", "kind"], "--target: needs --data PATH.csv"),
+    (["evaluate", "m.safetensors", "--data", "two.csv", "--target", "kind"],
+     "--data: the model takes 3 inputs, the data has 2 feature columns"),
+    (["evaluate", "m.safetensors", "--data", "digits.csv"],
+     r"labels the model does not know: 7 \(the model's classes: 0, 1\)"),
 ])
 def test_cli_data_errors(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "one.csv").write_text("a,b,kind\n1,2,x\n3,4,x\n")
     (tmp_path / "two.csv").write_text("a,b,kind\n1,2,x\n3,4,y\n")
     (tmp_path / "bad.csv").write_text("a,b,kind\n1,2,x\noops,4,y\n")
+    (tmp_path / "digits.csv").write_text("a,b,c,digit\n1,2,3,1\n3,4,5,7\n")
+    nf.Network.from_sizes([3, 4, 2], seed=0).save(str(tmp_path / "m.safetensors"))
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1

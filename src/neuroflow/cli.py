@@ -292,11 +292,16 @@ def _summary(args: argparse.Namespace) -> int:
 def _add_evaluate(commands: Any) -> None:
     parser = commands.add_parser("evaluate", help="loss and accuracy of a saved model",
                                  description="Evaluate a saved model on the test set of "
-                                             "--data: prints the loss, and the accuracy for "
-                                             "classification models.")
+                                             "--data, or on every row of a CSV file: prints "
+                                             "the loss, and the accuracy for classification "
+                                             "models.")
     parser.add_argument("model", help="a .safetensors model file")
     parser.add_argument("--data", default="mnist", metavar="SOURCE",
-                        help="'mnist' (bundled, default) or a directory of MNIST IDX files")
+                        help="'mnist' (bundled, default), a directory of MNIST IDX files or "
+                             "a CSV file of raw feature columns and a target column")
+    parser.add_argument("--target", default=None, metavar="COLUMN",
+                        help="CSV data: the target column, by header name or 0-based index "
+                             "(default the last column); labels as in training")
     parser.set_defaults(handler=_evaluate)
 
 
@@ -304,7 +309,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     import neuroflow as nf
 
     net = nf.load(args.model)
-    _, _, x_test, y_test = load_data(args.data)
+    if Path(args.data).suffix.lower() == ".csv":
+        x_test, y_test = _csv_for_model(net, args.data, args.target)
+    elif args.target is not None:
+        raise UsageError(f"--target: needs --data PATH.csv, received --data {args.data!r}")
+    else:
+        _, _, x_test, y_test = load_data(args.data)
     if net.in_features != x_test.shape[1]:
         raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
                          f"{x_test.shape[1]} columns")
@@ -312,6 +322,45 @@ def _evaluate(args: argparse.Namespace) -> int:
     for key, value in net.evaluate(x_test, y_test).items():
         print(f"{key}: {value:.4f}")
     return 0
+
+
+def _csv_target(target: str | None) -> int | str:
+    """``--target``: a header name, or a column index given as digits (default -1)."""
+    if target is None:
+        return -1
+    return int(target) if target.lstrip("-").isdigit() else target
+
+
+def _csv_for_model(net: Any, source: str, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of a CSV file for a saved model: raw features (the model applies its
+    stored standardisation) and targets as the model's class indices (labels looked up in
+    its ``class_names``, or integer class indices when it has none) or regression values."""
+    import neuroflow as nf
+
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(f"--data: no such file: {source!r}")
+    classification = net.loss.is_classification
+    data = nf.datasets.load_csv(path, target=_csv_target(target),
+                                task="classification" if classification else "regression",
+                                dtype=str(net.dtype))
+    if data.y is None:  # load_csv always returns a target column when given one
+        raise UsageError(f"--target: no target column found in {source!r}")
+    if data.x.shape[1] != net.in_features:
+        raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
+                         f"{data.x.shape[1]} feature columns")
+    if not classification:
+        return data.x, data.y
+    labels = [data.class_names[i] for i in data.y] if data.class_names else []
+    known = ({str(name): index for index, name in enumerate(net.class_names)}
+             if net.class_names is not None
+             else {str(index): index for index in range(max(2, net.out_features))})
+    unknown = sorted({str(label) for label in labels} - set(known))
+    if unknown:
+        expected = ", ".join(known) if len(known) <= 20 else f"{len(known)} classes"
+        raise UsageError(f"--data: labels the model does not know: {', '.join(unknown[:10])}"
+                         f" (the model's classes: {expected})")
+    return data.x, np.array([known[str(label)] for label in labels], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------- gradcheck
@@ -791,10 +840,8 @@ def _train_csv(args: argparse.Namespace) -> int:
     if args.resume or args.distributed:
         raise UsageError("--data PATH.csv: --resume and --distributed train MNIST-style data "
                          "only")
-    target: int | str = -1 if args.target is None else args.target
-    if isinstance(target, str) and target.lstrip("-").isdigit():
-        target = int(target)
-    data = nf.datasets.load_csv(path, target=target, task=args.task, missing=args.missing,
+    data = nf.datasets.load_csv(path, target=_csv_target(args.target), task=args.task,
+                                missing=args.missing,
                                 dtype=args.dtype)
     x, y = data.x, data.y
     if y is None:  # load_csv always returns a target column when given one
