@@ -146,6 +146,25 @@ def test_predict_nan_and_inf(net):
         net.predict(x)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_matches_the_isfinite_mask(dtype):
+    from neuroflow.network import all_finite
+
+    info = np.finfo(dtype)
+    x = np.ones((5, 7), dtype)
+    assert all_finite(x)
+    x[4, 6] = info.max  # its square overflows: the exact mask decides, and finds it finite
+    x[0, 0] = -info.max
+    assert all_finite(x)
+    for bad in (np.nan, np.inf, -np.inf):
+        y = x.copy()
+        y[2, 3] = bad
+        assert not all_finite(y)
+    y = x.copy()
+    y[1, 1], y[3, 3] = np.inf, -np.inf  # opposite infinities: the sum of squares is still inf
+    assert not all_finite(y)
+
+
 def test_predict_non_numeric(net):
     with pytest.raises(ValueError, match=r"x: expected a numeric array, received dtype <U1"):
         net.predict(np.array([["a", "b", "c", "d"]]))
