@@ -1,0 +1,155 @@
+"""What this machine allows for one training epoch, measured piece by piece.
+
+The sgemm lower bound of :mod:`benchmarks.run` prices every FLOP at the rate of one
+large square product (2048²). A training step at batch 128 multiplies thinner
+matrices, which BLAS runs more slowly, and it also updates every parameter. This
+module measures both at the configuration's own sizes:
+
+- **products**: each matrix product of a step (forward ``x W``, weight gradient
+  ``xᵀ δ``, input gradient ``δ Wᵀ`` except the first layer's), timed alone with
+  ``np.matmul`` on operands of the step's shapes and memory layouts;
+- **optimizer**: one Adam step of :class:`neuroflow.optimizers.Adam` over the packed
+  parameters of a network of these sizes (the pass ``fit`` makes).
+
+Each is the best of several runs with warm caches, so their sum per epoch is a floor:
+a training loop that does this work can at best match it. Printed per configuration::
+
+    python -m benchmarks.floors [--configs mlp-b128,wide-b128] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import neuroflow as nf
+
+#: Timed runs per measurement (the best counts) and calls per timed run.
+REPEATS = 7
+CALLS = 20
+
+
+def best_seconds(function: Callable[[], object], calls: int = CALLS,
+                 repeats: int = REPEATS) -> float:
+    """Best mean time of ``calls`` consecutive calls, over ``repeats`` runs (one warm-up)."""
+    function()
+    best = math.inf
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(calls):
+            function()
+        best = min(best, (time.perf_counter() - started) / calls)
+    return best
+
+
+def step_products(sizes: list[int], batch: int) -> list[tuple[str, int, int, int, bool]]:
+    """The matrix products of one training step: ``(name, m, k, n, transposed_a)`` for an
+    ``(m, k) @ (k, n)`` product, ``transposed_a`` when the left operand is a transposed
+    view (the weight gradient ``xᵀ δ``)."""
+    products = []
+    for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        products.append((f"layer {index + 1} x W", batch, n_in, n_out, False))
+        products.append((f"layer {index + 1} xᵀ δ", n_in, batch, n_out, True))
+        if index:
+            products.append((f"layer {index + 1} δ Wᵀ", batch, n_out, n_in, False))
+    return products
+
+
+def product_seconds(m: int, k: int, n: int, transposed_a: bool,
+                    rng: np.random.Generator) -> float:
+    """Best time of one float32 ``(m, k) @ (k, n)`` product written into a kept array."""
+    a = rng.random((k, m) if transposed_a else (m, k), dtype=np.float32)
+    left = a.T if transposed_a else a
+    right = rng.random((k, n), dtype=np.float32)
+    out = np.empty((m, n), np.float32)
+    return best_seconds(lambda: np.matmul(left, right, out=out))
+
+
+def optimizer_seconds(sizes: list[int], batch: int) -> float:
+    """Best time of one Adam step over a packed network of ``sizes``."""
+    network = nf.Network.from_sizes(sizes, hidden="relu", output="softmax", seed=0)
+    network.pack_parameters()
+    pairs = list(zip(network.parameters(), network.gradients()))
+    rng = np.random.default_rng(0)
+    for gradient in network.gradients():
+        gradient[...] = rng.standard_normal(gradient.shape, dtype=np.float32) / batch
+    optimizer = nf.optimizers.Adam()
+    return best_seconds(lambda: optimizer.step(pairs))
+
+
+@dataclass
+class Floor:
+    """Per-epoch floor of one configuration, in seconds."""
+
+    products: float
+    optimizer: float
+    flops: float
+
+    @property
+    def total(self) -> float:
+        return self.products + self.optimizer
+
+    @property
+    def product_rate(self) -> float:
+        """The products' effective rate in GFLOP/s."""
+        return self.flops / self.products / 1e9
+
+
+def measure(sizes: list[int], batch: int, n_samples: int = 60000) -> Floor:
+    """The floor of one epoch of ``n_samples`` at batch size ``batch`` (BLAS threads as
+    currently set)."""
+    rng = np.random.default_rng(0)
+    full, rest = divmod(n_samples, batch)
+    products = flops = 0.0
+    for _, m, k, n, transposed in step_products(sizes, batch):
+        seconds = product_seconds(m, k, n, transposed, rng)
+        products += full * seconds
+        flops += 2.0 * m * k * n * n_samples / batch
+        if rest:  # the last, partial batch: its products scale with its rows
+            products += seconds * rest / batch
+    steps = full + (1 if rest else 0)
+    return Floor(products, steps * optimizer_seconds(sizes, batch), flops)
+
+
+def describe(name: str, floor: Floor, bound: float) -> str:
+    """One report line for configuration ``name`` against its sgemm ``bound``."""
+    return (f"- {name}: products {floor.products:.3f} s at {floor.product_rate:.0f} GFLOP/s "
+            f"+ Adam {floor.optimizer:.3f} s = {floor.total:.3f} s/epoch, "
+            f"{floor.total / bound:.2f} × the sgemm bound")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.run import CONFIGS, epoch_flops, matmul_gflops
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.floors",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", default=",".join(CONFIGS),
+                        help=f"comma-separated subset of {', '.join(CONFIGS)}")
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                        help="BLAS threads (default: all cores)")
+    args = parser.parse_args(argv)
+    names = args.configs.split(",")
+    unknown = [name for name in names if name not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown configuration: {', '.join(unknown)}")
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.threads):
+        gflops = matmul_gflops()
+        print(f"float32 matmul (2048²): {gflops:.0f} GFLOP/s, {args.threads} thread(s)")
+        for name in names:
+            sizes, batch = CONFIGS[name]["sizes"], CONFIGS[name]["batch_size"]
+            bound = epoch_flops(sizes, 60000) / (gflops * 1e9)
+            print(describe(name, measure(sizes, batch), bound), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
