@@ -125,6 +125,48 @@ def test_resume_refuses_other_architecture_and_optimizer(tmp_path):
     network().fit(x, y, epochs=2, optimizer="adam", resume_from=path, **OPTIONS)  # same: fine
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    ({"batch_size": 16}, r"batch_size 10 -> 16"),
+    ({"validation_split": 0.5}, r"training samples 48 -> 32; validation samples 16 -> 32"),
+    ({"shuffle": False}, r"shuffle True -> False"),
+    ({"x": "other rows"}, r"data fingerprint '[0-9a-f]{16}' -> '[0-9a-f]{16}'"),
+    ({"sample_weight": "uneven"}, r"data fingerprint"),
+])
+def test_resume_refuses_other_data_or_settings(tmp_path, change, message):
+    x, y = data()
+    path = tmp_path / "c.safetensors"
+    network().fit(x, y, epochs=1, callbacks=[ModelCheckpoint(path)], **OPTIONS)
+    assert nf.load(path).training_run == network_run(x, y)
+    options = {**OPTIONS, **change}
+    if options.pop("x", None):
+        x = x[::-1].copy()  # same samples, other order: the batches would differ
+    if options.get("sample_weight") == "uneven":
+        options["sample_weight"] = np.linspace(0.5, 1.5, len(x))
+    with pytest.raises(ValueError, match=r"resume_from: the checkpoint .* was trained with "
+                                         r"other data or settings \(.*" + message):
+        network().fit(x, y, epochs=2, resume_from=path, **options)
+
+
+def network_run(x, y):
+    """The run record ``fit`` writes for OPTIONS on ``(x, y)``."""
+    net = network()
+    net.fit(x, y, epochs=1, **OPTIONS)
+    return net.training_run
+
+
+def test_resume_from_a_checkpoint_without_run_record_is_not_checked(tmp_path):
+    x, y = data()
+    path = tmp_path / "c.safetensors"
+    old = network()
+    old.fit(x, y, epochs=1, **OPTIONS)
+    old.training_run = None  # as written before the record existed
+    old.save(str(path))
+    assert nf.load(path).training_run is None
+    resumed = network()
+    resumed.fit(x, y, epochs=2, resume_from=path, **{**OPTIONS, "batch_size": 16})
+    assert resumed.epochs_trained == 2 and resumed.training_run["batch_size"] == 16
+
+
 def test_resume_needs_optimizer_state(tmp_path):
     x, y = data()
     path = tmp_path / "c.safetensors"

@@ -95,6 +95,22 @@ def test_round_trip_keeps_architecture_class_names_and_seed(tmp_path):
     assert "b" not in loaded.layers[1].params
 
 
+def test_training_run_record_round_trips():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
+    net = nf.Network.from_sizes([3, 4, 2], seed=1)
+    net.fit(x, y, epochs=1, batch_size=7, validation_split=0.2, verbose=0)
+    run = net.training_run
+    assert run["batch_size"] == 7 and run["samples"] == 24 and run["validation_samples"] == 6
+    assert nfio.from_bytes(nfio.to_bytes(net)).training_run == run
+    # a later minor version's extra fields are dropped, the known ones kept
+    data = nfio.to_bytes(net)
+    training = json.loads(split(data)[0]["__metadata__"]["training"])
+    training["run"]["workers"] = 4
+    later = edit_metadata(data, training=json.dumps(training))
+    assert nfio.from_bytes(later).training_run == run
+
+
 def test_include_optimizer_false_omits_optimizer_state():
     net = trained()
     data = nfio.to_bytes(net, include_optimizer=False)
@@ -277,6 +293,10 @@ def test_float64_declared_for_float32_tensors(good):
     ("training", '{"optimizer": {"config": {"name": "adam", "beta_1": 5}, "iterations": 1}}',
      "beta_1"),
     ("training", '{"optimizer": null}', "tensor 'optimizer.0.m' without optimizer metadata"),
+    ("training", '{"run": [128]}', "'run' must be null or an object"),
+    ("training", '{"run": {"batch_size": 0}}', "'run' must be null or an object"),
+    ("training", '{"run": {"shuffle": 1}}', "'run' must be null or an object"),
+    ("training", '{"run": {"data_fingerprint": "../x"}}', "'run' must be null or an object"),
     ("class_names", '[{"a": 1}]', "'class_names' must be a list of strings"),
     ("preprocessing", "[]", "'preprocessing' must be a JSON object"),
 ])

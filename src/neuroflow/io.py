@@ -28,8 +28,11 @@ The header's ``__metadata__`` (string to string) holds:
                       e.g. ``F32``; shape as comma-separated integers; bytes little-endian,
                       C order).
 ``training``          optional JSON: ``epochs_trained``, ``seed``, ``rng`` (the bit
-                      generator's state), ``history`` (:meth:`History.to_dict`) and
-                      ``optimizer`` (``{"config": ..., "iterations": ...}`` or null).
+                      generator's state), ``history`` (:meth:`History.to_dict`),
+                      ``optimizer`` (``{"config": ..., "iterations": ...}`` or null) and,
+                      since 1.1, ``run`` (the last ``fit``'s batch size, shuffling,
+                      sample counts and data fingerprint, which resuming checks; or
+                      null).
 ``class_names``       optional JSON list of the output classes' original labels.
 ``preprocessing``     optional JSON config of ``network.preprocessing``.
 ``neuroflow_version`` the version that wrote the file (informational).
@@ -66,7 +69,7 @@ __all__ = [
 ]
 
 FORMAT = "neuroflow"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 _MAJOR = 1
 
 _SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
@@ -159,6 +162,7 @@ def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
         "rng": _jsonable(network.rng.bit_generator.state),
         "history": None if network.history is None else network.history.to_dict(),
         "optimizer": None,
+        "run": network.training_run,
     }
     optimizer = network.optimizer
     if include_optimizer and optimizer is not None:
@@ -488,10 +492,36 @@ def _check_training(training: dict[str, Any], parsed: _Parsed, dtype: np.dtype,
             raise ModelFileError(f"{source}: training 'history' must be an object with an "
                                  "'epoch' list of integers and a 'history' object of lists")
         checked["history"] = History.from_dict(history)
+    checked["run"] = _check_run(training.get("run"), source)
     optimizer = training.get("optimizer")
     if optimizer is not None:
         parsed.optimizer = _check_optimizer(optimizer, parsed, dtype, source)
     return checked
+
+
+#: Fields of the training ``run`` record and the test each value must pass.
+_RUN_FIELDS = {
+    "batch_size": lambda v: _nonnegative_int(v) and v > 0,
+    "shuffle": lambda v: isinstance(v, bool),
+    "samples": lambda v: _nonnegative_int(v) and v > 0,
+    "validation_samples": _nonnegative_int,
+    "data_fingerprint": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{1,64}", v),
+}
+
+
+def _check_run(run: object, source: str) -> dict[str, Any] | None:
+    """The ``run`` record of ``fit``'s settings (see :func:`neuroflow.training.run_settings`):
+    null, or an object whose known fields are valid (fields a later minor version adds are
+    dropped)."""
+    if run is None:
+        return None
+    if not (isinstance(run, dict) and all(
+            key not in run or test(run[key]) for key, test in _RUN_FIELDS.items())):
+        raise ModelFileError(f"{source}: training 'run' must be null or an object with "
+                             "positive integers 'batch_size' and 'samples', a boolean "
+                             "'shuffle', a non-negative integer 'validation_samples' and a "
+                             "hex 'data_fingerprint'")
+    return {key: run[key] for key in _RUN_FIELDS if key in run}
 
 
 def _check_optimizer(entry: object, parsed: _Parsed, dtype: np.dtype, source: str) -> Any:
@@ -571,6 +601,7 @@ def _build(parsed: _Parsed, source: str) -> Network:
         if training["rng"] is not None:
             network.rng.bit_generator.state = training["rng"].bit_generator.state
         network.history = training["history"]
+        network.training_run = training["run"]
     network.class_names = parsed.class_names
     if parsed.preprocessing is not None:
         network.preprocessing = _build_preprocessing(parsed, source)
@@ -622,6 +653,7 @@ def load_into(network: Network, path: str | os.PathLike[str]) -> None:
     network.optimizer = saved.optimizer
     network.epochs_trained = saved.epochs_trained
     network.history = saved.history
+    network.training_run = saved.training_run
     network.seed = saved.seed
     network.rng.bit_generator.state = saved.rng.bit_generator.state
     network.class_names = saved.class_names

@@ -174,6 +174,10 @@ class Network:
         #: Number of epochs trained so far.
         self.epochs_trained = 0
         self.history: History | None = None
+        #: The settings of the last :meth:`fit` that a resumed run must repeat to continue
+        #: exactly (batch size, shuffling, sample counts, a fingerprint of the data; see
+        #: :func:`neuroflow.training.run_settings`), saved in checkpoints; ``None`` before.
+        self.training_run: dict[str, Any] | None = None
         #: Optional input transform fitted on training data (e.g. a standard scaler); an
         #: object with ``transform(x)``, ``get_config()`` and ``state()``. Applied by
         #: :meth:`prepare_inputs`, so by ``fit``, ``predict`` and ``evaluate``; saved with
