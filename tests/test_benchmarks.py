@@ -53,6 +53,18 @@ def test_bound_ratio_is_the_median_of_the_rounds():
     assert math.isnan(Result("empty").bound_ratio)
 
 
+def test_ratio_to_pairs_the_epochs_of_each_round():
+    # the machine slows down for rounds 2-3: paired ratios stay 0.8, the ratio of the
+    # medians (2.4 / 2.0) does not
+    mine = _result("neuroflow", [0.8, 2.4, 2.4], [1.0] * 3)
+    reference = _result("pytorch", [1.0, 3.0, 3.0], [1.0] * 3)
+    assert mine.ratio_to(reference) == pytest.approx(0.8)
+    assert mine.seconds / reference.seconds == pytest.approx(0.8)
+    drifting = _result("neuroflow", [0.8, 0.8, 2.4], [1.0] * 3)
+    assert drifting.ratio_to(reference) == pytest.approx(0.8)
+    assert drifting.seconds / reference.seconds == pytest.approx(0.8 / 3.0)
+
+
 def test_checks_judge_each_target():
     results = {"mlp-b128": {
         "neuroflow": _result("neuroflow", [0.7] * 3, [1.7] * 3, accuracy=0.980),
