@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import neuroflow as nf
+from benchmarks.run import CONFIGS, epoch_flops, matmul_gflops
 
 #: Timed runs per measurement (the best counts) and calls per timed run.
 REPEATS = 7
@@ -107,15 +108,17 @@ def measure(sizes: list[int], batch: int, n_samples: int = 60000) -> Floor:
     currently set)."""
     rng = np.random.default_rng(0)
     full, rest = divmod(n_samples, batch)
-    products = flops = 0.0
+    products = 0.0
     for _, m, k, n, transposed in step_products(sizes, batch):
         seconds = product_seconds(m, k, n, transposed, rng)
         products += full * seconds
-        flops += 2.0 * m * k * n * n_samples / batch
         if rest:  # the last, partial batch: its products scale with its rows
             products += seconds * rest / batch
     steps = full + (1 if rest else 0)
-    return Floor(products, steps * optimizer_seconds(sizes, batch), flops)
+    # the products of step_products are the epoch's FLOPs without the first layer's
+    # input gradient
+    return Floor(products, steps * optimizer_seconds(sizes, batch),
+                 epoch_flops(sizes, n_samples, first_input_gradient=False))
 
 
 def describe(name: str, floor: Floor, bound: float) -> str:
@@ -126,8 +129,6 @@ def describe(name: str, floor: Floor, bound: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import CONFIGS, epoch_flops, matmul_gflops
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.floors",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", default=",".join(CONFIGS),
