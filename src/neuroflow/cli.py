@@ -310,14 +310,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     net = nf.load(args.model)
     if Path(args.data).suffix.lower() == ".csv":
-        x_test, y_test = _csv_for_model(net, args.data, args.target)
+        x_test, y_test = _csv_for_model(net, args.data, args.target)  # checks the width
     elif args.target is not None:
         raise UsageError(f"--target: needs --data PATH.csv, received --data {args.data!r}")
     else:
         _, _, x_test, y_test = load_data(args.data)
-    if net.in_features != x_test.shape[1]:
-        raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
-                         f"{x_test.shape[1]} columns")
+        if net.in_features != x_test.shape[1]:
+            raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
+                             f"{x_test.shape[1]} columns")
     print(f"samples: {x_test.shape[0]}")
     for key, value in net.evaluate(x_test, y_test).items():
         print(f"{key}: {value:.4f}")
