@@ -222,8 +222,8 @@ def test_divergence_keeps_last_good_checkpoint(tmp_path):
     checkpoint = ModelCheckpoint(path)
 
     class Explode(Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:  # the weights blow up after a good epoch 1 was checkpointed
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:  # the weights blow up after a good epoch 2 was checkpointed
                 self.network.layers[0].params["W"][0, 0] = np.inf
 
     with pytest.raises(TrainingDivergedError, match=r"at epoch 3, batch 1; .*try a lower one"):
@@ -243,7 +243,8 @@ def test_checkpoint_skips_non_finite_weights(tmp_path):
 
     checkpoint = ModelCheckpoint(path)
     net = network()
-    net.fit(x, y, epochs=1, callbacks=[Poison(), checkpoint], verbose=0)
+    with pytest.raises(TrainingDivergedError, match="outputs are NaN or infinite"):
+        net.fit(x, y, epochs=1, callbacks=[checkpoint, Poison()], verbose=0)
     assert not path.exists() and checkpoint.last_path is None
 
 

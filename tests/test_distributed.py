@@ -172,7 +172,8 @@ def test_fixed_reduction_order_is_bit_identical_to_one_process(runs, dtype, mode
 def test_rank_zero_callbacks_reach_every_rank(runs):
     mine = run(runs, "rank1", "callbacks-float64")
     plain = run(runs, "reference", "plain-callbacks-float64")
-    assert len(mine[KEYS.index("loss")]) == 3  # stopped during the third epoch
+    # stopped during the third epoch, which is not logged as an epoch (History.partial)
+    assert len(mine[KEYS.index("loss")]) == 2
     for a, b in zip(mine, plain):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     # the stop and the halved learning rate changed the result

@@ -146,7 +146,9 @@ def test_continued_fit_keeps_optimizer_and_epoch_count(rng):
     optimizer = net.optimizer
     history = net.fit(x, y, epochs=1, verbose=0)
     assert net.optimizer is optimizer and optimizer.iterations == 3  # one batch per epoch
-    assert history.epoch == [2]
+    # The network's history continues (0.1 replaced it: one epoch listed, three trained).
+    assert history is net.history and history.epoch == [0, 1, 2]
+    assert len(history.history["loss"]) == net.epochs_trained == 3
 
 
 def test_plain_progress_lines_when_not_a_terminal(rng):
@@ -171,8 +173,9 @@ def test_divergence_is_reported(rng):
     x = rng.normal(size=(64, 3)) * 100
     y = x @ rng.normal(size=(3, 1)) * 100
     net = nf.Network.from_sizes([3, 16, 1], hidden="relu", output="linear", seed=0)
-    with pytest.raises(nf.TrainingDivergedError, match=r"loss became (nan|inf) at epoch \d+, "
-                                                       r"batch \d+.*try a lower one"):
+    with pytest.raises(nf.TrainingDivergedError,
+                       match=r"(loss became (nan|inf)|the weights became NaN, infinite or too "
+                             r"large.*) at epoch \d+, batch \d+.*try a lower one"):
         net.fit(x, y, epochs=50, batch_size=8, verbose=0, optimizer="sgd", learning_rate=10.0)
 
 

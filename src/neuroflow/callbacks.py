@@ -63,6 +63,23 @@ class Callback:
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """After batch ``batch``; ``logs`` holds its ``loss`` and ``size``."""
 
+    def get_state(self) -> dict[str, Any] | None:
+        """What this callback has learnt during training, saved in checkpoints so that a
+        resumed run continues exactly; ``None`` (the default) for a stateless callback.
+
+        A stateful callback returns a dict whose values are JSON values (numbers,
+        strings, lists, dicts, ``None``) or NumPy arrays (keys of arrays: letters,
+        digits, ``_`` and ``.``), and restores it in :meth:`set_state`. ``fit`` calls
+        ``set_state`` after ``on_train_begin`` when it resumes from a checkpoint.
+        """
+        return None
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned (a stateful callback overrides both)."""
+        if state:
+            raise ValueError(f"{type(self).__name__}.set_state: this callback keeps no state, "
+                             f"received keys {sorted(state)}")
+
 
 class CallbackList(Callback):
     """Forwards each hook to a list of callbacks, in order."""
@@ -117,29 +134,42 @@ class History(Callback):
         One list per logged quantity (``loss``, ``accuracy``, ``val_loss``,
         ``val_accuracy``, ``learning_rate``, ``time``, ...).
     epoch : list of int
-        The epoch numbers recorded.
+        The epoch numbers recorded (complete epochs only).
+    partial : dict or None
+        When the last ``fit`` stopped in the middle of an epoch (a callback's
+        ``stop_training`` after a batch, or Ctrl-C): that epoch's number (``epoch``),
+        the ``samples`` and ``batches`` it had seen and the ``loss`` (and ``accuracy``)
+        over those samples. The unfinished epoch is not in :attr:`history`, is not counted
+        in ``epochs_trained``, and a resumed run repeats it from its checkpoint.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.history: dict[str, list[Any]] = {}
         self.epoch: list[int] = []
+        self.partial: dict[str, float] | None = None
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
+        self.partial = None
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (used when saving training state)."""
-        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in
-                                                       self.history.items()}}
+        data: dict[str, Any] = {"epoch": list(self.epoch),
+                                "history": {k: list(v) for k, v in self.history.items()}}
+        if self.partial is not None:
+            data["partial"] = dict(self.partial)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
         history = cls()
         history.epoch = [int(e) for e in data.get("epoch", [])]
         history.history = {str(k): list(v) for k, v in data.get("history", {}).items()}
+        partial = data.get("partial")
+        history.partial = None if partial is None else dict(partial)
         return history
 
     def __repr__(self) -> str:
@@ -199,6 +229,12 @@ class _Monitor(Callback):
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
+
+    def _check_state(self, state: dict[str, Any], keys: tuple[str, ...]) -> None:
+        missing = [key for key in keys if key not in state]
+        if missing:
+            raise ValueError(f"{type(self).__name__}.set_state: expected keys "
+                             f"{', '.join(keys)}, missing {', '.join(missing)}")
 
 
 class EarlyStopping(_Monitor):
@@ -261,6 +297,28 @@ class EarlyStopping(_Monitor):
         if self.wait >= self.patience and self.network is not None:
             self.stopped_epoch = epoch
             self.network.stop_training = True
+
+    def get_state(self) -> dict[str, Any]:
+        """``best``, ``best_epoch``, ``stopped_epoch``, ``wait`` and, with
+        ``restore_best``, the best epoch's layer state as ``layers.{i}.{key}`` arrays."""
+        state: dict[str, Any] = {"best": self.best, "best_epoch": self.best_epoch,
+                                 "stopped_epoch": self.stopped_epoch, "wait": self.wait}
+        for i, saved in enumerate(self._best_state or []):
+            for key, value in saved.items():
+                state[f"layers.{i}.{key}"] = value
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._check_state(state, ("best", "best_epoch", "stopped_epoch", "wait"))
+        self.best = float(state["best"])
+        self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
+        self.wait = int(state["wait"])
+        layers: dict[int, dict[str, np.ndarray]] = {}
+        for name, value in state.items():
+            if name.startswith("layers."):
+                _, index, key = name.split(".", 2)
+                layers.setdefault(int(index), {})[key] = np.array(value, copy=True)
+        self._best_state = [layers[i] for i in sorted(layers)] if layers else None
 
     def on_train_end(self, logs=None):
         if self.restore_best and self._best_state is not None and self.network is not None:
@@ -335,6 +393,17 @@ class ReduceLROnPlateau(_Monitor):
             self.cooldown_left = self.cooldown
 
 
+    def get_state(self) -> dict[str, Any]:
+        """``best``, ``wait`` and ``cooldown_left`` (the learning rate itself is the
+        optimiser's, saved with it)."""
+        return {"best": self.best, "wait": self.wait, "cooldown_left": self.cooldown_left}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._check_state(state, ("best", "wait", "cooldown_left"))
+        self.best = float(state["best"])
+        self.wait, self.cooldown_left = int(state["wait"]), int(state["cooldown_left"])
+
+
 class LearningRateScheduler(Callback):
     """Set the learning rate once per epoch from ``schedule(epoch)``.
 
@@ -360,12 +429,21 @@ class LearningRateScheduler(Callback):
         if self.network is not None and self.network.optimizer is not None:
             self.network.optimizer.learning_rate = float(rate)
 
+    # Stateless on purpose: the rate is a function of the epoch number, which a resumed
+    # run continues from, and the rate in force is saved with the optimiser.
+
 
 class CSVLogger(Callback):
-    """Append one CSV row per epoch (``epoch`` then every logged quantity) to ``path``.
+    """Log one CSV row per epoch (``epoch`` then every logged quantity) to ``path``.
 
-    The header is written when the file is new or empty. The file is flushed after each
-    epoch, so it can be followed while training runs.
+    At the end of every epoch the file is rewritten, atomically, with every row so far
+    (through :func:`neuroflow.files.write_atomic`): it always holds whole rows, never a
+    half-written one, and no file stays open between epochs, so an exception anywhere in
+    training leaks no handle. Follow it while training runs with ``tail -F`` (which
+    reopens a replaced file) rather than ``tail -f``. The header is written with the first
+    row, or taken from the existing file when appending to it. The path is checked when
+    training begins (:func:`neuroflow.files.check_writable`): a directory, device or FIFO
+    is refused before the first epoch.
 
     Parameters
     ----------
@@ -374,7 +452,7 @@ class CSVLogger(Callback):
     separator : str
         Field separator (one character).
     append : bool
-        Add to an existing file instead of overwriting it.
+        Keep the rows of an existing file and add to them, instead of replacing it.
     """
 
     def __init__(self, path: str | os.PathLike[str], separator: str = ",",
@@ -385,33 +463,42 @@ class CSVLogger(Callback):
         self.path = Path(path)
         self.separator = separator
         self.append = bool(append)
-        self._stream: Any = None
-        self._writer: Any = None
+        self._kept = ""  # an existing file's text, when appending
+        self._rows: list[str] = []
         self._keys: list[str] | None = None
 
+    def _row(self, cells: list[Any]) -> str:
+        import io
+
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=self.separator).writerow(cells)
+        return buffer.getvalue()
+
     def on_train_begin(self, logs=None):
-        exists = self.append and self.path.exists() and self.path.stat().st_size > 0
-        self._stream = open(self.path, "a" if self.append else "w", newline="",  # noqa: SIM115
-                            encoding="utf-8")
-        self._writer = csv.writer(self._stream, delimiter=self.separator)
-        self._keys = None
-        if exists:
-            with open(self.path, encoding="utf-8") as existing:
-                header = existing.readline().strip()
-            self._keys = header.split(self.separator)[1:] if header else None
+        from neuroflow.files import check_writable, write_atomic
+
+        check_writable(self.path, argument="path")
+        self._kept, self._rows, self._keys = "", [], None
+        if self.append and self.path.exists():
+            with open(self.path, encoding="utf-8", newline="") as existing:
+                text = existing.read()
+            if text.strip():
+                self._kept = text if text.endswith(("\n", "\r")) else text + "\r\n"
+                header = text.splitlines()[0].strip()
+                self._keys = header.split(self.separator)[1:] if header else None
+        elif not self.append:
+            write_atomic(self.path, b"", argument="path")  # an old log goes at once
 
     def on_epoch_end(self, epoch, logs=None):
+        from neuroflow.files import write_atomic
+
         logs = logs or {}
         if self._keys is None:
             self._keys = list(logs)
-            self._writer.writerow(["epoch", *self._keys])
-        self._writer.writerow([epoch, *(logs.get(key, "") for key in self._keys)])
-        self._stream.flush()
-
-    def on_train_end(self, logs=None):
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+            self._rows.append(self._row(["epoch", *self._keys]))
+        self._rows.append(self._row([epoch, *(logs.get(key, "") for key in self._keys)]))
+        write_atomic(self.path, (self._kept + "".join(self._rows)).encode("utf-8"),
+                     argument="path")
 
 
 class LambdaCallback(Callback):
@@ -523,6 +610,23 @@ class ModelCheckpoint(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.last_path: Path | None = None
         self.last_epoch: int | None = None
+
+    #: ``fit`` runs savers after every other callback's ``on_epoch_end``, so the file
+    #: holds the epoch's final state (e.g. EarlyStopping's updated best).
+    runs_last = True
+
+    def get_state(self) -> dict[str, Any] | None:
+        """With ``save_best_only``: the ``best`` value so far and the last save's epoch
+        (without it the checkpoint keeps no state)."""
+        if not self.save_best_only:
+            return None
+        return {"best": self.best, "last_epoch": self.last_epoch}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if "best" not in state:
+            raise ValueError("ModelCheckpoint.set_state: expected key 'best'")
+        self.best = float(state["best"])
+        self.last_epoch = state.get("last_epoch")
 
     def _target(self, epoch: int, logs: Logs) -> Path:
         try:

@@ -197,6 +197,15 @@ class Diagnostics(Callback):
         self._losses = []
         self._pending = []
 
+    def get_state(self) -> dict[str, Any]:
+        """The epoch losses seen so far (the plateau and divergence findings use them)."""
+        return {"losses": list(self._losses)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if not isinstance(state.get("losses"), list):
+            raise ValueError("Diagnostics.set_state: expected key 'losses' (a list of numbers)")
+        self._losses = [float(v) for v in state["losses"]]
+
     def on_epoch_begin(self, epoch, logs=None):
         self._write_pending()
         self._layers = {}

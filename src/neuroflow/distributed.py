@@ -38,13 +38,17 @@ from typing import Any
 import numpy as np
 
 from neuroflow import optimizers as _optimizers
-from neuroflow.callbacks import Callback, CallbackList, History
-from neuroflow.errors import TrainingDivergedError
+from neuroflow.callbacks import Callback, History
 from neuroflow.layers import _positive_int
 from neuroflow.metrics import accuracy
 from neuroflow.network import Network
-from neuroflow.progress import ProgressBar
-from neuroflow.training import prepare_data, resolve_optimizer
+from neuroflow.training import (
+    _check_options,
+    prepare_data,
+    resolve_optimizer,
+    run_epochs,
+    run_settings,
+)
 
 __all__ = ["fit", "world", "rank", "size", "is_root", "shard_bounds"]
 
@@ -121,18 +125,114 @@ def _broadcast_state(network: Network, comm: Any) -> None:
         layer.load_state(state)
 
 
-def _epoch_logs(loss: float, accuracy_: float | None, validation: dict[str, float] | None,
-                learning_rate: float, elapsed: float, reducing: float) -> dict[str, Any]:
-    """The epoch's logs, keyed and ordered as :func:`neuroflow.training.fit` logs them."""
-    logs: dict[str, Any] = {"loss": loss}
-    if accuracy_ is not None:
-        logs["accuracy"] = accuracy_
-    if validation is not None:
-        logs["val_loss"] = validation["loss"]
-        if accuracy_ is not None:
-            logs["val_accuracy"] = validation["accuracy"]
-    logs.update(learning_rate=learning_rate, time=elapsed, allreduce_time=reducing)
-    return logs
+def _validation_scores(network: Network, validation: Any, comm: Any
+                       ) -> dict[str, float] | None:
+    """Rank 0's validation scores, broadcast so every rank logs the same."""
+    if validation is None:
+        return None
+    scores = network.score(*validation) if comm.Get_rank() == 0 else {}
+    return comm.bcast(scores, root=0)
+
+
+class DistributedSteps:
+    """The per-step work of :func:`neuroflow.training.run_epochs` over MPI ranks: each
+    rank backpropagates its shards of the global batch and one ``Allreduce`` (or, when
+    ``deterministic``, an ``Allgather`` summed in shard order) sums the weighted
+    gradients, the batch loss and accuracy counts, and rank 0's stop request."""
+
+    stops_after_batch = False  # a stop from rank 0 travels with the next reduction
+
+    def __init__(self, network: Network, x: np.ndarray, target: np.ndarray,
+                 weights: np.ndarray | None, comm: Any, shards: int,
+                 deterministic: bool) -> None:
+        self.network, self.x, self.target, self.weights = network, x, target, weights
+        self.comm, self.shards, self.deterministic = comm, shards, deterministic
+        n_ranks, my_rank = comm.Get_size(), comm.Get_rank()
+        self.is_root = my_rank == 0
+        self.samples = x.shape[0]
+        self.probe = x[:1024]
+        self.classification = network.loss.is_classification
+        # One flat buffer: every gradient, then the extra slots. Each parameter is updated
+        # from a view into the reduced buffer, so unpacking costs nothing.
+        params = network.parameters()
+        self.offsets = np.cumsum([0] + [p.size for p in params]).tolist()
+        total = self.total = self.offsets[-1]
+        self.local_shards = shards // n_ranks
+        self.send = np.zeros((self.local_shards if deterministic else 1, total + _EXTRA),
+                             dtype=network.dtype)
+        self.gathered = np.zeros((shards if deterministic else 0, total + _EXTRA),
+                                 dtype=network.dtype)
+        self.reduced = np.zeros(total + _EXTRA, dtype=network.dtype)
+        self.pairs = [(p, self.reduced[a:b].reshape(p.shape)) for p, a, b in
+                      zip(params, self.offsets[:-1], self.offsets[1:])]
+        self.my_shards = range(my_rank * self.local_shards, (my_rank + 1) * self.local_shards)
+        self.reducing = 0.0
+        # stop, learning rate, shared by rank 0 at each epoch's start and end
+        self.control = np.zeros(2, dtype=np.float64)
+
+    def order(self, order: np.ndarray) -> np.ndarray:
+        self.reducing = 0.0
+        self.comm.Bcast(order, root=0)  # guards against ranks whose generators drifted
+        return order
+
+    def gradients(self, index: np.ndarray, stop: bool) -> tuple[float, float, int] | None:
+        network, send, total = self.network, self.send, self.total
+        bounds = shard_bounds(index.shape[0], self.shards)
+        send[...] = 0
+        for slot, shard in enumerate(self.my_shards):
+            row = send[slot if self.deterministic else 0]
+            part = index[bounds[shard]:bounds[shard + 1]]
+            if part.shape[0] == 0:
+                continue
+            xb, yb = self.x[part], self.target[part]
+            wb = None if self.weights is None else self.weights[part]
+            output = network.forward(xb, training=True)
+            row[total + _LOSS] += network.loss.value(output, yb, wb) * part.shape[0]
+            if self.classification:
+                row[total + _CORRECT] += accuracy(output, yb) * part.shape[0]
+            network.backward(yb, wb, input_gradient=False)
+            scale = part.shape[0] / index.shape[0]
+            for grad, a, b in zip(network.gradients(), self.offsets[:-1], self.offsets[1:]):
+                if self.deterministic or self.local_shards == 1:
+                    np.multiply(grad.reshape(-1), scale, out=row[a:b])
+                else:
+                    row[a:b] += grad.reshape(-1) * scale
+        if self.is_root and stop:
+            send[0, total + _STOP] = 1.0
+        tick = time.perf_counter()
+        if self.deterministic:
+            self.comm.Allgather(send, self.gathered)
+            self.reduced[...] = self.gathered[0]
+            for row in self.gathered[1:]:
+                self.reduced += row
+        else:
+            self.comm.Allreduce(send[0], self.reduced)
+        self.reducing += time.perf_counter() - tick
+        if self.reduced[total + _STOP] > 0:
+            return None
+        size = index.shape[0]
+        return (float(self.reduced[total + _LOSS]) / size,
+                float(self.reduced[total + _CORRECT]), size)
+
+    def validate(self, validation: Any) -> dict[str, float] | None:
+        return _validation_scores(self.network, validation, self.comm)
+
+    def share_control(self) -> None:
+        """Rank 0 tells every rank: stop?, and the learning rate (when a number)."""
+        network, opt = self.network, self.network.optimizer
+        numeric = opt is not None and not callable(opt.learning_rate)
+        self.control[:] = [float(network.stop_training),
+                           float(opt.learning_rate) if numeric else math.nan]  # type: ignore
+        self.comm.Bcast(self.control, root=0)
+        network.stop_training = bool(self.control[0])
+        if numeric:
+            opt.learning_rate = float(self.control[1])  # type: ignore[union-attr]
+
+    def extra_logs(self) -> dict[str, float]:
+        return {"allreduce_time": self.reducing}
+
+    def close(self) -> None:
+        _broadcast_state(self.network, self.comm)  # e.g. best weights restored on rank 0
 
 
 def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int = 32,
@@ -201,152 +301,23 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     TrainingDivergedError
         On every rank when the loss of a global batch becomes NaN or infinite.
     """
+    options = _check_options(epochs, batch_size, verbose, shuffle, callbacks)
     comm = world(comm)
-    n_ranks, my_rank = comm.Get_size(), comm.Get_rank()
-    root = my_rank == 0
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
+    n_ranks = comm.Get_size()
     shards = n_ranks if shards is None else _positive_int(shards, "shards")
     if shards % n_ranks:
         raise ValueError(f"shards: expected a multiple of the number of ranks ({n_ranks}), "
                          f"received: {shards}")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose: expected 0, 1 or 2, received: {verbose!r}")
     x, target, weights, validation = prepare_data(
         network, x, y, sample_weight=sample_weight, class_weight=class_weight,
         validation_data=validation_data, validation_split=validation_split)
     _check_same_everywhere(comm, samples=x.shape[0], parameters=network.parameter_count,
                            batch_size=batch_size, epochs=epochs, shards=shards)
 
-    opt = network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
+    network.training_run = run_settings(x, target, weights, validation, batch_size, shuffle)
+    network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
     _broadcast_state(network, comm)
-
-    # One flat buffer: every gradient, then the extra slots. Each parameter is updated
-    # from a view into the reduced buffer, so unpacking costs nothing.
-    params = network.parameters()
-    offsets = np.cumsum([0] + [p.size for p in params]).tolist()
-    total = offsets[-1]
-    local_shards = shards // n_ranks
-    send = np.zeros((local_shards if deterministic else 1, total + _EXTRA), dtype=network.dtype)
-    gathered = np.zeros((shards if deterministic else 0, total + _EXTRA), dtype=network.dtype)
-    reduced = np.zeros(total + _EXTRA, dtype=network.dtype)
-    pairs = [(p, reduced[a:b].reshape(p.shape)) for p, a, b in
-             zip(params, offsets[:-1], offsets[1:])]
-    my_shards = range(my_rank * local_shards, (my_rank + 1) * local_shards)
-
-    history = History()
-    callback_list: list[Callback] = [history]
-    if root:
-        callback_list += list(callbacks or [])
-        if verbose:
-            callback_list.append(ProgressBar(verbose))
-    hooks = CallbackList(callback_list)
-    n = x.shape[0]
-    steps = -(-n // batch_size)
-    initial_epoch = network.epochs_trained
-    hooks.set_network(network)
-    hooks.set_params({"epochs": initial_epoch + epochs, "steps": steps, "samples": n,
-                      "batch_size": batch_size, "verbose": verbose if root else 0,
-                      "initial_epoch": initial_epoch, "ranks": n_ranks, "shards": shards})
-    network.stop_training = False
-    network.history = history
-    classification = network.loss.is_classification
-    numeric_rate = not callable(opt.learning_rate)
-    control = np.zeros(4, dtype=np.float64)  # stop, learning rate, val_loss, val_accuracy
-
-    def share_control(val_loss: float = math.nan, val_accuracy: float = math.nan) -> None:
-        """Rank 0 tells every rank: stop?, the learning rate, the validation scores."""
-        control[:] = [float(network.stop_training),
-                      float(opt.learning_rate) if numeric_rate  # type: ignore[arg-type]
-                      else math.nan,
-                      val_loss, val_accuracy]
-        comm.Bcast(control, root=0)
-        network.stop_training = bool(control[0])
-        if numeric_rate:
-            opt.learning_rate = float(control[1])
-
-    hooks.on_train_begin()
-    for epoch in range(initial_epoch, initial_epoch + epochs):
-        hooks.on_epoch_begin(epoch)
-        share_control()
-        started = time.perf_counter()
-        reducing = 0.0
-        learning_rate_used = opt.current_learning_rate()
-        order = network.rng.permutation(n) if shuffle else np.arange(n)
-        comm.Bcast(order, root=0)  # guards against ranks whose generators drifted
-        loss_sum = 0.0
-        correct = 0.0
-        for batch in range(steps):
-            hooks.on_batch_begin(batch)
-            index = order[batch * batch_size:(batch + 1) * batch_size]
-            bounds = shard_bounds(index.shape[0], shards)
-            send[...] = 0
-            for slot, shard in enumerate(my_shards):
-                row = send[slot if deterministic else 0]
-                part = index[bounds[shard]:bounds[shard + 1]]
-                if part.shape[0] == 0:
-                    continue
-                xb, yb = x[part], target[part]
-                wb = None if weights is None else weights[part]
-                output = network.forward(xb, training=True)
-                row[total + _LOSS] += network.loss.value(output, yb, wb) * part.shape[0]
-                if classification:
-                    row[total + _CORRECT] += accuracy(output, yb) * part.shape[0]
-                network.backward(yb, wb, input_gradient=False)
-                scale = part.shape[0] / index.shape[0]
-                for grad, a, b in zip(network.gradients(), offsets[:-1], offsets[1:]):
-                    if deterministic or local_shards == 1:
-                        np.multiply(grad.reshape(-1), scale, out=row[a:b])
-                    else:
-                        row[a:b] += grad.reshape(-1) * scale
-            if root and network.stop_training:
-                send[0, total + _STOP] = 1.0
-            tick = time.perf_counter()
-            if deterministic:
-                comm.Allgather(send, gathered)
-                reduced[...] = gathered[0]
-                for row in gathered[1:]:
-                    reduced += row
-            else:
-                comm.Allreduce(send[0], reduced)
-            reducing += time.perf_counter() - tick
-            if reduced[total + _STOP] > 0:
-                network.stop_training = True
-                break
-            size_used = index.shape[0]
-            loss = float(reduced[total + _LOSS]) / size_used
-            if not math.isfinite(loss):
-                hooks.on_train_end()
-                raise TrainingDivergedError(
-                    f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the "
-                    f"learning rate ({opt.current_learning_rate():g}) is probably too high, "
-                    "try a lower one"
-                )
-            opt.step(pairs)
-            loss_sum += loss * size_used
-            correct += float(reduced[total + _CORRECT])
-            hooks.on_batch_end(batch, {"loss": loss, "size": size_used})
-        elapsed = time.perf_counter() - started
-        network.epochs_trained = epoch + 1
-        scores = {"loss": math.nan, "accuracy": math.nan}
-        if validation is not None and root:
-            scores.update(network.score(*validation))
-        logs = _epoch_logs(loss_sum / n, correct / n if classification else None,
-                           scores if validation is not None else None,
-                           learning_rate_used, elapsed, reducing)
-        if root:
-            hooks.on_epoch_end(epoch, logs)
-            share_control(scores["loss"], scores["accuracy"])
-        else:
-            share_control()
-            if validation is not None:
-                scores = {"loss": float(control[2]), "accuracy": float(control[3])}
-            hooks.on_epoch_end(epoch, _epoch_logs(
-                loss_sum / n, correct / n if classification else None,
-                scores if validation is not None else None, learning_rate_used, elapsed,
-                reducing))
-        if network.stop_training:
-            break
-    hooks.on_train_end()
-    _broadcast_state(network, comm)  # e.g. best weights restored by a callback on rank 0
-    return history
+    steps = DistributedSteps(network, x, target, weights, comm, shards, deterministic)
+    # The loss and weights are the same on every rank, so a divergence is raised on all.
+    return run_epochs(network, steps, validation, epochs=epochs,
+                      params={"ranks": n_ranks, "shards": shards}, **options)

@@ -15,8 +15,19 @@ class ModelFileError(NeuroflowError, ValueError):
     """A model file is truncated, corrupted, tampered with, foreign or of an unknown version."""
 
 
+class ModelFileWarning(UserWarning):
+    """A model file loaded, but with a weaker integrity check than the current format's
+    (a format 1 file: its hash covers the tensors, not the metadata)."""
+
+
 class DatasetError(NeuroflowError, ValueError):
     """A dataset file is malformed (bad magic number, dimensions or length)."""
+
+
+class OutputError(NeuroflowError, ValueError):
+    """An output path is refused before anything is written: it is not a regular file (a
+    directory, device, FIFO or socket), it is one of the inputs, its folder is missing or
+    not writable, or it is not a path at all (see :mod:`neuroflow.files`)."""
 
 
 class TrainingDivergedError(NeuroflowError, FloatingPointError):

@@ -52,36 +52,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
-import tempfile
+import stat
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neuroflow.backend import to_numpy
-from neuroflow.errors import ModelFileError
-from neuroflow.network import Network
+from neuroflow.errors import ModelFileError, ModelFileWarning
+from neuroflow.files import write_atomic
+from neuroflow.network import Network, as_dtype, parameters_diverged
 
 __all__ = [
     "save", "load", "to_bytes", "from_bytes", "load_into", "FORMAT", "FORMAT_VERSION",
 ]
 
 FORMAT = "neuroflow"
-FORMAT_VERSION = "1.1"
-_MAJOR = 1
+FORMAT_VERSION = "2.0"
+_MAJOR = 2
+#: Format 1 (neuroflow 0.1) files still load, with a warning: their hash covers tensors only.
+_OLDEST_MAJOR = 1
 
 _SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
 _RNG_BIT_GENERATORS = {cls.__name__: cls for cls in (
     np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox,
     np.random.SFC64)}
+#: Largest epoch or step count a file may hold.
+_MAX_COUNT = 10**12
 #: Largest JSON header accepted (bytes); real headers are a few kilobytes.
 _MAX_HEADER = 64 * 1024 * 1024
 #: Width allowed for layers whose parameter shapes are not known before building,
 #: beyond the number of scalars actually present in the file.
 _MIN_WIDTH_BOUND = 4096
 _OPTIMIZER_KEY = re.compile(r"^(\d{1,9})\.([A-Za-z_][A-Za-z0-9_]*)$")
+_CALLBACK_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")
 
 
 # ============================================================================ saving
@@ -91,11 +99,13 @@ def save(network: Network, path: str | os.PathLike[str], include_optimizer: bool
     Parameters
     ----------
     network : Network
-        The model. Its weights, every layer's state, architecture, class names and
-        preprocessing are saved, and its training state: epochs trained, random
-        generator state and history.
+        The model: everything :func:`capture` describes is saved (weights, layer
+        state, architecture, class and feature names, preprocessing, and the training
+        state: epochs trained, random generator, history, run settings, callback states).
     path : str or path-like
-        Target file (conventionally ``*.safetensors``); replaced if it exists.
+        Target file (conventionally ``*.safetensors``); replaced if it exists. See
+        :func:`neuroflow.files.write_atomic` for what happens with symlinks, devices and
+        permission bits.
     include_optimizer : bool
         Also save the optimiser's configuration, step count and per-parameter state
         (``optimizer.*`` tensors), which :func:`neuroflow.training.fit` needs to resume
@@ -104,45 +114,33 @@ def save(network: Network, path: str | os.PathLike[str], include_optimizer: bool
     Raises
     ------
     ValueError
-        When the optimiser's learning rate is a schedule that cannot be described as
-        JSON (use a :mod:`neuroflow.schedules` object, or ``include_optimizer=False``).
+        When ``path`` is not a path, or the optimiser's learning rate is a schedule that
+        cannot be described as JSON (use a :mod:`neuroflow.schedules` object, or
+        ``include_optimizer=False``).
     OSError
-        When the folder cannot be written; the target is then left untouched.
+        When the file cannot be written; the target is then left untouched.
     """
-    payload = to_bytes(network, include_optimizer=include_optimizer)
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(folder)
+    target = _check_path(path, "path")
+    write_atomic(target, to_bytes(network, include_optimizer=include_optimizer),
+                 argument="path")
 
 
-def _fsync_directory(folder: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+def _check_path(path: object, argument: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ValueError(f"{argument}: expected a file path (str or path-like), received "
+                         f"{path!r}")
+    return Path(path)
 
 
-def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
-    """The model file's bytes (what :func:`save` writes); see the module docstring."""
-    from safetensors.numpy import save as _serialize
+def capture(network: Network, include_optimizer: bool = True
+            ) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """Everything a model is, as the model file's metadata strings and tensors.
 
+    This one description serves :func:`save`, :func:`load`, :meth:`Network.copy`,
+    resuming and checkpoints, so no path can forget a field: it covers every attribute
+    named in :data:`neuroflow.network.STATE_FIELDS` (a test keeps that list complete).
+    See the module docstring for the fields.
+    """
     from neuroflow import __version__
 
     tensors: dict[str, np.ndarray] = {}
@@ -156,10 +154,11 @@ def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
         "architecture": json.dumps(network.get_config()),
         "neuroflow_version": __version__,
     }
+    bit_generator = network.rng.bit_generator
     training: dict[str, Any] = {
         "epochs_trained": int(network.epochs_trained),
         "seed": network.seed,
-        "rng": _jsonable(network.rng.bit_generator.state),
+        "rng": _jsonable(bit_generator.state),
         "history": None if network.history is None else network.history.to_dict(),
         "optimizer": None,
         "run": network.training_run,
@@ -177,20 +176,79 @@ def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
         training["optimizer"] = {"config": config, "iterations": int(optimizer.iterations)}
         for key, value in optimizer.state_dict().items():
             tensors[f"optimizer.{key}"] = np.ascontiguousarray(to_numpy(value))
+    states = network.current_callback_states()
+    if states:
+        training["callbacks"] = _callback_entries(states, tensors)
     metadata["training"] = json.dumps(training)
     if network.class_names is not None:
         metadata["class_names"] = json.dumps(_jsonable(list(network.class_names)))
+    if network.feature_names is not None:
+        metadata["feature_names"] = json.dumps(list(network.feature_names))
     if network.preprocessing is not None:
         metadata["preprocessing"] = json.dumps(network.preprocessing.get_config())
         for key, value in network.preprocessing.state().items():
             tensors[f"preprocessing.{key}"] = np.ascontiguousarray(value)
-    metadata["sha256"] = tensor_digest(tensors)
+    return metadata, tensors
+
+
+def _callback_entries(states: list[dict[str, Any]], tensors: dict[str, np.ndarray]
+                      ) -> list[dict[str, Any]]:
+    """The JSON entries of callback states; their arrays go to ``callbacks.{i}.{key}``."""
+    entries = []
+    for index, entry in enumerate(states):
+        values: dict[str, Any] = {}
+        arrays: list[str] = []
+        for key, value in entry["state"].items():
+            if isinstance(value, np.ndarray) or hasattr(value, "__array_namespace__"):
+                if _CALLBACK_KEY.fullmatch(key) is None:
+                    raise ValueError(f"{entry['type']}.get_state: array key {key!r} must be "
+                                     "letters, digits, '_' and '.'")
+                tensors[f"callbacks.{index}.{key}"] = np.ascontiguousarray(to_numpy(value))
+                arrays.append(key)
+            else:
+                values[key] = _jsonable(value)
+        try:
+            json.dumps(values, allow_nan=True)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{entry['type']}.get_state: expected JSON values and arrays, "
+                             f"received {error}") from None
+        entries.append({"type": entry["type"], "state": values, "arrays": arrays})
+    return entries
+
+
+def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
+    """The model file's bytes (what :func:`save` writes); see the module docstring."""
+    from safetensors.numpy import save as _serialize
+
+    metadata, tensors = capture(network, include_optimizer=include_optimizer)
+    metadata["sha256"] = file_digest(metadata, tensors)
     return _serialize(tensors, metadata=metadata)
 
 
 def tensor_digest(tensors: dict[str, np.ndarray]) -> str:
-    """SHA-256 (hex) over ``name NUL dtype NUL shape NUL bytes`` of each tensor, by name."""
+    """SHA-256 (hex) over ``name NUL dtype NUL shape NUL bytes`` of each tensor, by name
+    (the check of format 1.x files, which covered the tensors only)."""
     digest = hashlib.sha256()
+    _update_with_tensors(digest, tensors)
+    return digest.hexdigest()
+
+
+def file_digest(metadata: dict[str, str], tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 (hex) over the whole file's content (format 2): every metadata field but
+    ``sha256`` itself, in sorted key order, as ``key NUL value NUL`` (UTF-8), then a
+    ``NUL`` and every tensor as in :func:`tensor_digest`. Any change of any byte that
+    the file's meaning depends on changes it."""
+    digest = hashlib.sha256()
+    for key in sorted(metadata):
+        if key != "sha256":
+            digest.update(key.encode("utf-8") + b"\0" + str(metadata[key]).encode("utf-8")
+                          + b"\0")
+    digest.update(b"\0")
+    _update_with_tensors(digest, tensors)
+    return digest.hexdigest()
+
+
+def _update_with_tensors(digest: Any, tensors: dict[str, np.ndarray]) -> None:
     for name in sorted(tensors):
         array = np.ascontiguousarray(tensors[name])
         little = array.astype(array.dtype.newbyteorder("<"), copy=False)
@@ -198,7 +256,6 @@ def tensor_digest(tensors: dict[str, np.ndarray]) -> str:
         digest.update(array.dtype.kind.encode() + str(array.dtype.itemsize).encode() + b"\0")
         digest.update(",".join(str(s) for s in array.shape).encode() + b"\0")
         digest.update(little.tobytes())
-    return digest.hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -214,34 +271,107 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# ============================================================================ copying
+def copy(network: Network, dtype: str | np.dtype | type | None = None) -> Network:
+    """An independent copy of ``network`` made from :func:`capture`, so it holds
+    everything a saved and loaded model would: weights, layer state (BatchNorm
+    statistics, Dropout's ``fixed_mask``), preprocessing, class and feature names,
+    optimiser and training state. With ``dtype`` the floating-point arrays of the
+    layers and the optimiser are converted. The copy is on ``network``'s back-end."""
+    metadata, tensors = capture(network)
+    if dtype is not None:
+        name = as_dtype(dtype).name
+        config = json.loads(metadata["architecture"])
+        config["dtype"] = name
+        metadata["architecture"] = json.dumps(config)
+        tensors = {key: value.astype(name) if key.startswith(("layers.", "optimizer."))
+                   else value for key, value in tensors.items()}
+    clone = _build(_parse_fields(metadata, tensors, "copy"), "copy")
+    if network.backend != "numpy":
+        clone.to_backend(network.backend)
+    return clone
+
+
 # ============================================================================ loading
 def load(path: str | os.PathLike[str]) -> Network:
     """Read a model written by :func:`save`.
 
-    The returned network has the saved weights and layer state, and, when they were
-    saved, its optimiser (with state and step count), ``epochs_trained``, ``history``,
-    random generator state, ``class_names`` and ``preprocessing``, so that ``fit``
-    continues exactly where the saved run stopped.
+    The returned network has everything :func:`capture` saved: weights and layer state,
+    and, when they were saved, its optimiser (with state and step count),
+    ``epochs_trained``, ``history``, the random generator (of the saved bit-generator
+    type), ``class_names``, ``feature_names``, ``preprocessing`` and the callback
+    states, so that ``fit`` continues exactly where the saved run stopped.
+
+    The file is checked before it is read whole: it must be a regular file whose 8-byte
+    header length and JSON header fit its size, and the tensors the header declares
+    must fill the rest exactly.
 
     Raises
     ------
     ModelFileError
         When the file cannot be read, or is truncated, corrupted, tampered with, foreign
         or of a newer major format version. The message says what is wrong.
+    ValueError
+        When ``path`` is not a path.
     """
-    target = Path(path)
+    target = _check_path(path, "path")
     source = f"model file {str(target)!r}"
     try:
-        data = target.read_bytes()
-    except OSError as error:
-        raise ModelFileError(f"{source}: cannot be read ({error.strerror or error})") from error
+        with open(target, "rb", buffering=0) as stream:
+            info = os.fstat(stream.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ModelFileError(f"{source}: cannot be read (not a regular file)")
+            data = _read_bounded(stream, info.st_size, source)
+    except IsADirectoryError:
+        raise ModelFileError(f"{source}: cannot be read (it is a directory)") from None
+    except (OSError, MemoryError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise ModelFileError(f"{source}: cannot be read ({reason})") from None
     return from_bytes(data, source)
+
+
+def _read_bounded(stream: Any, size: int, source: str) -> bytes:
+    """The file's bytes, read only once its header proves the size is the model's."""
+    prefix = stream.read(8)
+    header_length = _header_length(prefix, size, source)
+    header = stream.read(header_length)
+    entries = _header_json(header, source)
+    ends = [entry.get("data_offsets", [0, 0])[1] for key, entry in entries.items()
+            if key != "__metadata__" and isinstance(entry, dict)
+            and isinstance(entry.get("data_offsets"), list) and entry["data_offsets"]]
+    body = max([e for e in ends if isinstance(e, int)], default=0)
+    if 8 + header_length + body != size:
+        raise ModelFileError(f"{source}: truncated or corrupted (the header describes "
+                             f"{8 + header_length + body} bytes, the file has {size})")
+    rest = stream.read(body)
+    return prefix + header + rest
+
+
+def _header_length(prefix: bytes, size: int, source: str) -> int:
+    if len(prefix) < 8:
+        raise ModelFileError(f"{source}: not a safetensors file (only {len(prefix)} bytes; "
+                             "truncated or empty)")
+    header_length = int.from_bytes(prefix[:8], "little")
+    if header_length > min(size - 8, _MAX_HEADER) or header_length < 2:
+        raise ModelFileError(f"{source}: not a safetensors file (header length {header_length} "
+                             f"does not fit the {size}-byte file; truncated or foreign)")
+    return header_length
+
+
+def _header_json(raw: bytes, source: str) -> dict[str, Any]:
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ModelFileError(f"{source}: not a safetensors file (unreadable header: "
+                             f"{_first_line(error)})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{source}: not a safetensors file (header is not a JSON object)")
+    return header
 
 
 def from_bytes(data: bytes, source: str = "model file") -> Network:
     """Build a network from a model file's bytes; see :func:`load`."""
-    parsed = _parse(data, source)
-    return _build(parsed, source)
+    return _build(_parse(data, source), source)
 
 
 class _Parsed:
@@ -254,6 +384,7 @@ class _Parsed:
         self.training: dict[str, Any] | None = None
         self.optimizer: Any = None
         self.class_names: list[Any] | None = None
+        self.feature_names: list[str] | None = None
         self.preprocessing: dict[str, Any] | None = None
 
 
@@ -263,65 +394,91 @@ def _parse(data: bytes, source: str) -> _Parsed:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ModelFileError(f"{source}: expected bytes, received {type(data).__name__}")
     data = bytes(data)
-    if len(data) < 8:
-        raise ModelFileError(f"{source}: not a safetensors file (only {len(data)} bytes; "
-                             "truncated or empty)")
-    header_length = int.from_bytes(data[:8], "little")
-    if header_length > min(len(data) - 8, _MAX_HEADER) or header_length < 2:
-        raise ModelFileError(f"{source}: not a safetensors file (header length {header_length} "
-                             f"does not fit the {len(data)}-byte file; truncated or foreign)")
-    try:
-        header = json.loads(data[8:8 + header_length].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise ModelFileError(f"{source}: not a safetensors file (unreadable header: "
-                             f"{error})") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{source}: not a safetensors file (header is not a JSON object)")
+    header_length = _header_length(data[:8], len(data), source)
+    header = _header_json(data[8:8 + header_length], source)
     metadata = header.get("__metadata__")
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         found = metadata.get("format") if isinstance(metadata, dict) else None
         raise ModelFileError(f"{source}: not a neuroflow model (metadata format is {found!r}, "
                              f"expected {FORMAT!r})")
-    _check_version(metadata.get("format_version"), source)
+    major = _check_version(metadata.get("format_version"), source)
     try:
-        tensors = _deserialize(data)
+        tensors = dict(_deserialize(data))
     except Exception as error:  # the parser of untrusted bytes: any failure is a defect
         raise ModelFileError(f"{source}: corrupted tensor data ({_first_line(error)})"
                              ) from None
-    parsed = _Parsed()
-    parsed.tensors = dict(tensors)
-
     expected_digest = metadata.get("sha256")
     if not isinstance(expected_digest, str):
         raise ModelFileError(f"{source}: metadata 'sha256' is missing")
-    if tensor_digest(parsed.tensors) != expected_digest:
-        raise ModelFileError(f"{source}: SHA-256 of the tensors does not match the one "
-                             "recorded (the file is corrupted or was modified)")
+    if major >= 2:
+        if file_digest(metadata, tensors) != expected_digest:
+            raise ModelFileError(f"{source}: SHA-256 of the file's metadata and tensors does "
+                                 "not match the one recorded (the file is corrupted or was "
+                                 "modified)")
+    else:
+        if tensor_digest(tensors) != expected_digest:
+            raise ModelFileError(f"{source}: SHA-256 of the tensors does not match the one "
+                                 "recorded (the file is corrupted or was modified)")
+        warnings.warn(f"{source}: written in model format {metadata['format_version']}, whose "
+                      "SHA-256 covers the tensors only, so changes to its metadata cannot be "
+                      "detected; save it again to protect the whole file",
+                      ModelFileWarning, stacklevel=3)
+    return _parse_fields(metadata, tensors, source)
 
+
+def _parse_fields(metadata: dict[str, Any], tensors: dict[str, np.ndarray],
+                  source: str) -> _Parsed:
+    """Check every metadata field and tensor (the integrity check is done)."""
+    parsed = _Parsed()
+    parsed.tensors = tensors
     parsed.config = _json_field(metadata, "architecture", source, dict)
     dtype = _check_architecture(parsed, source)
     parsed.layers = _layers_from_config(parsed, dtype, source)
+    out_features = parsed.layers[-1].out_features
 
     training = _json_field(metadata, "training", source, dict, required=False)
     if training is not None:
         parsed.training = _check_training(training, parsed, dtype, source)
     if "class_names" in metadata:
         names = _json_field(metadata, "class_names", source, list)
-        if not all(isinstance(n, (str, int, float, bool)) for n in names):
+        if not all(isinstance(n, (str, int, float, bool)) for n in names) or \
+                any(isinstance(n, float) and not math.isfinite(n) for n in names):
             raise ModelFileError(f"{source}: metadata 'class_names' must be a list of "
-                                 "strings or numbers")
+                                 "strings or finite numbers")
+        if len(names) != max(out_features, 2) or len(set(map(repr, names))) != len(names):
+            raise ModelFileError(f"{source}: metadata 'class_names' must hold "
+                                 f"{max(out_features, 2)} different names (one per class of "
+                                 f"the {out_features}-output layer), found {len(names)}")
         parsed.class_names = names
+    if "feature_names" in metadata:
+        features = _json_field(metadata, "feature_names", source, list)
+        in_features = parsed.layers[0].in_features
+        if not all(isinstance(n, str) for n in features) or len(features) != in_features \
+                or len(set(features)) != len(features):
+            raise ModelFileError(f"{source}: metadata 'feature_names' must hold "
+                                 f"{in_features} different strings (one per input), found "
+                                 f"{len(features)}")
+        parsed.feature_names = features
     if "preprocessing" in metadata:
         parsed.preprocessing = _json_field(metadata, "preprocessing", source, dict)
     for name in sorted(parsed.tensors):
         prefix = name.split(".", 1)[0]
-        if prefix not in ("layers", "optimizer", "preprocessing"):
+        if prefix not in ("layers", "optimizer", "preprocessing", "callbacks"):
             raise ModelFileError(f"{source}: unexpected tensor {name!r}")
         if prefix == "preprocessing" and parsed.preprocessing is None:
             raise ModelFileError(f"{source}: tensor {name!r} without preprocessing metadata")
         if prefix == "optimizer" and parsed.optimizer is None:
             raise ModelFileError(f"{source}: tensor {name!r} without optimizer metadata")
+        if prefix == "callbacks" and not (parsed.training or {}).get("callbacks"):
+            raise ModelFileError(f"{source}: tensor {name!r} without callback metadata")
+        array = parsed.tensors[name]
+        if array.dtype.kind == "f" and not _all_finite(array):
+            raise ModelFileError(f"{source}: tensor {name!r} holds NaN or infinite values")
     return parsed
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    return bool(np.isfinite(array).all())
 
 
 def _first_line(error: BaseException) -> str:
@@ -329,7 +486,8 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _check_version(version: object, source: str) -> None:
+def _check_version(version: object, source: str) -> int:
+    """The file's major format version: this one, or 1 (read with a warning)."""
     match = re.fullmatch(r"(\d{1,6})\.(\d{1,6})", version) if isinstance(version, str) else None
     if match is None:
         raise ModelFileError(f"{source}: metadata 'format_version' must look like "
@@ -339,9 +497,10 @@ def _check_version(version: object, source: str) -> None:
         raise ModelFileError(
             f"{source}: written in model format version {version}, newer than this "
             f"neuroflow reads ({FORMAT_VERSION}); upgrade neuroflow to load it")
-    if major < _MAJOR:
+    if major < _OLDEST_MAJOR:
         raise ModelFileError(f"{source}: model format version {version} is not supported "
-                             f"(this neuroflow reads {_MAJOR}.x)")
+                             f"(this neuroflow reads {_OLDEST_MAJOR}.x to {_MAJOR}.x)")
+    return major
 
 
 def _json_field(metadata: dict[str, Any], key: str, source: str, kind: type,
@@ -458,9 +617,9 @@ def _check_training(training: dict[str, Any], parsed: _Parsed, dtype: np.dtype,
 
     checked: dict[str, Any] = {}
     epochs = training.get("epochs_trained", 0)
-    if not _nonnegative_int(epochs):
-        raise ModelFileError(f"{source}: training 'epochs_trained' must be a non-negative "
-                             f"integer, found {epochs!r}")
+    if not _nonnegative_int(epochs) or epochs > _MAX_COUNT:
+        raise ModelFileError(f"{source}: training 'epochs_trained' must be an integer in "
+                             f"0..{_MAX_COUNT}, found {epochs!r}")
     checked["epochs_trained"] = epochs
     seed = training.get("seed")
     if seed is not None and not _nonnegative_int(seed):
@@ -487,16 +646,59 @@ def _check_training(training: dict[str, Any], parsed: _Parsed, dtype: np.dtype,
         valid = (isinstance(history, dict) and isinstance(history.get("epoch", []), list)
                  and all(_nonnegative_int(e) for e in history.get("epoch", []))
                  and isinstance(history.get("history", {}), dict)
-                 and all(isinstance(v, list) for v in history.get("history", {}).values()))
+                 and all(isinstance(v, list) and all(_number(x) or x is None
+                                                      or isinstance(x, list) for x in v)
+                         for v in history.get("history", {}).values())
+                 and (history.get("partial") is None or (
+                     isinstance(history["partial"], dict)
+                     and all(_number(x) for x in history["partial"].values()))))
         if not valid:
             raise ModelFileError(f"{source}: training 'history' must be an object with an "
-                                 "'epoch' list of integers and a 'history' object of lists")
+                                 "'epoch' list of integers, a 'history' object of lists (of "
+                                 "numbers, or of findings) and an optional 'partial' object "
+                                 "of numbers")
         checked["history"] = History.from_dict(history)
     checked["run"] = _check_run(training.get("run"), source)
+    checked["callbacks"] = _check_callbacks(training.get("callbacks"), parsed, source)
     optimizer = training.get("optimizer")
     if optimizer is not None:
         parsed.optimizer = _check_optimizer(optimizer, parsed, dtype, source)
     return checked
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_callbacks(entries: object, parsed: _Parsed, source: str
+                     ) -> list[dict[str, Any]] | None:
+    """Callback states: a list of ``{"type", "state", "arrays"}`` whose arrays are the
+    ``callbacks.{i}.{key}`` tensors; returned as ``{"type", "state"}`` with the arrays
+    put back into each state."""
+    if entries is None:
+        return None
+    if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("type"), str)
+            and isinstance(e.get("state"), dict) and isinstance(e.get("arrays"), list)
+            and all(isinstance(k, str) and _CALLBACK_KEY.fullmatch(k) for k in e["arrays"])
+            for e in entries):
+        raise ModelFileError(f"{source}: training 'callbacks' must be a list of objects with "
+                             "a 'type' name, a 'state' object and an 'arrays' list of keys")
+    states = []
+    expected = set()
+    for index, entry in enumerate(entries):
+        state = dict(entry["state"])
+        for key in entry["arrays"]:
+            name = f"callbacks.{index}.{key}"
+            if name not in parsed.tensors:
+                raise ModelFileError(f"{source}: tensor {name!r} is missing")
+            state[key] = parsed.tensors[name]
+            expected.add(name)
+        states.append({"type": entry["type"], "state": state})
+    extra = sorted(n for n in parsed.tensors if n.startswith("callbacks.") and n not in expected)
+    if extra:
+        raise ModelFileError(f"{source}: unexpected tensor {extra[0]!r}")
+    return states
 
 
 #: Fields of the training ``run`` record and the test each value must pass.
@@ -528,7 +730,8 @@ def _check_optimizer(entry: object, parsed: _Parsed, dtype: np.dtype, source: st
     from neuroflow import optimizers
 
     if not (isinstance(entry, dict) and isinstance(entry.get("config"), dict)
-            and _nonnegative_int(entry.get("iterations"))):
+            and _nonnegative_int(entry.get("iterations"))
+            and entry["iterations"] <= _MAX_COUNT):
         raise ModelFileError(f"{source}: training 'optimizer' must hold a 'config' object and "
                              "a non-negative integer 'iterations'")
     config = dict(entry["config"])
@@ -573,10 +776,12 @@ def _build(parsed: _Parsed, source: str) -> Network:
         present = {name.split(".", 2)[2]: array for name, array in parsed.tensors.items()
                    if name.startswith(f"layers.{i}.")}
         expected = {key: tuple(value.shape) for key, value in layer.state().items()}
+        optional = {key: present.pop(key) for key in getattr(layer, "optional_state", ())
+                    if key in present}
         _check_layer_tensors(i, present, expected, source)
-        if present and not isinstance(layer, Dense):  # Dense layers were loaded already
+        if (present and not isinstance(layer, Dense)) or optional:  # Dense: loaded already
             try:
-                layer.load_state({key: present[key] for key in expected})
+                layer.load_state({**{key: present[key] for key in expected}, **optional})
             except Exception as error:
                 raise ModelFileError(f"{source}: layer {i} state: {_first_line(error)}"
                                      ) from None
@@ -599,12 +804,15 @@ def _build(parsed: _Parsed, source: str) -> Network:
         network.epochs_trained = training["epochs_trained"]
         network.seed = training["seed"]
         if training["rng"] is not None:
-            network.rng.bit_generator.state = training["rng"].bit_generator.state
+            network.rng = training["rng"]  # the saved bit generator's own type and state
         network.history = training["history"]
         network.training_run = training["run"]
+        network.callback_states = training["callbacks"]
     network.class_names = parsed.class_names
+    network.feature_names = parsed.feature_names
     if parsed.preprocessing is not None:
         network.preprocessing = _build_preprocessing(parsed, source)
+    network.rebind_random_generator()
     return network
 
 
@@ -628,9 +836,8 @@ def _build_preprocessing(parsed: _Parsed, source: str) -> Any:
 def load_into(network: Network, path: str | os.PathLike[str]) -> None:
     """Restore a checkpoint into ``network`` so that training continues exactly.
 
-    Copies the weights and layer state, the optimiser (configuration, per-parameter
-    state and step count), ``epochs_trained``, ``history``, the random generator's
-    state, ``class_names`` and ``preprocessing``.
+    Every field of :data:`neuroflow.network.STATE_FIELDS` is taken from the file (the
+    loaded model's, through :meth:`Network.adopt`); the layer objects stay ``network``'s.
 
     Raises
     ------
@@ -648,18 +855,10 @@ def load_into(network: Network, path: str | os.PathLike[str]) -> None:
     if saved.optimizer is None:
         raise ModelFileError(f"{source}: holds no optimizer state (saved with "
                              "include_optimizer=False); training cannot resume exactly")
-    for mine, theirs in zip(network.layers, saved.layers):
-        mine.load_state({k: v.copy() for k, v in theirs.state().items()})
-    network.optimizer = saved.optimizer
-    network.epochs_trained = saved.epochs_trained
-    network.history = saved.history
-    network.training_run = saved.training_run
-    network.seed = saved.seed
-    network.rng.bit_generator.state = saved.rng.bit_generator.state
-    network.class_names = saved.class_names
-    network.preprocessing = saved.preprocessing
+    network.adopt(saved)
 
 
 def is_finite(network: Network) -> bool:
-    """Whether every parameter of ``network`` is finite (no NaN or infinity)."""
-    return all(bool(np.isfinite(p).all()) for p in network.parameters())
+    """Whether every parameter of ``network`` is finite and can be squared and summed
+    without overflow (see :func:`neuroflow.network.parameters_diverged`)."""
+    return not parameters_diverged(network.parameters())

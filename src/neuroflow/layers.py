@@ -396,6 +396,23 @@ class Dropout(Layer):
         """The (scaled) mask of the last training forward pass; ``None`` after inference."""
         return self._mask
 
+    #: State saved only when present: ``fixed_mask`` (any number of rows).
+    optional_state = ("fixed_mask",)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """``fixed_mask`` when one is set (so copies and saved models keep it), else
+        nothing: dropout has no parameters."""
+        return {} if self.fixed_mask is None else {"fixed_mask": self.fixed_mask}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        mask = state.get("fixed_mask")
+        if mask is not None:
+            mask = np.array(to_numpy(mask), copy=True)
+            if mask.ndim != 2 or mask.shape[1] != self.in_features:
+                raise ValueError(f"fixed_mask: expected shape (n, {self.in_features}), "
+                                 f"received {mask.shape}")
+        self.fixed_mask = mask
+
     def get_config(self) -> dict[str, Any]:
         return {"type": self.type_name, "rate": self.rate, "features": self.in_features or None}
 
@@ -492,9 +509,23 @@ class BatchNorm(Layer):
         self._cache = {}
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Normalise ``x (n, features)`` and apply the activation.
+
+        Raises
+        ------
+        ValueError
+            In training mode for a batch of one sample: its variance is 0, so it would
+            normalise to 0 and drive the running variance towards 0 (the unbiased
+            estimate is undefined), silently ruining inference.
+        """
         xp = namespace(x)
         if training:
             n = x.shape[0]
+            if n < 2:
+                raise ValueError(
+                    f"BatchNorm: expected more than 1 sample per batch in training mode, "
+                    f"received {n}; if it is the last batch of an epoch, choose a batch_size "
+                    "that does not leave 1 sample over (n_samples % batch_size != 1)")
             mean = xp.mean(x, axis=0)
             centred = x - mean
             variance = xp.mean(centred * centred, axis=0)
@@ -502,7 +533,7 @@ class BatchNorm(Layer):
             self.running_mean *= m
             self.running_mean += (1 - m) * mean
             self.running_var *= m
-            self.running_var += (1 - m) * (n / (n - 1) if n > 1 else 1.0) * variance
+            self.running_var += (1 - m) * (n / (n - 1)) * variance
         else:
             centred = x - self.running_mean
             variance = self.running_var
@@ -533,6 +564,12 @@ class BatchNorm(Layer):
         n = d.shape[0]
         return (cache["inverse_std"] / n) * (
             n * d - xp.sum(d, axis=0) - x_hat * xp.sum(d * x_hat, axis=0))
+
+    @property
+    def cache(self) -> dict[str, Any]:
+        """The last forward pass: normalised inputs ``x_hat``, the affine outputs ``z``
+        (the activation's input) and activations ``a``; empty before the first pass."""
+        return dict(self._cache)
 
     def state(self) -> dict[str, np.ndarray]:
         return {**self.params, "running_mean": self.running_mean,

@@ -17,9 +17,19 @@ if TYPE_CHECKING:
     from neuroflow.callbacks import History
     from neuroflow.optimizers import Optimizer
 
-__all__ = ["Network", "check_inputs", "numeric_matrix", "as_dtype"]
+__all__ = ["Network", "check_inputs", "numeric_matrix", "as_dtype", "parameters_diverged",
+           "STATE_FIELDS", "TRANSIENT_FIELDS"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
+
+#: Everything a model is: every attribute of a :class:`Network` that
+#: :func:`neuroflow.io.capture` saves (and so :meth:`Network.copy`, ``save``/``load`` and
+#: resuming carry). ``layers`` includes each layer's parameters and state.
+STATE_FIELDS = ("layers", "loss", "dtype", "seed", "rng", "optimizer", "epochs_trained",
+                "history", "training_run", "preprocessing", "class_names", "feature_names",
+                "callback_states")
+#: Attributes that describe a running process, not the model; never saved.
+TRANSIENT_FIELDS = ("backend", "stop_training", "_callbacks", "_output")
 #: Samples per chunk when predicting, to bound memory on large inputs.
 PREDICT_BATCH_SIZE = 8192
 
@@ -158,6 +168,7 @@ class Network:
             raise ValueError(f"seed: expected a non-negative integer, a numpy Generator or None, "
                              f"received: {seed!r}")
         self.loss = self._default_loss() if loss is None else _losses.get(loss)
+        self.loss.check_output_activation(self.layers)
         for layer in self.layers:
             if layer.built:
                 if any(not isinstance(p, np.ndarray) for p in layer.params.values()):
@@ -185,6 +196,14 @@ class Network:
         self.preprocessing: Any = None
         #: Original class labels (e.g. strings from a CSV) for output index ``i``, or None.
         self.class_names: list[Any] | None = None
+        #: Names of the input columns (e.g. a CSV header), or None; saved with the model,
+        #: so a prediction CSV can be matched to the inputs by name.
+        self.feature_names: list[str] | None = None
+        #: States of the stateful callbacks of the last :meth:`fit` (``[{"type": class
+        #: name, "state": Callback.get_state()}]``), as saved with the model, or None;
+        #: ``fit(resume_from=...)`` gives them back to the callbacks it is passed.
+        self.callback_states: list[dict[str, Any]] | None = None
+        self._callbacks: list[Any] = []  # the stateful callbacks while fit runs
         self._output: np.ndarray | None = None
         if backend != "numpy":
             self.to_backend(backend)
@@ -445,7 +464,7 @@ class Network:
         output = self._predict_prepared(x, batch_size)
         scores = {"loss": self.loss.value(output, target, sample_weight)}
         if self.loss.is_classification:
-            scores["accuracy"] = accuracy(output, target)
+            scores["accuracy"] = accuracy(output, target, loss=self.loss)
         return scores
 
     # ------------------------------------------------------------------ description
@@ -465,18 +484,41 @@ class Network:
                    loss=config["loss"]["name"], seed=seed, dtype=config["dtype"])
 
     def copy(self, dtype: str | np.dtype | type | None = None) -> Network:
-        """An independent copy (weights included), optionally in another dtype."""
-        config = self.get_config()
-        if dtype is not None:
-            config["dtype"] = as_dtype(dtype).name
-        clone = Network.from_config(config, seed=0)
-        for source, target in zip(self.layers, clone.layers):
-            target.load_state({k: _backend.to_numpy(v).astype(clone.dtype)
-                               for k, v in source.state().items()})
-        clone.loss = self.loss
+        """An independent copy holding everything a saved and loaded model holds
+        (:data:`STATE_FIELDS`: weights, layer state, preprocessing, class and feature
+        names, optimiser, random generator, history, ...), optionally in another dtype;
+        see :func:`neuroflow.io.copy`."""
+        from neuroflow.io import copy
+
+        return copy(self, dtype)
+
+    def adopt(self, other: Network) -> None:
+        """Take every field of :data:`STATE_FIELDS` from ``other`` (same architecture),
+        keeping this network's layer objects: what resuming from a checkpoint does."""
+        for mine, theirs in zip(self.layers, other.layers):
+            mine.load_state({k: _backend.to_numpy(v).copy() for k, v in theirs.state().items()})
+        for name in STATE_FIELDS:
+            if name not in ("layers", "loss", "dtype"):
+                setattr(self, name, getattr(other, name))
+        self.rebind_random_generator()
         if self.backend != "numpy":
-            clone.to_backend(self.backend)
-        return clone
+            self.to_backend(self.backend)
+        else:
+            self.pack_parameters()
+
+    def rebind_random_generator(self) -> None:
+        """Point the layers that draw random numbers (Dropout) at :attr:`rng`, after it
+        was replaced (loading, resuming)."""
+        for layer in self.layers:
+            if getattr(layer, "rng", None) is not None:
+                layer.rng = self.rng
+
+    def current_callback_states(self) -> list[dict[str, Any]] | None:
+        """The callback states to save now: those of the callbacks of a running
+        :meth:`fit`, else :attr:`callback_states`."""
+        if self._callbacks:
+            return [{"type": type(c).__name__, "state": c.get_state()} for c in self._callbacks]
+        return self.callback_states
 
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts."""
@@ -513,6 +555,26 @@ class Network:
         backend = "" if self.backend == "numpy" else f", backend={self.backend!r}"
         return (f"Network(sizes={self.sizes}, loss={self.loss.name!r}, "
                 f"dtype={self.dtype.name!r}{backend})")
+
+
+def parameters_diverged(parameters: Sequence[Any]) -> bool:
+    r"""Whether training has diverged, judged from the parameters alone.
+
+    True when an entry is NaN or infinite, or when :math:`\sum_i \theta_i^2` overflows,
+    i.e. the parameters' norm exceeds :math:`\sqrt{\text{largest float}}` (1.8e19 in
+    float32, 1.3e154 in float64): such weights can no longer be multiplied without
+    overflow, even while a clipped loss still looks finite. One dot product per array.
+    """
+    for array in parameters:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if isinstance(array, np.ndarray):
+                flat = array.reshape(-1)
+                total = float(np.dot(flat, flat))
+            else:  # another array back-end
+                total = float(_backend.namespace(array).sum(array * array))
+        if not math.isfinite(total):
+            return True
+    return False
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype,

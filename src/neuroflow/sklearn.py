@@ -249,6 +249,7 @@ class _BaseMLP(BaseEstimator):
                 monitor = "val_loss"
             callbacks.append(_Convergence(monitor, float(self.tol), int(self.n_iter_no_change),
                                           restore_best=self.early_stopping))
+        already = 0 if network.history is None else len(network.history.epoch)
         try:
             history = network.fit(x, target, epochs=epochs, batch_size=batch_size,
                                   optimizer=optimizer, validation_data=validation,
@@ -256,14 +257,15 @@ class _BaseMLP(BaseEstimator):
                                   verbose=2 if self.verbose else 0)
         finally:
             network.optimizer = self.optimizer_
-        losses = [float(v) for v in history.history["loss"]]
+        # the network's history continues over fits: this call's epochs come last
+        losses = [float(v) for v in history.history["loss"][already:]]
         self.loss_curve_.extend(losses)
         self.loss_ = losses[-1]
         self.best_loss_ = min(self.best_loss_, min(losses))
         self.n_iter_ += len(losses)
         self.t_ += len(losses) * x.shape[0]
         if self.validation_scores_ is not None and "val_loss" in history.history:
-            scores = [-float(v) for v in history.history["val_loss"]]
+            scores = [-float(v) for v in history.history["val_loss"][already:]]
             self.validation_scores_.extend(scores)
             self.best_validation_score_ = max(self.best_validation_score_ or -math.inf,
                                               max(scores))

@@ -21,10 +21,11 @@ from neuroflow.callbacks import Callback, CallbackList, History
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 from neuroflow.layers import _positive_int
 from neuroflow.metrics import accuracy
-from neuroflow.network import Network, check_sample_weight
+from neuroflow.network import Network, all_finite, check_sample_weight, parameters_diverged
 from neuroflow.progress import ProgressBar
 
-__all__ = ["fit", "split_validation", "class_sample_weight", "prepare_data", "resolve_optimizer"]
+__all__ = ["fit", "run_epochs", "LocalSteps", "split_validation", "class_sample_weight",
+           "prepare_data", "resolve_optimizer"]
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, fraction: float,
@@ -76,7 +77,9 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         ``"sgd"``, ``"adam"``, ``"rmsprop"`` or an instance. Default: the network's
         optimiser from an earlier ``fit`` (its state continues), else Adam.
     learning_rate : float, optional
-        Learning rate for an optimiser given by name.
+        Learning rate for an optimiser given by name, or the new learning rate of the
+        network's optimiser from an earlier ``fit`` (its state continues). Refused with an
+        optimiser instance (give it the rate) and with ``resume_from``.
     validation_split : float
         Fraction of the samples, taken from the end before shuffling, held out to
         compute ``val_loss``/``val_accuracy`` after each epoch.
@@ -85,7 +88,9 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     shuffle : bool
         Reshuffle the training samples every epoch.
     callbacks : list of Callback
-        Notified at the start/end of training, epochs and batches.
+        Notified at the start/end of training, epochs and batches. Savers
+        (:class:`~neuroflow.callbacks.ModelCheckpoint`) run after the others at each
+        epoch's end, so a checkpoint holds every callback's state of that epoch.
     verbose : {0, 1, 2}
         0 silent, 1 a progress bar per epoch (plain lines when not a terminal), 2 one
         line per epoch.
@@ -96,35 +101,44 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         class's weight (classes left out weigh 1), on top of ``sample_weight``. Typical
         use: ``n / (n_classes * count[c])`` to balance rare classes.
     distributed : bool
-        Train data-parallel over MPI ranks (launch with ``mpiexec``): delegates to
-        :func:`neuroflow.distributed.fit`, ``batch_size`` being the global batch.
+        Train data-parallel over MPI ranks (launch with ``mpiexec``): see
+        :func:`neuroflow.distributed.fit`, ``batch_size`` being the global batch. The same
+        epoch loop runs, with the gradients summed over ranks.
     resume_from : str or path-like, optional
         A checkpoint written by :class:`~neuroflow.callbacks.ModelCheckpoint` (or
-        :func:`neuroflow.save` with the optimiser). Its weights, layer state, optimiser
-        (state and step count), ``epochs_trained``, history and random generator state
-        replace the network's, and training continues up to a **total** of ``epochs``
+        :func:`neuroflow.save` with the optimiser). Everything the file holds replaces
+        the network's (weights, layer state, optimiser with its state and step count,
+        ``epochs_trained``, history, random generator, names, preprocessing), each
+        stateful callback passed gets back the state saved by the callback of its type
+        (matched in order; one without a saved state starts fresh), and training continues up to a **total** of ``epochs``
         epochs (nothing is trained when the checkpoint already has that many). With the
-        same data and options, N epochs interrupted after k and resumed give bit-identical
-        weights to N epochs in one run. The optimiser comes from the checkpoint;
-        ``optimizer`` may name it again but not a different one.
+        same data and options, N epochs interrupted after k and resumed give
+        bit-identical weights to N epochs in one run. ``optimizer`` may name the
+        checkpoint's optimiser again but not a different one.
 
     Returns
     -------
     History
-        Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``,
-        ``learning_rate`` and ``time``.
+        The network's history (:attr:`Network.history`), which each ``fit`` continues:
+        per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``,
+        ``learning_rate`` and ``time``, one entry per epoch ever trained.
 
     Raises
     ------
     TrainingDivergedError
-        When the loss becomes NaN or infinite (checkpoints keep the last good epoch).
+        When the loss becomes NaN or infinite, or the parameters do (checked after every
+        step, the last included; see :func:`neuroflow.network.parameters_diverged`), or
+        the trained network's outputs are not finite. Checkpoints keep the last good
+        epoch.
     TrainingInterrupted
         A :class:`KeyboardInterrupt`: Ctrl-C (SIGINT, caught while ``fit`` runs in the
-        main thread) stops training after the current batch, skips the unfinished
-        epoch's end (so checkpoints keep the last complete epoch), fires
-        ``on_train_end`` and then raises this, carrying ``epochs_trained`` and
-        ``history``. A second Ctrl-C interrupts at once.
+        main thread, unless SIGINT was being ignored) stops training after the current
+        batch; the unfinished epoch is not counted (see :attr:`History.partial`), so
+        checkpoints keep the last complete epoch; ``on_train_end`` fires, and then this
+        is raised, carrying ``epochs_trained`` and ``history``. A second Ctrl-C
+        interrupts at once.
     """
+    options = _check_options(epochs, batch_size, verbose, shuffle, callbacks)
     if distributed:
         if resume_from is not None:
             raise ValueError(f"resume_from: not supported with distributed=True, received "
@@ -137,13 +151,13 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
                                validation_data=validation_data, shuffle=shuffle,
                                callbacks=callbacks, verbose=verbose,
                                sample_weight=sample_weight, class_weight=class_weight)
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose: expected 0, 1 or 2, received: {verbose!r}")
-    restored_history = None
     if resume_from is not None:
-        restored_history = _resume(network, resume_from, optimizer)
+        if learning_rate is not None:
+            raise ValueError(
+                f"learning_rate: resume_from continues with the checkpoint's optimizer and "
+                f"learning rate, received learning_rate={learning_rate!r}; drop it, or load "
+                "the model with neuroflow.load and call fit without resume_from")
+        _resume(network, resume_from, optimizer)
         optimizer = None
         epochs = max(0, epochs - network.epochs_trained)
     x, target, weights, validation = prepare_data(
@@ -153,80 +167,241 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     if resume_from is not None:
         _check_same_run(network.training_run, settings, resume_from)
     network.training_run = settings
-    opt = network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
+    network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
+    return run_epochs(network, LocalSteps(network, x, target, weights), validation,
+                      epochs=epochs, resumed=resume_from is not None, **options)
 
-    history = History() if restored_history is None else restored_history
-    callback_list = [history] + CallbackList(callbacks or []).callbacks
-    if verbose:
-        callback_list.append(ProgressBar(verbose))
-    hooks = CallbackList(callback_list)
-    n = x.shape[0]
-    steps = -(-n // batch_size)
-    initial_epoch = network.epochs_trained
-    hooks.set_network(network)
-    hooks.set_params({"epochs": initial_epoch + epochs, "steps": steps, "samples": n,
-                      "batch_size": batch_size, "verbose": verbose,
-                      "initial_epoch": initial_epoch})
-    network.stop_training = False
-    network.history = history
-    classification = network.loss.is_classification
-    network.pack_parameters()  # loading weights replaces arrays: lay them end to end again
-    pairs = list(zip(network.parameters(), network.gradients()))
-    # Hot path: batches are gathered into reused arrays and the layers reuse their work
-    # arrays, so a step allocates (almost) nothing; see neuroflow.batching.
-    batches = BatchGatherer(x, target, weights, backend=network.backend)
-    network.reuse_buffers(True)
 
-    try:
-        hooks.on_train_begin()
-        for epoch in range(initial_epoch, initial_epoch + epochs):
-            hooks.on_epoch_begin(epoch)
-            started = time.perf_counter()
-            learning_rate_used = opt.current_learning_rate()
-            order = network.rng.permutation(n) if shuffle else np.arange(n)
-            loss_sum = 0.0
-            correct = 0.0
-            for batch in range(steps):
-                hooks.on_batch_begin(batch)
-                xb, yb, wb = batches.take(order[batch * batch_size:(batch + 1) * batch_size])
-                output = network.forward(xb, training=True)
-                loss = network.loss.value(output, yb, wb)
-                if not math.isfinite(loss):
-                    hooks.on_train_end()
-                    raise TrainingDivergedError(
-                        f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the "
-                        f"learning rate ({opt.current_learning_rate():g}) is probably too high, "
-                        "try a lower one"
-                    )
-                network.backward(yb, wb, input_gradient=False)
-                opt.step(pairs)
-                size = xb.shape[0]
-                loss_sum += loss * size
-                if classification:
-                    correct += accuracy(output, yb) * size
-                hooks.on_batch_end(batch, {"loss": loss, "size": size})
-                if network.stop_training:
-                    break
-            if _interrupt_requested(network):  # Ctrl-C: the unfinished epoch is not logged
-                break
-            logs: dict[str, Any] = {"loss": loss_sum / n}
-            if classification:
-                logs["accuracy"] = correct / n
-            if validation is not None:
-                for key, value in network.score(*validation).items():
-                    logs[f"val_{key}"] = value
-            logs["learning_rate"] = learning_rate_used
-            logs["time"] = time.perf_counter() - started
-            network.epochs_trained = epoch + 1
-            hooks.on_epoch_end(epoch, logs)
-            if network.stop_training:
-                break
-    finally:
+def _check_options(epochs: Any, batch_size: Any, verbose: Any, shuffle: Any,
+                   callbacks: Any) -> dict[str, Any]:
+    """Validate ``fit``'s loop options; return them as ``run_epochs`` takes them."""
+    _positive_int(epochs, "epochs")
+    batch_size = _positive_int(batch_size, "batch_size")
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"verbose: expected 0, 1 or 2, received: {verbose!r}")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f"shuffle: expected True or False, received: {shuffle!r}")
+    if callbacks is None:
+        callbacks = []
+    if not isinstance(callbacks, (list, tuple)):
+        raise ValueError(f"callbacks: expected a list of Callback objects, received "
+                         f"{type(callbacks).__name__}")
+    CallbackList(callbacks)  # checks each entry
+    return {"batch_size": batch_size, "verbose": verbose, "shuffle": bool(shuffle),
+            "callbacks": list(callbacks)}
+
+
+class LocalSteps:
+    """How one process computes a batch's loss and gradients: the per-step work of
+    :func:`run_epochs`. :class:`neuroflow.distributed.DistributedSteps` has the same
+    methods and sums the gradients over MPI ranks."""
+
+    #: Whether this process runs the user's callbacks and speaks (rank 0 under MPI).
+    is_root = True
+    #: A callback's ``stop_training`` after a batch ends the epoch at once.
+    stops_after_batch = True
+
+    def __init__(self, network: Network, x: np.ndarray, target: np.ndarray,
+                 weights: np.ndarray | None) -> None:
+        self.network = network
+        self.samples = x.shape[0]
+        self.classification = network.loss.is_classification
+        network.pack_parameters()  # loading weights replaces arrays: lay them end to end
+        #: (parameter, gradient) pairs the optimiser steps on.
+        self.pairs = list(zip(network.parameters(), network.gradients()))
+        # Hot path: batches are gathered into reused arrays and the layers reuse their
+        # work arrays, so a step allocates (almost) nothing; see neuroflow.batching.
+        self.batches = BatchGatherer(x, target, weights, backend=network.backend)
+        self.probe = x[:1024]
+        network.reuse_buffers(True)
+
+    def order(self, order: np.ndarray) -> np.ndarray:
+        """The epoch's sample order (the same on every rank)."""
+        return order
+
+    def gradients(self, index: np.ndarray, stop: bool) -> tuple[float, float, int] | None:
+        """Forward and backward over the samples ``index``: fill the gradients, return
+        ``(mean loss, correctly classified count, batch size)``; ``None`` when another
+        rank asked to stop (never here)."""
+        network = self.network
+        xb, yb, wb = self.batches.take(index)
+        output = network.forward(xb, training=True)
+        loss = network.loss.value(output, yb, wb)
+        if math.isfinite(loss):
+            network.backward(yb, wb, input_gradient=False)
+        correct = accuracy(output, yb) * xb.shape[0] if self.classification else 0.0
+        return loss, correct, xb.shape[0]
+
+    def validate(self, validation: tuple[np.ndarray, np.ndarray] | None
+                 ) -> dict[str, float] | None:
+        """Validation scores after an epoch."""
+        return None if validation is None else self.network.score(*validation)
+
+    def share_control(self) -> None:
+        """Make the stop flag and learning rate of the root's callbacks every rank's."""
+
+    def extra_logs(self) -> dict[str, float]:
+        """Logs beyond ``fit``'s own (distributed: the time spent reducing)."""
+        return {}
+
+    def close(self) -> None:
         # Reused arrays are for the training loop only: later forward passes (a
         # callback's, the user's) must get fresh arrays, even after an exception.
-        network.reuse_buffers(False)
-    hooks.on_train_end()
+        self.network.reuse_buffers(False)
+
+
+def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.ndarray] | None,
+               *, epochs: int, batch_size: int, shuffle: bool, callbacks: list[Callback],
+               verbose: int, resumed: bool = False,
+               params: dict[str, Any] | None = None) -> History:
+    """The epoch loop every ``fit`` runs (one process or MPI ranks, through ``steps``).
+
+    ``epochs`` more epochs from ``network.epochs_trained``; ``network.optimizer`` steps on
+    ``steps.pairs``. Callbacks run where ``steps.is_root``; savers (``runs_last``) after
+    the others at each epoch's end. See :func:`fit` for stops and divergence.
+    """
+    opt = network.optimizer
+    assert opt is not None  # fit resolved it
+    history = network.history if network.history is not None else History()
+    network.history = history
+    savers = [c for c in callbacks if getattr(c, "runs_last", False)] if steps.is_root else []
+    others = [c for c in callbacks if c not in savers] if steps.is_root else []
+    progress = [ProgressBar(verbose)] if verbose and steps.is_root else []
+    hooks = CallbackList([history, *others, *progress])
+    saving = CallbackList(savers)
+    n = steps.samples
+    batches = -(-n // batch_size)
+    initial_epoch = network.epochs_trained
+    for group in (hooks, saving):
+        group.set_network(network)
+        group.set_params({"epochs": initial_epoch + epochs, "steps": batches, "samples": n,
+                          "batch_size": batch_size, "verbose": verbose if steps.is_root else 0,
+                          "initial_epoch": initial_epoch, **(params or {})})
+    network.stop_training = False
+    try:
+        hooks.on_train_begin()
+        saving.on_train_begin()
+        network._callbacks = _restore_callback_states(network, callbacks, resumed)
+        for epoch in range(initial_epoch, initial_epoch + epochs):
+            hooks.on_epoch_begin(epoch)
+            saving.on_epoch_begin(epoch)
+            steps.share_control()
+            started = time.perf_counter()
+            learning_rate_used = opt.current_learning_rate()
+            order = steps.order(network.rng.permutation(n) if shuffle else np.arange(n))
+            loss_sum = correct = 0.0
+            seen = 0
+            for batch in range(batches):
+                hooks.on_batch_begin(batch)
+                result = steps.gradients(order[batch * batch_size:(batch + 1) * batch_size],
+                                         network.stop_training)
+                if result is None:  # the root asked to stop before this update
+                    network.stop_training = True
+                    break
+                loss, batch_correct, size = result
+                if not math.isfinite(loss):
+                    raise TrainingDivergedError(
+                        f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; "
+                        f"{_hint(opt)}")
+                opt.step(steps.pairs)
+                if parameters_diverged(network.parameters()):
+                    raise TrainingDivergedError(
+                        f"the weights became NaN, infinite or too large to compute with "
+                        f"(norm beyond 1e{_norm_limit(network)}) at epoch {epoch + 1}, "
+                        f"batch {batch + 1}; {_hint(opt)}")
+                loss_sum += loss * size
+                correct += batch_correct
+                seen += size
+                hooks.on_batch_end(batch, {"loss": loss, "size": size})
+                if network.stop_training and steps.stops_after_batch:
+                    break
+            if seen < n:  # stopped mid-epoch: not logged as an epoch, not counted
+                history.partial = _partial_logs(epoch, batch, seen, loss_sum, correct,
+                                                steps.classification)
+                break
+            logs: dict[str, Any] = {"loss": loss_sum / n}
+            if steps.classification:
+                logs["accuracy"] = correct / n
+            scores = steps.validate(validation)
+            for key, value in (scores or {}).items():
+                logs[f"val_{key}"] = value
+            logs["learning_rate"] = learning_rate_used
+            logs["time"] = time.perf_counter() - started
+            logs.update(steps.extra_logs())
+            network.epochs_trained = epoch + 1
+            hooks.on_epoch_end(epoch, logs)
+            saving.on_epoch_end(epoch, logs)
+            steps.share_control()
+            if network.stop_training:
+                break
+        _check_outputs(network, steps.probe)
+    except TrainingDivergedError:
+        _end(network, hooks, saving, steps)
+        raise
+    except BaseException:
+        network._callbacks = []
+        steps.close()
+        raise
+    _end(network, hooks, saving, steps)
     return history
+
+
+def _end(network: Network, hooks: CallbackList, saving: CallbackList, steps: Any) -> None:
+    """``on_train_end`` everywhere; keep the callbacks' final states on the network."""
+    try:
+        steps.close()
+        hooks.on_train_end()
+        saving.on_train_end()
+        network.callback_states = network.current_callback_states() or None
+    finally:
+        network._callbacks = []
+
+
+def _restore_callback_states(network: Network, callbacks: list[Callback],
+                             resumed: bool) -> list[Callback]:
+    """The stateful callbacks (``get_state()`` not ``None``); when resuming, each first
+    gets the checkpoint's next unused state saved by a callback of its type (in order).
+    A callback whose type has no saved state left starts fresh; saved states of types
+    not passed are not used."""
+    stateful = [c for c in callbacks if c.get_state() is not None]
+    if resumed:
+        remaining = list(network.callback_states or [])
+        for callback in stateful:
+            match = next((entry for entry in remaining
+                          if entry["type"] == type(callback).__name__), None)
+            if match is not None:
+                remaining.remove(match)
+                callback.set_state(match["state"])
+    return stateful
+
+
+def _partial_logs(epoch: int, batch: int, seen: int, loss_sum: float, correct: float,
+                  classification: bool) -> dict[str, float] | None:
+    if seen == 0:
+        return None
+    partial = {"epoch": epoch, "batches": batch + 1, "samples": seen, "loss": loss_sum / seen}
+    if classification:
+        partial["accuracy"] = correct / seen
+    return partial
+
+
+def _check_outputs(network: Network, probe: np.ndarray) -> None:
+    """The last step's weights must still give finite outputs (a clipped loss can hide
+    weights that overflow the activations)."""
+    if probe.shape[0] and not all_finite(np.asarray(network._predict_prepared(probe, None))):
+        raise TrainingDivergedError(
+            "the trained network's outputs are NaN or infinite; "
+            f"{_hint(network.optimizer)}")
+
+
+def _norm_limit(network: Network) -> int:
+    return int(math.log10(math.sqrt(float(np.finfo(network.dtype).max))))
+
+
+def _hint(optimizer: Any) -> str:
+    rate = optimizer.current_learning_rate() if optimizer is not None else float("nan")
+    return (f"the learning rate ({rate:g}) is probably too high, try a lower one (or "
+            "--dtype float64 when the data's values are very large)")
 
 
 def prepare_data(network: Network, x: Any, y: Any, *, sample_weight: Any = None,
@@ -275,8 +450,17 @@ def resolve_optimizer(network: Network, optimizer: str | _optimizers.Optimizer |
                       learning_rate: float | None) -> _optimizers.Optimizer:
     """The optimiser ``fit`` uses: the one named or given, else the network's own from an
     earlier ``fit`` (its state continues), else Adam."""
+    if isinstance(optimizer, _optimizers.Optimizer) and learning_rate is not None:
+        raise ValueError(f"learning_rate: give the rate to the {optimizer.name!r} optimizer "
+                         f"object itself, received both it and learning_rate="
+                         f"{learning_rate!r}")
+    if optimizer is None and network.optimizer is not None:
+        if learning_rate is not None:  # a new rate for the optimiser whose state continues
+            network.optimizer.learning_rate = _optimizers.get(
+                network.optimizer.name, learning_rate).learning_rate
+        return network.optimizer
     if optimizer is None:
-        return network.optimizer or _optimizers.Adam(
+        return _optimizers.Adam(
             **({} if learning_rate is None else {"learning_rate": learning_rate}))
     return _optimizers.get(optimizer, learning_rate)
 
@@ -361,8 +545,8 @@ def _check_same_run(saved: dict[str, Any] | None, current: dict[str, Any],
 
 
 def _resume(network: Network, path: str | os.PathLike[str],
-            optimizer: str | _optimizers.Optimizer | None) -> History:
-    """Restore the checkpoint at ``path`` into ``network``; return its history."""
+            optimizer: str | _optimizers.Optimizer | None) -> None:
+    """Restore the checkpoint at ``path`` into ``network``."""
     from neuroflow.io import load_into
 
     load_into(network, path)
@@ -372,9 +556,6 @@ def _resume(network: Network, path: str | os.PathLike[str],
         if not isinstance(name, str) or name.lower() != restored.name:
             raise ValueError(f"optimizer: the checkpoint {str(path)!r} continues with "
                              f"{restored.name!r}, received: {name!r}")
-    history = network.history if network.history is not None else History()
-    restored_history = History.from_dict(history.to_dict())
-    return restored_history
 
 
 class _InterruptGuard:
@@ -386,11 +567,6 @@ class _InterruptGuard:
 
 
 _GUARDS: dict[int, _InterruptGuard] = {}
-
-
-def _interrupt_requested(network: Network) -> bool:
-    guard = _GUARDS.get(id(network))
-    return guard is not None and guard.requested
 
 
 def _interruptible(function: Any) -> Any:
@@ -414,6 +590,9 @@ def _interruptible(function: Any) -> Any:
             network.stop_training = True
             signal.signal(signal.SIGINT, guard.previous)
 
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # ignored by the parent (e.g. a background job): it stays ignored
+            return function(network, *args, **kwargs)
         try:
             previous = signal.signal(signal.SIGINT, handler)
         except ValueError:  # not the main interpreter
