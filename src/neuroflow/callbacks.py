@@ -302,7 +302,9 @@ class EarlyStopping(_Monitor):
         """``best``, ``best_epoch``, ``stopped_epoch``, ``wait`` and, with
         ``restore_best``, the best epoch's layer state as ``layers.{i}.{key}`` arrays."""
         state: dict[str, Any] = {"best": self.best, "best_epoch": self.best_epoch,
-                                 "stopped_epoch": self.stopped_epoch, "wait": self.wait}
+                                 "stopped_epoch": self.stopped_epoch, "wait": self.wait,
+                                 "best_layers": None if self._best_state is None
+                                 else len(self._best_state)}
         for i, saved in enumerate(self._best_state or []):
             for key, value in saved.items():
                 state[f"layers.{i}.{key}"] = value
@@ -313,12 +315,12 @@ class EarlyStopping(_Monitor):
         self.best = float(state["best"])
         self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
         self.wait = int(state["wait"])
-        layers: dict[int, dict[str, np.ndarray]] = {}
+        count = state.get("best_layers")
+        self._best_state = None if count is None else [{} for _ in range(int(count))]
         for name, value in state.items():
-            if name.startswith("layers."):
+            if name.startswith("layers.") and self._best_state is not None:
                 _, index, key = name.split(".", 2)
-                layers.setdefault(int(index), {})[key] = np.array(value, copy=True)
-        self._best_state = [layers[i] for i in sorted(layers)] if layers else None
+                self._best_state[int(index)][key] = np.array(value, copy=True)
 
     def on_train_end(self, logs=None):
         if self.restore_best and self._best_state is not None and self.network is not None:

@@ -317,6 +317,8 @@ def load(path: str | os.PathLike[str]) -> Network:
     target = _check_path(path, "path")
     source = f"model file {str(target)!r}"
     try:
+        if not stat.S_ISREG(os.stat(target).st_mode):  # a FIFO would block open()
+            raise ModelFileError(f"{source}: cannot be read (not a regular file)")
         with open(target, "rb", buffering=0) as stream:
             info = os.fstat(stream.fileno())
             if not stat.S_ISREG(info.st_mode):

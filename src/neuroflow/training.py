@@ -229,7 +229,8 @@ class LocalSteps:
         loss = network.loss.value(output, yb, wb)
         if math.isfinite(loss):
             network.backward(yb, wb, input_gradient=False)
-        correct = accuracy(output, yb) * xb.shape[0] if self.classification else 0.0
+        correct = (accuracy(output, yb, loss=network.loss) * xb.shape[0]
+                   if self.classification else 0.0)
         return loss, correct, xb.shape[0]
 
     def validate(self, validation: tuple[np.ndarray, np.ndarray] | None
@@ -282,6 +283,8 @@ def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.nd
         hooks.on_train_begin()
         saving.on_train_begin()
         network._callbacks = _restore_callback_states(network, callbacks, resumed)
+        if network.stop_training:  # a restored callback had ended the saved run
+            epochs = 0
         for epoch in range(initial_epoch, initial_epoch + epochs):
             hooks.on_epoch_begin(epoch)
             saving.on_epoch_begin(epoch)
