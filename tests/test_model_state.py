@@ -23,8 +23,13 @@ from hypothesis import strategies as st
 
 import neuroflow as nf
 from neuroflow import io as nfio
-from neuroflow.callbacks import (Callback, EarlyStopping, LearningRateScheduler,
-                                 ModelCheckpoint, ReduceLROnPlateau)
+from neuroflow.callbacks import (
+    Callback,
+    EarlyStopping,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+)
 from neuroflow.diagnostics import Diagnostics
 from neuroflow.layers import LAYERS
 from neuroflow.network import STATE_FIELDS, TRANSIENT_FIELDS
@@ -488,8 +493,8 @@ def test_load_checks_the_file_before_reading_it(tmp_path):
     os.mkfifo(fifo)
     # opening a FIFO for reading blocks until a writer appears: the check comes first
     # (in a child process, so that a regression fails by timeout instead of hanging)
-    script = ("import neuroflow as nf\ntry:\n    nf.load(%r)\nexcept nf.ModelFileError as e:"
-              "\n    print(e)" % str(fifo))
+    script = (f"import neuroflow as nf\ntry:\n    nf.load({str(fifo)!r})\n"
+              "except nf.ModelFileError as e:\n    print(e)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)
     assert "not a regular file" in done.stdout

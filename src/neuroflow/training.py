@@ -110,8 +110,9 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         the network's (weights, layer state, optimiser with its state and step count,
         ``epochs_trained``, history, random generator, names, preprocessing), each
         stateful callback passed gets back the state saved by the callback of its type
-        (matched in order; one without a saved state starts fresh), and training continues up to a **total** of ``epochs``
-        epochs (nothing is trained when the checkpoint already has that many). With the
+        (matched in order; one without a saved state starts fresh), and training
+        continues up to a **total** of ``epochs`` epochs (nothing is trained when the
+        checkpoint already has that many, or when a restored callback had ended the run). With the
         same data and options, N epochs interrupted after k and resumed give
         bit-identical weights to N epochs in one run. ``optimizer`` may name the
         checkpoint's optimiser again but not a different one.
