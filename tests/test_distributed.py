@@ -87,6 +87,17 @@ WORKER = textwrap.dedent('''
         nf.distributed.fit(network("float32"), x[:200 + rank], y[:200 + rank], verbose=0)
     except ValueError as error:
         arrays["mismatch"] = np.array(str(error))
+    try:  # the loss and weights are the same everywhere, so every rank sees the divergence
+        nf.distributed.fit(network("float32"), x, y * 0, epochs=2, batch_size=33,
+                           optimizer="sgd", learning_rate=1e38, verbose=0)
+    except nf.TrainingDivergedError as error:
+        arrays["diverged"] = np.array(str(error))
+    checkpoint = nf.callbacks.ModelCheckpoint(f"{out}/checkpoint.safetensors")
+    net = network("float32")
+    nf.distributed.fit(net, x, y, epochs=1, batch_size=33, verbose=0, callbacks=[checkpoint])
+    comm.Barrier()  # rank 0 wrote the checkpoint
+    saved = nf.load(f"{out}/checkpoint.safetensors")
+    arrays["checkpoint_samples"] = np.array(saved.training_run["samples"])
     np.savez(f"{out}/rank{rank}.npz", **arrays)
 
     if rank == 0:  # one-process references
@@ -184,6 +195,20 @@ def test_fit_switch_delegates_to_distributed_fit(runs):
     for mine, direct in zip(run(runs, "rank1", "switch-float32"),
                             run(runs, "rank1", "allreduce-float32")):
         np.testing.assert_array_equal(mine, direct)
+
+
+def test_divergence_is_raised_on_every_rank(runs):
+    """Under 0.1's separate loop, non-root ranks ended as 'interrupted' (exit 130) on a
+    divergence (reliability.md D.28); the shared loop raises it on every rank."""
+    for rank in ("rank0", "rank1"):
+        assert "at epoch 1, batch 1" in str(runs[rank]["diverged"])
+
+
+def test_distributed_checkpoints_record_the_run(runs, tmp_path_factory):
+    """0.1's distributed loop wrote checkpoints with training_run = None (D.28), so a
+    resume checked nothing."""
+    for rank in ("rank0", "rank1"):
+        assert int(runs[rank]["checkpoint_samples"]) == 250
 
 
 def test_ranks_with_different_data_fail_together(runs):
