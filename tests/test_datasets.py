@@ -1,5 +1,7 @@
 import gzip
 import hashlib
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,13 +99,14 @@ def test_trailing_bytes():
 
 def test_corrupt_gzip(tmp_path):
     path = tmp_path / "x.gz"
-    path.write_bytes(gzip.compress(b"abcdef" * 100)[:20])
+    data = gzip.compress(_idx(np.arange(600, dtype=np.uint8).reshape(6, 100)))
+    path.write_bytes(data[:len(data) // 2])
     with pytest.raises(nf.DatasetError, match="cannot read or decompress"):
         read_idx(path)
 
 
 def test_missing_file_and_directory(tmp_path):
-    with pytest.raises(nf.DatasetError, match="file not found"):
+    with pytest.raises(nf.DatasetError, match="nope.idx': no such file"):
         read_idx(tmp_path / "nope.idx")
     with pytest.raises(nf.DatasetError, match="path: expected a directory of MNIST IDX files"):
         mnist(tmp_path / "nowhere")
@@ -116,9 +119,115 @@ def test_wrong_image_shape(tmp_path):
         (tmp_path / f"{split}-images-idx3-ubyte").write_bytes(
             _idx(np.zeros((2, 10, 10), dtype=np.uint8)))
         (tmp_path / f"{split}-labels-idx1-ubyte").write_bytes(_idx(np.zeros(2, dtype=np.uint8)))
-    with pytest.raises(nf.DatasetError, match=r"train images: expected uint8 \(n, 28, 28\)"):
+    with pytest.raises(nf.DatasetError, match=r"train images '.*train-images-idx3-ubyte': "
+                                              r"expected uint8 \(n, 28, 28\)"):
         mnist(tmp_path)
 
 
 def test_dataset_error_is_value_error():
     assert issubclass(nf.DatasetError, ValueError)
+
+
+# ---------------------------------------------------------------------------- reliability review
+def _mnist_dir(tmp_path, images, labels, label_type=0x08):
+    for split in ("train", "t10k"):
+        (tmp_path / f"{split}-images-idx3-ubyte").write_bytes(_idx(images))
+        (tmp_path / f"{split}-labels-idx1-ubyte").write_bytes(_idx(labels, label_type))
+    return tmp_path
+
+
+def test_d26_zero_image_idx_file_names_the_file(tmp_path):
+    """D.26: 0.1 said 'cannot reshape array of size 0 into shape (0,newaxis)'."""
+    _mnist_dir(tmp_path, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    with pytest.raises(nf.DatasetError, match=r"train images '.*train-images-idx3-ubyte': "
+                                              r"expected at least one image, received an IDX "
+                                              r"file of 0 images"):
+        mnist(tmp_path)
+    assert read_idx(tmp_path / "train-images-idx3-ubyte").shape == (0, 28, 28)
+
+
+def test_d26_dimensions_whose_product_wraps_int64(tmp_path):
+    """D.26: dimensions (2^31, 2^31, 4) wrapped int64 in 0.1: a NumPy reshape message and a
+    wrong byte count. Sizes are now Python integers and the file is named."""
+    path = tmp_path / "wrap.idx"
+    header = bytes([0, 0, 0x08, 3]) + b"".join(d.to_bytes(4, "big")
+                                               for d in (2 ** 31, 2 ** 31, 4))
+    path.write_bytes(header)
+    need = 16 + 2 ** 31 * 2 ** 31 * 4
+    with pytest.raises(nf.DatasetError, match=rf"wrap.idx: IDX dimensions \(2147483648, "
+                                              rf"2147483648, 4\) need {need} bytes, more than"):
+        read_idx(path)
+    with pytest.raises(nf.DatasetError, match=rf"need {need} bytes, received 16"):
+        parse_idx(header)
+
+
+def test_b16_float_label_file_is_refused(tmp_path):
+    """B.16: a float IDX label file (e.g. 0.5) passed the '<= 9' check and was truncated."""
+    _mnist_dir(tmp_path, np.zeros((2, 28, 28), np.uint8), np.array([0.5, 3.0], ">f4"), 0x0D)
+    with pytest.raises(nf.DatasetError, match=r"train labels '.*train-labels-idx1-ubyte': "
+                                              r"expected integer labels \(IDX type ubyte\), "
+                                              r"received float32"):
+        mnist(tmp_path)
+
+
+def test_negative_labels_are_refused(tmp_path):
+    _mnist_dir(tmp_path, np.zeros((2, 28, 28), np.uint8), np.array([1, -3], np.int8), 0x09)
+    with pytest.raises(nf.DatasetError, match="expected digits 0-9, received -3"):
+        mnist(tmp_path)
+
+
+def test_idx_size_is_checked_against_the_header_before_reading(tmp_path, monkeypatch):
+    """Bounded reading: the declared size is compared with the file (plain) or with
+    max_bytes (gzip) before the elements are read."""
+    plain = tmp_path / "short.idx"
+    plain.write_bytes(_idx(np.zeros((1000, 28, 28), np.uint8))[:100])
+    reads = []
+    original = Path.open
+
+    def tracking_open(self, *args, **kwargs):
+        stream = original(self, *args, **kwargs)
+        read = stream.read
+
+        def counted(size=-1):
+            data = read(size)
+            reads.append(len(data))
+            return data
+
+        stream.read = counted
+        return stream
+
+    monkeypatch.setattr(Path, "open", tracking_open)
+    with pytest.raises(nf.DatasetError, match=r"IDX file truncated: dimensions \(1000, 28, 28\) "
+                                              r"need 784016 bytes, received 100"):
+        read_idx(plain)
+    assert sum(reads) <= 2 + 16  # the gzip probe and the header, not the elements
+    monkeypatch.undo()
+    packed = tmp_path / "big.idx.gz"
+    packed.write_bytes(gzip.compress(_idx(np.zeros((50, 28, 28), np.uint8))))
+    with pytest.raises(nf.DatasetError, match=r"need 39216 bytes, more than the 1000 accepted"):
+        read_idx(packed, max_bytes=1000)
+    trailing = tmp_path / "trail.idx.gz"
+    trailing.write_bytes(gzip.compress(_idx(np.zeros(3, np.uint8)) + b"xx"))
+    with pytest.raises(nf.DatasetError, match="has trailing bytes"):
+        read_idx(trailing)
+
+
+def test_idx_must_be_a_regular_file(tmp_path):
+    with pytest.raises(nf.DatasetError, match="expected a file, received a directory"):
+        read_idx(tmp_path)
+    fifo = tmp_path / "fifo-idx"
+    os.mkfifo(fifo)
+    with pytest.raises(nf.DatasetError, match="expected a regular file, received a named pipe"):
+        read_idx(fifo)
+
+
+def test_idx_memory_error_names_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.idx.gz"
+    path.write_bytes(gzip.compress(_idx(np.zeros((4, 4), np.uint8))))
+
+    def exhausted(self, *args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(gzip.GzipFile, "read", exhausted)
+    with pytest.raises(nf.DatasetError, match=r"m.idx.gz': not enough memory to read it"):
+        read_idx(path)

@@ -511,7 +511,7 @@ class Network:
         was replaced (loading, resuming)."""
         for layer in self.layers:
             if getattr(layer, "rng", None) is not None:
-                layer.rng = self.rng
+                layer.rng = self.rng  # type: ignore[attr-defined]
 
     def current_callback_states(self) -> list[dict[str, Any]] | None:
         """The callback states to save now: those of the callbacks of a running

@@ -1,7 +1,11 @@
 """Read users' own tabular data from CSV files, with errors that point at the bad cell.
 
-Rows in error messages are numbered as lines of the file, from 1 (the header, when there
-is one, is row 1); columns are numbered from 1 and named by the header when there is one.
+Rows in error messages are numbered from 1 as a spreadsheet numbers them (the header, when
+there is one, is row 1; blank lines count; a quoted cell spanning several lines is one
+row); columns are numbered from 1 and named by the header when there is one.
+
+Files are read as UTF-8 (a byte-order mark is ignored); numbers are parsed strictly (see
+:func:`parse_number`).
 """
 
 from __future__ import annotations
@@ -9,21 +13,25 @@ from __future__ import annotations
 import csv as _csv
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from neuroflow.datasets._files import check_file, reading
 from neuroflow.errors import DatasetError
 
-__all__ = ["load_csv", "TabularData", "MISSING_MARKERS", "MAX_CLASSES"]
+__all__ = ["load_csv", "TabularData", "match_columns", "parse_number", "looks_like_header",
+           "MISSING_MARKERS", "MAX_CLASSES", "MAX_CSV_BYTES"]
 
 #: Cells read as missing values (compared case-insensitively, surrounding blanks ignored).
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 #: An integer target with at most this many distinct values is taken as class labels.
 MAX_CLASSES = 20
+#: Largest CSV file read, in bytes (its cells are held as Python strings while parsing).
+MAX_CSV_BYTES = 1 << 30
 
 
 @dataclass
@@ -48,6 +56,9 @@ class TabularData:
         store it as ``network.class_names`` so predictions print these labels.
     dropped_rows : list of int
         File rows dropped for missing values (``missing="drop"``).
+    has_header : bool
+        Whether the file's first row named the columns (so ``feature_names`` are the
+        file's own names, not generated ones).
     """
 
     x: np.ndarray
@@ -57,35 +68,166 @@ class TabularData:
     task: str | None = None
     class_names: list[Any] | None = None
     dropped_rows: list[int] = field(default_factory=list)
+    has_header: bool = False
+
+    @property
+    def model_feature_names(self) -> list[str] | None:
+        """The feature column names to store as ``network.feature_names``: the header's
+        names when the file has a header, else None (generated ``column_i`` names are not
+        worth checking later files against)."""
+        return list(self.feature_names) if self.has_header else None
 
     def __iter__(self) -> Iterator[Any]:
         yield self.x
         yield self.y
 
 
-def _is_number(cell: str) -> bool:
+#: Characters that, found in a cell, suggest the file uses another field separator.
+_OTHER_DELIMITERS = (",", ";", "\t", "|")
+
+
+def parse_number(cell: str) -> float | None:
+    """The number written in ``cell`` (surrounding blanks ignored), or None.
+
+    Strict: plain decimal notation with an optional sign, fraction and exponent
+    (``-1.5e3``, ``.5``, ``7``), or ``inf``/``infinity``/``nan``. Unlike Python's
+    ``float``, digit-group underscores (``1_000``), non-ASCII digits and hexadecimal are
+    not numbers.
+    """
     try:
-        float(cell)
+        value = float(cell)
     except ValueError:
-        return False
-    return True
+        return None
+    # float() also reads "1_000" and non-ASCII digits ("١٢"); nothing else it accepts
+    # (signs, exponents, inf, nan, blanks around) is refused here
+    if "_" in cell or not cell.isascii():
+        return None
+    return value
+
+
+def _is_number(cell: str) -> bool:
+    return parse_number(cell) is not None
+
+
+def _is_missing(cell: str) -> bool:
+    return cell.strip().lower() in MISSING_MARKERS
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """The rule that decides whether row 1 is a header when the caller does not say.
+
+    Row 1 is a header when none of its cells is a number or a missing-value marker
+    (``NA``, ``null``, ``?``...; empty cells are allowed, as in a header whose first
+    column has no name) and at least one cell is not empty. A row holding any number is
+    data, so a data row with a typo is reported as an error, never skipped as a header.
+    """
+    texts = [cell.strip() for cell in cells]
+    return (any(texts)
+            and not any(_is_number(text) or (text and _is_missing(text)) for text in texts))
+
+
+def _delimiter_hint(cell: str, delimiter: str) -> str:
+    """``; the file seems to use ';' between cells: pass delimiter=';'``, or ``""``."""
+    for other in _OTHER_DELIMITERS:
+        if other != delimiter and other in cell:
+            return (f"; the file seems to use {other!r} between cells: pass "
+                    f"delimiter={other!r} (--delimiter on the command line)")
+    return ""
+
+
+def _number_hint(cell: str) -> str:
+    """Why a cell that Python's ``float`` might accept is refused, or ``""``."""
+    if "_" in cell and parse_number(cell.replace("_", "")) is not None:
+        return " (digit-group underscores are not accepted: write it without them)"
+    return ""
 
 
 def _read_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of ``path``, each with its row number (1-based, counted as a
+    spreadsheet counts them: blank lines count, a quoted cell spanning lines is one row)."""
+    check_file(path, "CSV file", MAX_CSV_BYTES)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
+        with reading(path, "CSV file"), path.open(newline="", encoding="utf-8-sig") as stream:
             reader = _csv.reader(stream, delimiter=delimiter)
-            rows = [(reader.line_num, row) for row in reader
+            rows = [(number, row) for number, row in enumerate(reader, start=1)
                     if row and any(cell.strip() for cell in row)]
-    except FileNotFoundError:
-        raise DatasetError(f"CSV file {str(path)!r}: no such file") from None
     except UnicodeDecodeError as error:
-        raise DatasetError(f"CSV file {str(path)!r}: not UTF-8 text ({error.reason})") from None
+        start = error.object[:2] if isinstance(error.object, bytes) else b""
+        kind = ("UTF-16 text" if start in (b"\xff\xfe", b"\xfe\xff")
+                else f"a byte that is not UTF-8 (0x{error.object[error.start]:02x}; "
+                     "Latin-1 or Windows-1252 text?)")
+        raise DatasetError(f"CSV file {str(path)!r}: expected UTF-8 text, received {kind}; "
+                           "save it as UTF-8") from None
     except _csv.Error as error:
         raise DatasetError(f"CSV file {str(path)!r}: malformed CSV ({error})") from None
     if not rows:
         raise DatasetError(f"CSV file {str(path)!r}: no rows")
     return rows
+
+
+def match_columns(header: Sequence[str], feature_names: Sequence[str] | None,
+                  source: str) -> list[int]:
+    """Column order that lines a file's feature columns up with a model's inputs.
+
+    Parameters
+    ----------
+    header : sequence of str
+        Names of the file's feature columns, in file order (from its header row).
+    feature_names : sequence of str or None
+        The model's ``feature_names`` (the training file's header), or None when the
+        model has none.
+    source : str
+        What to name in messages, e.g. ``"CSV file 'new.csv'"``.
+
+    Returns
+    -------
+    list of int
+        ``order`` such that ``x[:, order]`` holds the model's features in its order:
+        matched by name when the model has feature names (the file's columns may come in
+        any order), by position (``0..len(header)-1``) when it has none.
+
+    Raises
+    ------
+    DatasetError
+        When a name appears twice in ``header``, or when the model has feature names and
+        the file lacks some of them or holds columns the model was not trained on.
+    """
+    names = [str(name).strip() for name in header]
+    if feature_names is None:
+        return list(range(len(names)))
+    twice = _first_duplicate(names)
+    if twice is not None:
+        raise DatasetError(f"{source}: expected unique column names, received {twice!r} "
+                           "more than once")
+    wanted = [str(name) for name in feature_names]
+    present, known = set(names), set(wanted)
+    missing = [name for name in wanted if name not in present]
+    extra = [name for name in names if name not in known]
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"missing {_name_list(missing)}")
+        if extra:
+            problems.append(f"not in the model: {_name_list(extra)}")
+        raise DatasetError(f"{source}: expected the model's feature columns "
+                           f"{_name_list(wanted)} (any order), received a header with "
+                           + "; ".join(problems))
+    position = {name: index for index, name in enumerate(names)}
+    return [position[name] for name in wanted]
+
+
+def _first_duplicate(names: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def _name_list(names: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(repr(name) for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _target_index(target: int | str | None, names: list[str] | None, width: int,
@@ -108,25 +250,30 @@ def _target_index(target: int | str | None, names: list[str] | None, width: int,
 
 
 def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
-             header: bool | str = "auto", delimiter: str = ",", missing: str = "fail",
+             header: bool | None = None, delimiter: str = ",", missing: str = "fail",
              task: str = "auto", dtype: str = "float32") -> TabularData:
     """Read a CSV file of numeric features and one target column.
 
     Parameters
     ----------
     path : str or PathLike
-        The file (UTF-8; blank lines are skipped).
+        The file: UTF-8 text (a byte-order mark, as Excel writes, is ignored), at most
+        ``MAX_CSV_BYTES``; blank lines are skipped.
     target : str, int or None
         The target column, by header name or index (negative counts from the end;
         default the last column). ``None``: every column is a feature, ``y`` is None.
-    header : bool or "auto"
-        Whether the first row names the columns. "auto": yes when none of its cells is
-        a number.
+    header : bool or None
+        Whether row 1 names the columns. None (default) decides by
+        :func:`looks_like_header`: row 1 is a header when it holds no number and no
+        missing-value marker, or when it holds the ``target`` name. A row 1 with any
+        number is data, so a typo there is an error naming row 1, never a skipped row.
+        ``"auto"`` is accepted for None.
     delimiter : str
-        One-character field separator (``","``, ``";"``, ``"\\t"``...).
+        One-character field separator; default ``","`` (no sniffing). Pass ``";"`` or
+        ``"\\t"`` for other files; a cell holding one of these suggests it in the error.
     missing : {"fail", "drop"}
         A missing cell (empty, ``NA``, ``NaN``, ``null``, ``?``...) raises an error naming
-        it, or drops its whole row.
+        it, or drops its whole row (listed in ``dropped_rows``).
     task : {"auto", "classification", "regression"}
         How to read the target. "auto": text labels, or integers with at most
         ``MAX_CLASSES`` (20) distinct values, are classes; anything else is a
@@ -139,14 +286,17 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
     TabularData
         ``x (n, n_features)``, ``y (n,)`` (class indices ``0..k-1`` for
         classification, with ``class_names[i]`` the original label of class ``i``,
-        sorted), and the column names.
+        sorted), the column names, and ``has_header``; ``data.model_feature_names`` is
+        the header's feature names (None without a header), to store as
+        ``network.feature_names``.
 
     Raises
     ------
     DatasetError
-        For ragged rows, non-numeric feature cells, missing values with
-        ``missing="fail"`` (each naming the row and column) or non-numeric regression
-        targets.
+        For a missing, non-regular, oversized or non-UTF-8 file, ragged rows,
+        non-numeric feature cells (numbers are parsed strictly: ``1_000`` is not one),
+        missing values with ``missing="fail"`` (each naming the row and column),
+        duplicate header names, or non-numeric regression targets.
     ValueError
         For invalid arguments.
 
@@ -155,31 +305,51 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
     >>> data = load_csv("iris.csv", target="species")       # doctest: +SKIP
     >>> x, y = data
     >>> net.class_names = data.class_names                   # doctest: +SKIP
+    >>> net.feature_names = data.model_feature_names         # doctest: +SKIP
     """
-    if not (isinstance(delimiter, str) and len(delimiter) == 1):
-        raise ValueError(f"delimiter: expected one character, received {delimiter!r}")
+    if not (isinstance(delimiter, str) and len(delimiter) == 1) or delimiter in "\"\r\n":
+        raise ValueError(f"delimiter: expected one character other than a quote or line "
+                         f"break, received {delimiter!r}")
     if missing not in ("fail", "drop"):
         raise ValueError(f"missing: expected 'fail' or 'drop', received {missing!r}")
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"task: expected 'auto', 'classification' or 'regression', "
                          f"received {task!r}")
-    if header not in (True, False, "auto"):
-        raise ValueError(f"header: expected True, False or 'auto', received {header!r}")
+    if isinstance(header, str) and header == "auto":
+        header = None
+    if header not in (True, False, None):
+        raise ValueError(f"header: expected None (decide from row 1), True or False, "
+                         f"received {header!r}")
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype: expected 'float32' or 'float64', received {dtype!r}")
     path = Path(path)
+    source = f"CSV file {str(path)!r}"
     rows = _read_rows(path, delimiter)
     first_line, first = rows[0]
     width = len(first)
-    has_header = (header is True
-                  or (header == "auto" and not any(_is_number(cell) for cell in first)))
+    if header is None:
+        has_header = ((isinstance(target, str) and target in (c.strip() for c in first))
+                      or looks_like_header(first))
+    else:
+        has_header = header
+    if target is not None and width < 2:
+        raise DatasetError(f"{source}: expected at least 2 columns (features and a target), "
+                           f"received 1 in row {first_line}{_delimiter_hint(first[0], delimiter)}")
     names = [cell.strip() or f"column_{i + 1}" for i, cell in enumerate(first)] \
         if has_header else None
+    if names is not None:
+        twice = _first_duplicate(names)
+        if twice is not None:
+            raise DatasetError(f"{source}: row {first_line} (the header): expected unique "
+                               f"column names, received {twice!r} more than once")
     body = rows[1:] if has_header else rows
     if not body:
-        raise DatasetError(f"CSV file {str(path)!r}: a header but no data rows")
+        raise DatasetError(f"{source}: a header but no data rows")
     column_names = names or [f"column_{i + 1}" for i in range(width)]
     target_column = _target_index(target, names, width, path)
+    # a typo in row 1 of a file without a header: say how to declare a header
+    header_hint = ("; if row 1 names the columns, pass header=True (--header on the command "
+                   "line)") if header is None and not has_header else ""
 
     def where(line: int, column: int) -> str:
         return f"row {line}, column {column + 1} ({column_names[column]!r})"
@@ -187,65 +357,65 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
     features = [c for c in range(width) if c != target_column]
     values: list[list[float]] = []
     labels: list[str] = []
+    kept: list[int] = []
     dropped: list[int] = []
     for line, row in body:
         if len(row) != width:
-            raise DatasetError(f"CSV file {str(path)!r}: row {line} has {len(row)} cells, "
-                               f"expected {width} like row {first_line}")
-        gap = next((c for c, cell in enumerate(row)
-                    if cell.strip().lower() in MISSING_MARKERS), None)
+            raise DatasetError(f"{source}: row {line} has {len(row)} values, expected {width} "
+                               f"like row {first_line}{_delimiter_hint(row[0], delimiter)}")
+        gap = next((c for c, cell in enumerate(row) if _is_missing(cell)), None)
         if gap is not None:
             if missing == "drop":
                 dropped.append(line)
                 continue
-            raise DatasetError(f"CSV file {str(path)!r}: {where(line, gap)}: missing value "
-                               f"{row[gap]!r}; fix it or pass missing='drop' to drop such rows")
+            raise DatasetError(f"{source}: {where(line, gap)}: missing value {row[gap]!r}; "
+                               "fix it or pass missing='drop' to drop such rows")
         numbers = []
         for column in features:
             cell = row[column].strip()
-            try:
-                number = float(cell)
-            except ValueError:
-                raise DatasetError(f"CSV file {str(path)!r}: {where(line, column)}: expected a "
-                                   f"number, received {cell!r}") from None
+            number = parse_number(cell)
+            if number is None:
+                hint = (_number_hint(cell) or _delimiter_hint(cell, delimiter)
+                        or (header_hint if line == first_line else ""))
+                raise DatasetError(f"{source}: {where(line, column)}: expected a number, "
+                                   f"received {cell!r}{hint}")
             if not math.isfinite(number):
-                raise DatasetError(f"CSV file {str(path)!r}: {where(line, column)}: expected a "
-                                   f"finite number, received {cell!r}")
+                raise DatasetError(f"{source}: {where(line, column)}: expected a finite "
+                                   f"number, received {cell!r}")
             numbers.append(number)
         values.append(numbers)
+        kept.append(line)
         if target_column is not None:
             labels.append(row[target_column].strip())
     if not values:
-        raise DatasetError(f"CSV file {str(path)!r}: no rows left after dropping "
-                           f"{len(dropped)} with missing values")
+        raise DatasetError(f"{source}: no rows left after dropping {len(dropped)} with "
+                           "missing values")
     x = np.asarray(values, dtype=dtype).reshape(len(values), len(features))
     data = TabularData(x=x, y=None, feature_names=[column_names[c] for c in features],
-                       dropped_rows=dropped)
+                       dropped_rows=dropped, has_header=has_header)
     if target_column is None:
         return data
     data.target_name = column_names[target_column]
-    lines = [line for line, _ in body if line not in set(dropped)]
-    data.task, data.y, data.class_names = _read_target(labels, lines, task, dtype, path,
+    data.task, data.y, data.class_names = _read_target(labels, kept, task, dtype, source,
                                                        lambda line: where(line, target_column))
     return data
 
 
-def _read_target(labels: list[str], lines: list[int], task: str, dtype: str, path: Path,
+def _read_target(labels: list[str], lines: list[int], task: str, dtype: str, source: str,
                  where: Any) -> tuple[str, np.ndarray, list[Any] | None]:
     numbers: list[float] = []
     numeric = True
     for line, label in zip(lines, labels):
-        try:
-            value = float(label)
-        except ValueError:
+        value = parse_number(label)
+        if value is None:
             if task == "regression":
-                raise DatasetError(f"CSV file {str(path)!r}: {where(line)}: a regression target "
-                                   f"must be a number, received {label!r}") from None
+                raise DatasetError(f"{source}: {where(line)}: a regression target must be a "
+                                   f"number, received {label!r}")
             numeric = False
             break
         if not math.isfinite(value):
-            raise DatasetError(f"CSV file {str(path)!r}: {where(line)}: expected a finite "
-                               f"target, received {label!r}")
+            raise DatasetError(f"{source}: {where(line)}: expected a finite target, "
+                               f"received {label!r}")
         numbers.append(value)
     if numeric:
         array = np.asarray(numbers)

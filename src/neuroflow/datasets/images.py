@@ -1,42 +1,217 @@
-"""Read a folder of PNG images laid out one sub-folder per class.
+"""Read images (PNG, JPEG, BMP, GIF) through Pillow, and folders of them laid out one
+sub-folder per class.
 
 ::
 
     shapes/
-        circle/  a.png b.png ...
+        circle/  a.png b.jpg ...
         square/  c.png ...
 
 gives classes ``["circle", "square"]`` (sorted folder names) and one row of pixels per
-image. PNGs are decoded by neuroflow's own zlib-based reader (no imaging library).
+image.
+
+Every image goes through the same two rules, in :func:`read_image` and
+:func:`mnist_polarity`, whether it is read by :func:`load_images` or by
+``neuroflow predict``:
+
+1. **Transparency.** Transparent parts are background: the image is composited over a
+   background that contrasts with its ink, white under dark ink (drawing apps and HTML
+   canvases export dark strokes on a transparent background), black under light ink. The
+   ink's brightness is the alpha-weighted mean brightness of the colour. Opaque images are
+   unchanged.
+2. **Polarity** (``invert="auto"``). MNIST digits are light ink on a dark background. An
+   image whose mean brightness (after rule 1) is above one half is taken as dark ink on
+   light paper and inverted (``1 - pixel``); ``invert="yes"`` always inverts, ``"no"``
+   never does.
+
+Sizes are checked from the file's header before any pixel is decoded, so a huge image is
+refused at once.
 """
 
 from __future__ import annotations
 
 import os
+import struct
+import warnings
+import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from neuroflow._png import PNGError, read_png, to_grayscale
+from neuroflow.datasets._files import check_file, reading
 from neuroflow.datasets.csv import TabularData
 from neuroflow.errors import DatasetError
 
-__all__ = ["load_images"]
+__all__ = ["load_images", "read_image", "mnist_polarity", "image_files", "IMAGE_SUFFIXES",
+           "MAX_PIXELS", "MAX_IMAGE_BYTES", "INVERT_CHOICES"]
+
+#: File name endings read as images (compared case-insensitively).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+#: The Pillow formats opened; nothing else is tried (no plugin that runs external tools).
+_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
+#: Largest image accepted, in pixels (width x height), checked before decoding.
+MAX_PIXELS = 1 << 24
+#: Largest image file read, in bytes.
+MAX_IMAGE_BYTES = 64 << 20
+#: Values of the ``invert`` option.
+INVERT_CHOICES = ("auto", "yes", "no")
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def _pillow() -> Any:
+    try:
+        from PIL import Image
+    except ImportError as error:  # a dependency; only a broken install lacks it
+        raise ImportError("reading images needs Pillow: pip install 'Pillow>=10'") from error
+    return Image
+
+
+def read_image(path: str | os.PathLike[str], *, color: str = "grey",
+               size: tuple[int, int] | None = None, max_pixels: int = MAX_PIXELS,
+               size_of: str | None = None) -> np.ndarray:
+    """Decode one image file to floats in [0, 1], transparency composited (rule 1).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A PNG, JPEG, BMP or GIF file (GIF: the first frame); grey, palette, RGB, RGBA,
+        grey + alpha, CMYK, 1, 8 or 16 bits per channel.
+    color : {"grey", "rgb"}
+        ``"grey"``: ``(height, width)`` brightness (ITU-R 601 luma
+        ``0.299 R + 0.587 G + 0.114 B``); ``"rgb"``: ``(height, width, 3)``.
+    size : (width, height) or None
+        The size the image must have; checked from the header, before decoding.
+    max_pixels : int
+        Largest ``width * height`` accepted, also checked before decoding.
+    size_of : str or None
+        Where ``size`` comes from, for the message (e.g. the first image of a folder).
+
+    Returns
+    -------
+    ndarray of float64
+
+    Raises
+    ------
+    DatasetError
+        One line naming the file: not a regular file, too large a file, not an image of
+        a supported format, a size other than ``size`` or above ``max_pixels``, or a
+        truncated or corrupted image.
+    """
+    if color not in ("grey", "rgb"):
+        raise ValueError(f"color: expected 'grey' or 'rgb', received {color!r}")
+    Image = _pillow()
+    path = Path(path)
+    source = f"image {str(path)!r}"
+    check_file(path, "image", MAX_IMAGE_BYTES)
+    with reading(path, "image"), warnings.catch_warnings():
+        # Pillow's own decompression-bomb limit (MAX_IMAGE_PIXELS) warns below twice the
+        # limit; make it an error too. Our max_pixels check normally comes first.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path, formats=_FORMATS) as image:  # reads the header only
+                width, height = image.size
+                if size is not None and (width, height) != tuple(size):
+                    like = f" like {size_of}" if size_of else ""
+                    raise DatasetError(f"{source}: expected a {size[0]}x{size[1]} image{like}, "
+                                       f"received {width}x{height}")
+                if width * height > max_pixels:
+                    raise DatasetError(f"{source}: expected at most {max_pixels} pixels, "
+                                       f"received {width}x{height}")
+                image.load()
+                return _to_array(image, color)
+        except DatasetError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise DatasetError(f"{source}: refused as a decompression bomb ({error})") from None
+        except Image.UnidentifiedImageError:
+            raise DatasetError(f"{source}: expected a PNG, JPEG, BMP or GIF image, received "
+                               "a file Pillow cannot identify as one") from None
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error,
+                IndexError, KeyError, TypeError) as error:
+            if isinstance(error, OSError) and error.errno is not None:
+                raise  # a failing read, reported by reading()
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise DatasetError(f"{source}: truncated or corrupted image ({message})") from None
+
+
+def _to_array(image: Any, color: str) -> np.ndarray:
+    """Pixels of a loaded Pillow image as floats in [0, 1], transparency composited."""
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":  # 16-bit grey (I;16, I;16B) or 32-bit
+        grey = np.asarray(image, dtype=np.float64)
+        scale = 65535.0 if mode != "F" else max(float(grey.max(initial=0.0)), 1.0)
+        grey = np.clip(grey / scale, 0.0, 1.0)
+        alpha = np.ones_like(grey)
+        key = image.info.get("transparency")
+        if isinstance(key, int):  # a tRNS colour key: that grey level is transparent
+            alpha[np.asarray(image) == key] = 0.0
+        rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    else:
+        # RGBA keeps palette transparency (tRNS), colour keys, LA/PA and CMYK correct
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
+        rgb, alpha = rgba[:, :, :3], rgba[:, :, 3]
+    if np.any(alpha < 1.0):
+        weight = float(alpha.sum())
+        ink = float((rgb @ _LUMA * alpha).sum() / weight) if weight > 0 else 0.0
+        background = 0.0 if ink > 0.5 else 1.0  # contrast with the ink
+        rgb = rgb * alpha[:, :, None] + background * (1.0 - alpha[:, :, None])
+    if color == "rgb":
+        return np.ascontiguousarray(rgb)
+    return np.clip(rgb @ _LUMA, 0.0, 1.0)
+
+
+def mnist_polarity(pixels: np.ndarray, invert: str = "auto") -> tuple[np.ndarray, bool]:
+    """Apply rule 2: make ``pixels`` (in [0, 1]) light ink on a dark background like MNIST.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        ``(height, width)`` grey or ``(height, width, 3)`` colour values in [0, 1].
+    invert : {"auto", "yes", "no"}
+        "auto": invert when the mean brightness (luma for colour) is above one half,
+        i.e. dark ink on light paper; "yes": always; "no": never.
+
+    Returns
+    -------
+    (ndarray, bool)
+        The pixels, and whether they were inverted.
+    """
+    if invert not in INVERT_CHOICES:
+        raise ValueError(f"invert: expected 'auto', 'yes' or 'no', received {invert!r}")
+    grey = pixels @ _LUMA if pixels.ndim == 3 else pixels
+    flip = invert == "yes" or (invert == "auto" and float(np.mean(grey)) > 0.5)
+    return (1.0 - pixels if flip else pixels), flip
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files directly in ``folder`` (by suffix, hidden files skipped), sorted."""
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
 
 
 def load_images(folder: str | os.PathLike[str], *, color: str = "grey",
-                dtype: str = "float32") -> TabularData:
-    """Load ``folder/<class name>/*.png`` as inputs and class labels.
+                invert: str = "auto", dtype: str = "float32",
+                on_invert: Callable[[Path], None] | None = None) -> TabularData:
+    """Load ``folder/<class name>/*.png|jpg|jpeg|bmp|gif`` as inputs and class labels.
 
     Parameters
     ----------
     folder : str or PathLike
         A directory holding one sub-directory per class (at least two).
     color : {"grey", "rgb"}
-        ``"grey"``: one brightness per pixel (ITU-R 601 luma, alpha blended over black);
-        ``"rgb"``: three values per pixel (alpha blended over black).
+        ``"grey"``: one brightness per pixel (ITU-R 601 luma); ``"rgb"``: three values
+        per pixel. Either way transparency is composited as the module docstring says.
+    invert : {"auto", "yes", "no"}
+        Polarity (see the module docstring), the same rule as ``neuroflow predict
+        --invert``, decided per image: "auto" (default) turns dark-ink-on-light images
+        into MNIST's light-on-dark. Pass "no" when brightness itself tells the classes
+        apart (photos, shades).
     dtype : {"float32", "float64"}
         Type of ``x``.
+    on_invert : callable or None
+        Called with the path of every image that was inverted.
 
     Returns
     -------
@@ -49,11 +224,14 @@ def load_images(folder: str | os.PathLike[str], *, color: str = "grey",
     Raises
     ------
     DatasetError
-        For a missing folder, fewer than two class folders, a class with no PNG, an
-        unreadable PNG (naming the file) or images of different sizes.
+        For a missing folder, fewer than two class folders, a class with no image, an
+        unreadable image (naming the file) or images of different sizes (refused from
+        the header, before decoding).
     """
     if color not in ("grey", "rgb"):
         raise ValueError(f"color: expected 'grey' or 'rgb', received {color!r}")
+    if invert not in INVERT_CHOICES:
+        raise ValueError(f"invert: expected 'auto', 'yes' or 'no', received {invert!r}")
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype: expected 'float32' or 'float64', received {dtype!r}")
     root = Path(folder)
@@ -65,42 +243,30 @@ def load_images(folder: str | os.PathLike[str], *, color: str = "grey",
                            f"(at least 2), received {len(classes)}")
     rows: list[np.ndarray] = []
     labels: list[int] = []
-    shape: tuple[int, ...] | None = None
+    size: tuple[int, int] | None = None
     first_file = None
     for index, name in enumerate(classes):
-        files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() == ".png")
+        files = image_files(root / name)
         if not files:
             raise DatasetError(f"image folder {str(root)!r}: class folder {name!r} holds no "
-                               ".png files")
+                               f"image ({', '.join(IMAGE_SUFFIXES)}) files")
         for file in files:
-            try:
-                image = read_png(file)
-            except (PNGError, OSError) as error:
-                raise DatasetError(f"image {str(file)!r}: {error}") from None
-            pixels = to_grayscale(image) if color == "grey" else _rgb(image)
-            if shape is None:
-                shape, first_file = pixels.shape, file
-            elif pixels.shape != shape:
-                raise DatasetError(
-                    f"image {str(file)!r}: expected {shape[1]}x{shape[0]} pixels like "
-                    f"{str(first_file)!r}, received {pixels.shape[1]}x{pixels.shape[0]}")
+            pixels = read_image(file, color=color, size=size,
+                                size_of=repr(str(first_file)) if first_file else None)
+            pixels, flipped = mnist_polarity(pixels, invert)
+            if flipped and on_invert is not None:
+                on_invert(file)
+            if size is None:
+                size, first_file = (pixels.shape[1], pixels.shape[0]), file
             rows.append(pixels.reshape(-1))
             labels.append(index)
-    assert shape is not None
+    assert size is not None
+    width, height = size
     if color == "grey":
-        names = [f"pixel_{r}_{c}" for r in range(shape[0]) for c in range(shape[1])]
+        names = [f"pixel_{r}_{c}" for r in range(height) for c in range(width)]
     else:
-        names = [f"pixel_{r}_{c}_{k}" for r in range(shape[0]) for c in range(shape[1])
+        names = [f"pixel_{r}_{c}_{k}" for r in range(height) for c in range(width)
                  for k in "rgb"]
     return TabularData(x=np.stack(rows).astype(dtype), y=np.asarray(labels, dtype=np.int64),
                        feature_names=names, target_name="class", task="classification",
                        class_names=classes)
-
-
-def _rgb(image: np.ndarray) -> np.ndarray:
-    """``(height, width, 3)`` floats in [0, 1], alpha blended over black."""
-    pixels = image.astype(np.float64) / 255.0
-    channels = pixels.shape[2]
-    alpha = pixels[:, :, -1:] if channels in (2, 4) else 1.0
-    colour = pixels[:, :, :3] if channels >= 3 else np.repeat(pixels[:, :, :1], 3, axis=2)
-    return colour * alpha

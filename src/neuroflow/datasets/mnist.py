@@ -52,17 +52,27 @@ def mnist(path: str | os.PathLike[str] | None = None, flatten: bool = True
     directory = DATA_DIR if path is None else Path(path)
     if not directory.is_dir():
         raise DatasetError(f"path: expected a directory of MNIST IDX files, received {str(path)!r}")
-    arrays = {key: read_idx(_find(directory, stem)) for key, stem in _FILES.items()}
+    files = {key: _find(directory, stem) for key, stem in _FILES.items()}
+    arrays = {key: read_idx(file) for key, file in files.items()}
     for split in ("train", "test"):
         images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        image_file, label_file = str(files[f"x_{split}"]), str(files[f"y_{split}"])
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-            raise DatasetError(f"{split} images: expected uint8 (n, 28, 28), received "
-                               f"{images.dtype} {images.shape}")
+            raise DatasetError(f"{split} images {image_file!r}: expected uint8 (n, 28, 28), "
+                               f"received {images.dtype} {images.shape}")
+        if images.shape[0] == 0:
+            raise DatasetError(f"{split} images {image_file!r}: expected at least one image, "
+                               "received an IDX file of 0 images")
+        if labels.dtype.kind not in "iu":
+            raise DatasetError(f"{split} labels {label_file!r}: expected integer labels (IDX "
+                               f"type ubyte), received {labels.dtype} values")
         if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-            raise DatasetError(f"{split} labels: expected ({images.shape[0]},) to match the "
-                               f"images, received {labels.shape}")
-        if labels.size and labels.max() > 9:
-            raise DatasetError(f"{split} labels: expected digits 0-9, received {labels.max()}")
+            raise DatasetError(f"{split} labels {label_file!r}: expected ({images.shape[0]},) "
+                               f"to match the images, received {labels.shape}")
+        if labels.min() < 0 or labels.max() > 9:
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            raise DatasetError(f"{split} labels {label_file!r}: expected digits 0-9, received "
+                               f"{bad}")
     result = []
     for split in ("train", "test"):
         images = arrays[f"x_{split}"]
