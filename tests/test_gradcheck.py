@@ -42,15 +42,22 @@ def test_backprop_matches_finite_differences(activation, loss, hidden_layers, rn
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
 def test_unfused_output_path(loss, rng):
-    # softmax with binary cross-entropy and sigmoid with cross-entropy take the generic
-    # dC/da -> dC/dz path instead of the fused delta.
-    output = {"cross_entropy": "sigmoid", "binary_cross_entropy": "softmax"}[loss]
-    net = nf.Network.from_sizes([4, 5, 3], hidden="tanh", output=output, loss=loss, seed=3,
-                                dtype="float64")
+    # An output activation inside a BatchNorm (the last layer is not Dense) takes the
+    # generic dC/da -> dC/dz path instead of the fused delta. (0.1 reached this path with
+    # mismatched pairs such as sigmoid + cross-entropy, which are refused now.)
+    output = OUTPUT_FOR_LOSS[loss]
+    net = nf.Network([nf.Dense(4, 5, activation="tanh"), nf.Dense(5, 3, use_bias=False),
+                      nf.BatchNorm(activation=output)], loss=loss, seed=3, dtype="float64")
+    net.layers[2].params["gamma"][...] = rng.uniform(0.5, 2, size=3)
+    net.layers[2].params["beta"][...] = rng.normal(size=3)
     y = rng.integers(0, 2, size=(7, 3)).astype(float)
     if loss == "cross_entropy":
-        y = y / np.maximum(y.sum(axis=1, keepdims=True), 1)
-    assert nf.check_gradients(net, rng.normal(size=(7, 4)), y, max_entries=None).passed
+        y = rng.dirichlet(np.ones(3), size=7)  # probability rows
+    for training in (False, True):
+        result = nf.check_gradients(net, rng.normal(size=(7, 4)), y, max_entries=None,
+                                    training=training)
+        assert result.passed, str(result)
+        assert result.max_error < 1e-6
 
 
 def test_check_runs_on_float64_copy_and_leaves_network_untouched(rng):
@@ -88,3 +95,39 @@ def test_bad_arguments(rng):
         nf.check_gradients(net, np.zeros((1, 2)), [0], max_entries=0)
     with pytest.raises(ValueError, match=r"y: expected 1 targets, received 2"):
         nf.check_gradients(net, np.zeros((1, 2)), [0, 1])
+
+
+def _dropout_net():
+    return nf.Network([nf.Dense(4, 6, activation="tanh"), nf.Dropout(0.4),
+                       nf.Dense(6, 3, activation="softmax")], seed=0, dtype="float64")
+
+
+def test_training_mode_check_with_dropout(rng):
+    """Regression test for code review §4 D / §3 row 14. Fails on 0.1's code: the float64
+    copy drew a new dropout mask on every forward pass, so check_gradients(training=True)
+    reported a relative error near 1 for a correct network."""
+    net = _dropout_net()
+    x, y = rng.normal(size=(8, 4)), rng.integers(0, 3, size=8)
+    result = nf.check_gradients(net, x, y, max_entries=None, training=True)
+    assert result.passed, str(result)
+    assert result.max_error < 1e-6
+    assert net.layers[1].fixed_mask is None  # the network checked is left untouched
+
+
+def test_check_runs_on_network_copy_and_keeps_a_fixed_dropout_mask(rng, monkeypatch):
+    net = _dropout_net()
+    x, y = rng.normal(size=(8, 4)), rng.integers(0, 3, size=8)
+    mask = np.where(rng.random((8, 6)) < 0.4, 0.0, 1 / 0.6)
+    net.layers[1].fixed_mask = mask
+    copies = []
+    original_copy = nf.Network.copy
+
+    def spy(self, dtype=None):
+        copies.append((dtype, original_copy(self, dtype=dtype)))
+        return copies[-1][1]
+
+    monkeypatch.setattr(nf.Network, "copy", spy)
+    result = nf.check_gradients(net, x, y, max_entries=None, training=True)
+    assert result.passed, str(result)
+    assert [dtype for dtype, _ in copies] == ["float64"]
+    np.testing.assert_array_equal(copies[0][1].layers[1].mask, mask)

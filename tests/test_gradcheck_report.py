@@ -87,3 +87,32 @@ def test_cli_gradcheck_rejects_bad_threshold(capsys):
         code = exit_.code
     assert code == 2
     assert "expected a positive float" in capsys.readouterr().err
+
+
+def test_report_counts_the_entries_skipped_at_a_kink():
+    rng = np.random.default_rng(0)
+    net = nf.Network.from_sizes([4, 16, 3], hidden="relu", seed=1, dtype="float64")
+    x, y = rng.normal(size=(5000, 4)), rng.integers(0, 3, size=5000)
+    result = nf.check_gradients(net, x, y, max_entries=None)
+    text = str(result).splitlines()
+    assert text[1].split() == ["layer", "parameter", "shape", "entries", "skipped",
+                               "rel.", "error", "result"]
+    w_row = next(line for line in text if " layers.0.W " in line)
+    assert w_row.split()[-4:-2] == [str(result.checked["layers.0.W"]),
+                                   str(result.skipped["layers.0.W"])]
+    assert result.skipped["layers.0.W"] > 0 and w_row.endswith("ok")
+    assert text[-2] == (f"{result.total_skipped} of 131 entries skipped: the step +-1e-05 moves "
+                        "a pre-activation across a kink (relu), where a central difference is "
+                        "no derivative")
+    assert text[-1].startswith("PASSED: all 4 parameters agree")
+
+
+def test_cli_gradcheck_passes_a_relu_model_on_5000_mnist_samples(monkeypatch, capsys):
+    """Reliability review B.13 as reported: ``neuroflow gradcheck MODEL --samples N`` on a
+    correct 784-32-10 ReLU model. Fails on 0.1's code (exit 1, "FAILED: 2 of 4 parameters
+    disagree", layers.0.W relative error 2.1e-4)."""
+    net = nf.Network.from_sizes([784, 32, 10], hidden="relu", seed=0)
+    monkeypatch.setattr(nf, "load", lambda path: net)
+    assert main(["gradcheck", "model.safetensors", "--samples", "5000"]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED" in out and "entries skipped: the step +-1e-05" in out

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import neuroflow as nf
 from neuroflow import metrics
 
 
@@ -53,3 +54,47 @@ def test_metric_errors():
         metrics.top_k_accuracy(np.zeros((3, 3)), [0, 1, 2], k=0)
     with pytest.raises(ValueError, match="target: expected 3 labels"):
         metrics.top_k_accuracy(np.zeros((3, 3)), [0, 1])
+
+
+def test_accuracy_does_not_depend_on_whether_target_rows_sum_to_1():
+    """Regression test for code review §4 H. Fails on 0.1's code: the same sigmoid outputs
+    scored 1.0 against one target and 0.5 against another with the same labels, because
+    rows that did not sum to 1 switched accuracy to per-output thresholds."""
+    output = np.array([[0.9, 0.8], [0.2, 0.1]])
+    multi_hot = np.array([[1.0, 1.0], [0.0, 0.0]])   # rows sum to 2 and 0
+    one_hot = np.array([[1.0, 0.0], [1.0, 0.0]])     # rows sum to 1
+    # one label per sample (the default, and cross-entropy): argmax against argmax
+    assert metrics.accuracy(output, one_hot) == metrics.accuracy(output, [0, 0]) == 1.0
+    assert metrics.accuracy(output, multi_hot) == metrics.accuracy(output, [0, 0]) == 1.0
+    assert metrics.accuracy(output, one_hot, loss="cross_entropy") == 1.0
+    # binary cross-entropy: every output thresholded at 0.5, the fraction of outputs right
+    assert metrics.accuracy(output, multi_hot, loss="binary_cross_entropy") == 1.0
+    assert metrics.accuracy(output, one_hot, loss="binary_cross_entropy") == 0.5
+    partly = np.array([[1.0, 0.0], [0.0, 0.0]])      # sample 0: 1 of 2 outputs right
+    assert metrics.accuracy(output, partly, loss="binary_cross_entropy") == 0.75
+
+
+def test_accuracy_with_one_output_thresholds_at_one_half():
+    output = np.array([[0.7], [0.4], [0.51], [0.2]])
+    for target in (np.array([1, 0, 0, 0]), np.array([[1.0], [0.0], [0.0], [0.0]])):
+        assert metrics.accuracy(output, target) == 0.75
+        assert metrics.accuracy(output, target, loss="binary_cross_entropy") == 0.75
+        assert metrics.accuracy(output, target, loss=nf.losses.BinaryCrossEntropy()) == 0.75
+    assert metrics.accuracy(np.array([1, 0, 2]), np.array([1, 1, 2])) == pytest.approx(2 / 3)
+
+
+def test_network_scores_use_the_meaning_of_their_loss():
+    x = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 2.0], [-2.0, -2.0]])
+    multi_label = nf.Network([nf.Dense(2, 2, activation="sigmoid")], seed=0, dtype="float64")
+    multi_label.layers[0].params["W"][...] = np.eye(2) * 5
+    multi_label.layers[0].params["b"][...] = -5
+    y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 1.0]])  # last sample: 1 of 2
+    assert multi_label.loss.name == "binary_cross_entropy"
+    assert multi_label.evaluate(x, y)["accuracy"] == 7 / 8
+    history = multi_label.fit(x, y, epochs=1, batch_size=4, learning_rate=1e-12, verbose=0)
+    assert history.history["accuracy"] == [7 / 8]
+    softmax = nf.Network([nf.Dense(2, 2, activation="softmax")], seed=0, dtype="float64")
+    softmax.layers[0].params["W"][...] = np.eye(2) * 5
+    labels = np.array([0, 1, 0, 1])  # sample 2 ties (argmax 0)
+    assert softmax.evaluate(x, labels)["accuracy"] == 0.75
+    assert softmax.evaluate(x, np.eye(2)[labels])["accuracy"] == 0.75

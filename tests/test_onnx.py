@@ -1,13 +1,15 @@
 """ONNX export: validity, parity with predict in onnxruntime, and clear errors."""
 
 import numpy as np
-import onnx
-import onnxruntime
 import pytest
 
 import neuroflow as nf
 from neuroflow import activations
 from neuroflow.preprocessing import StandardScaler
+
+# optional extras (pip install 'neuroflow[onnx]'): skip, rather than fail at collection
+onnx = pytest.importorskip("onnx")
+onnxruntime = pytest.importorskip("onnxruntime")
 
 
 def run_onnx(path, x):

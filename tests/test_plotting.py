@@ -5,10 +5,13 @@ import struct
 import numpy as np
 import pytest
 
-import neuroflow as nf
-from neuroflow import plotting
-from neuroflow.callbacks import History
-from neuroflow.datasets import make_circles, make_moons
+# optional extra (pip install 'neuroflow[plot]'): skip, rather than fail at run time
+pytest.importorskip("matplotlib")
+
+import neuroflow as nf  # noqa: E402
+from neuroflow import plotting  # noqa: E402
+from neuroflow.callbacks import History  # noqa: E402
+from neuroflow.datasets import make_circles, make_moons  # noqa: E402
 
 DPI = 50
 

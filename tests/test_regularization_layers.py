@@ -176,3 +176,29 @@ def test_batchnorm_state_holds_running_statistics_and_round_trips(tmp_path):
     loaded = nf.load(str(path))
     np.testing.assert_array_equal(loaded.layers[1].running_mean, net.layers[1].running_mean)
     np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+
+
+def test_batchnorm_refuses_a_training_batch_of_one_sample():
+    """Regression test for reliability review B.16 (BatchNorm with batch_size=1). Fails on
+    0.1's code: a batch of one has variance 0, so the running variance decayed to 0 and
+    the trained model evaluated to garbage (loss 7.6 instead of 0.75) without an error."""
+    layer = nf.BatchNorm(3)
+    nf.Network([layer], dtype="float64", seed=0)
+    message = (r"^BatchNorm: expected more than 1 sample per batch in training mode, "
+               r"received 1; .*choose a batch_size")
+    with pytest.raises(ValueError, match=message):
+        layer.forward(np.ones((1, 3)), training=True)
+    np.testing.assert_array_equal(layer.running_var, 1)  # nothing was updated
+    np.testing.assert_array_equal(layer.running_mean, 0)
+    assert layer.forward(np.ones((1, 3))).shape == (1, 3)  # inference on one sample is fine
+    assert layer.forward(np.ones((2, 3)), training=True).shape == (2, 3)
+
+
+def test_batchnorm_training_with_a_last_batch_of_one_sample_says_to_change_batch_size():
+    x, y = _data(9)
+    net = nf.Network([nf.Dense(4, 6), nf.BatchNorm(activation="relu"),
+                      nf.Dense(6, 3, activation="softmax")], seed=0)
+    with pytest.raises(ValueError, match=r"n_samples % batch_size != 1"):
+        net.fit(x, y, epochs=1, batch_size=4, verbose=0)          # batches of 4, 4 and 1
+    net.fit(x, y, epochs=1, batch_size=3, verbose=0)              # batches of 3: fine
+    np.testing.assert_allclose(net.predict(x[:1]), net.predict(x)[:1], rtol=1e-6)

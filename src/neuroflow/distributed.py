@@ -189,7 +189,7 @@ class DistributedSteps:
             output = network.forward(xb, training=True)
             row[total + _LOSS] += network.loss.value(output, yb, wb) * part.shape[0]
             if self.classification:
-                row[total + _CORRECT] += accuracy(output, yb) * part.shape[0]
+                row[total + _CORRECT] += accuracy(output, yb, loss=network.loss) * part.shape[0]
             network.backward(yb, wb, input_gradient=False)
             scale = part.shape[0] / index.shape[0]
             for grad, a, b in zip(network.gradients(), self.offsets[:-1], self.offsets[1:]):

@@ -436,7 +436,9 @@ class BatchNorm(Layer):
         \sigma^2_{run} \leftarrow m \sigma^2_{run} + (1 - m) \tfrac{n}{n-1} \sigma^2
 
     In inference mode :math:`\mu_{run}, \sigma^2_{run}` replace the batch statistics, so
-    each sample's output depends on that sample alone. Backpropagation, with
+    each sample's output depends on that sample alone. Training needs at least 2 samples
+    per batch (one sample has no variance), as in PyTorch: choose a ``batch_size`` that
+    does not leave a last batch of 1 sample. Backpropagation, with
     :math:`\delta = \partial C / \partial z` and :math:`d = \delta \odot \gamma`:
 
     .. math::

@@ -9,6 +9,11 @@ accurate gradient with respect to the weighted sums ``z`` of the output layer; s
 Optional ``sample_weight`` (shape ``(n,)``) weights each sample's cost: the mean becomes
 ``sum_i w_i C_i / n``, so all-ones weights change nothing.
 
+Each classification loss is meant for one output activation (cross-entropy for softmax,
+binary cross-entropy for sigmoid): :meth:`Loss.check_output_activation`, called when a
+:class:`~neuroflow.network.Network` is built, refuses any other pairing, because the
+cost would no longer be the likelihood the fused gradient assumes.
+
 ``value``, ``gradient`` and ``fused_delta`` accept NumPy arrays or arrays of any
 array-API library (see :mod:`neuroflow.backend`; integer labels as an integer array of
 the same library) and return arrays of that library; ``prepare_targets`` validates with
@@ -17,6 +22,7 @@ NumPy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,7 +32,29 @@ from neuroflow.backend import namespace
 
 __all__ = [
     "Loss", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get", "names", "LOSSES",
+    "output_activation", "ROW_SUM_TOLERANCE",
 ]
+
+#: Largest accepted ``|sum_j y_ij - 1|`` for a row of cross-entropy probability targets
+#: (relative to the sum 1, whatever the dtype); accepted rows are then rescaled to sum to 1.
+ROW_SUM_TOLERANCE = 1e-3
+
+#: The loss whose natural output is each activation (any other activation: ``mse``).
+_LOSS_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+
+
+def output_activation(layers: Sequence[object]) -> _activations.Activation | None:
+    """The activation that produces a network's output.
+
+    That of the last layer holding an ``activation`` (``Dense``, ``BatchNorm``); layers
+    without one (``Dropout``) pass values through unchanged in shape and sign and are
+    skipped. ``None`` when no layer has an activation.
+    """
+    for layer in reversed(list(layers)):
+        activation = getattr(layer, "activation", None)
+        if isinstance(activation, _activations.Activation):
+            return activation
+    return None
 
 
 def _weighted_mean(per_sample: np.ndarray, sample_weight: np.ndarray | None) -> float:
@@ -63,6 +91,44 @@ class Loss:
     name: ClassVar[str] = ""
     #: Whether targets are class labels (accuracy makes sense) rather than real values.
     is_classification: ClassVar[bool] = False
+    #: The output activation this loss requires (see :meth:`check_output_activation`);
+    #: ``None``: any output.
+    required_output: ClassVar[type[_activations.Activation] | None] = None
+
+    def check_output_activation(self, layers: Sequence[object]) -> None:
+        """Refuse an output layer this loss is not meant for.
+
+        Parameters
+        ----------
+        layers : sequence of Layer
+            The network's layers, input to output. The output activation is found by
+            :func:`output_activation`: the last layer with an activation decides, so
+            ``Dense(..., activation="softmax")`` followed by ``Dropout`` counts as a
+            softmax output, and ``Dense`` followed by ``BatchNorm(activation="softmax")``
+            too; a softmax ``Dense`` followed by a linear ``BatchNorm`` does not.
+
+        Raises
+        ------
+        ValueError
+            When :attr:`required_output` is set and the output activation is not an
+            instance of it: cross-entropy needs probabilities that sum to 1 (softmax),
+            binary cross-entropy a probability per output (sigmoid). Other outputs train
+            towards meaningless costs without any error (a sigmoid output under
+            cross-entropy drives every output to 1).
+        """
+        required = self.required_output
+        if required is None:
+            return
+        activation = output_activation(layers)
+        if isinstance(activation, required):
+            return
+        received = ("no activation (no layer has one)" if activation is None
+                    else f"activation {activation.name!r}")
+        other = _LOSS_FOR_OUTPUT.get(getattr(activation, "name", ""), "mse")
+        raise ValueError(
+            f"loss: {self.name!r} expects a {required.name} output layer, received "
+            f"{received}; use output={required.name!r} or loss={other!r}"
+        )
 
     def value(self, output: np.ndarray, target: np.ndarray,
               sample_weight: np.ndarray | None = None) -> float:
@@ -142,12 +208,18 @@ class CrossEntropy(Loss):
     r"""Categorical cross-entropy :math:`C = -\frac1n \sum_i \sum_j y_{ij} \log a_{ij}`.
 
     Targets are integer class labels ``(n,)`` or one-hot/probability rows ``(n, k)``.
-    ``log`` is taken of ``a`` clipped to ``[eps, 1]`` (``eps`` of the dtype), so a zero
-    probability costs a large finite amount instead of infinity.
+    Probability rows must be non-negative and sum to 1 within :data:`ROW_SUM_TOLERANCE`
+    (``1e-3``, in float32 and float64 alike); :meth:`prepare_targets` then rescales each
+    row to sum to 1 exactly, since the fused gradient ``(a - y) / n`` holds only then
+    (multi-hot rows need ``binary_cross_entropy``). ``log`` is taken of ``a`` clipped to
+    ``[eps, 1]`` (``eps`` of the dtype), so a zero probability costs a large finite amount
+    instead of infinity. The output layer must be a softmax
+    (:meth:`Loss.check_output_activation`).
     """
 
     name = "cross_entropy"
     is_classification = True
+    required_output = _activations.Softmax
 
     def value(self, output, target, sample_weight=None):
         xp = namespace(output, target)
@@ -225,7 +297,8 @@ class CrossEntropy(Loss):
                     f"values in [{labels.min()}, {labels.max()}]"
                 )
             return labels
-        return _real_targets(target, n_outputs, dtype, argument)
+        target = _real_targets(target, n_outputs, dtype, argument)
+        return _probability_rows(target, argument)
 
 
 class BinaryCrossEntropy(Loss):
@@ -233,11 +306,15 @@ class BinaryCrossEntropy(Loss):
 
     .. math:: C = -\frac{1}{n k} \sum_{i,j} y_{ij} \log a_{ij} + (1 - y_{ij}) \log (1 - a_{ij})
 
-    with ``a`` clipped to ``[eps, 1 - eps]``. Targets lie in ``[0, 1]``.
+    with ``a`` clipped to ``[eps, 1 - eps]``. Targets lie in ``[0, 1]`` (hard 0/1 labels,
+    or probabilities); each of the ``k`` outputs is an independent yes/no, so ``k > 1``
+    outputs make a multi-label classifier. The output layer must be a sigmoid
+    (:meth:`Loss.check_output_activation`).
     """
 
     name = "binary_cross_entropy"
     is_classification = True
+    required_output = _activations.Sigmoid
 
     def value(self, output, target, sample_weight=None):
         xp = namespace(output, target)
@@ -278,11 +355,37 @@ class BinaryCrossEntropy(Loss):
     def prepare_targets(self, target, n_outputs, dtype, argument="y"):
         target = _real_targets(target, n_outputs, dtype, argument)
         if target.size and (target.min() < 0 or target.max() > 1):
+            row = int(np.argmax(((target < 0) | (target > 1)).any(axis=1)))
             raise ValueError(
                 f"{argument}: binary_cross_entropy expects targets in [0, 1], received values "
-                f"in [{target.min()}, {target.max()}]"
+                f"in [{target.min()}, {target.max()}] (first outside at row {row + 1})"
             )
         return target
+
+
+def _probability_rows(target: np.ndarray, argument: str) -> np.ndarray:
+    """Check cross-entropy probability rows (non-negative, summing to 1 within
+    :data:`ROW_SUM_TOLERANCE`) and rescale them to sum to 1 exactly; rows are 1-based in
+    messages."""
+    if not target.size:
+        return target
+    expected = (f"probability rows (non-negative, each summing to 1 within "
+                f"{ROW_SUM_TOLERANCE:g})")
+    negative = (target < 0).any(axis=1)
+    if negative.any():
+        row = int(np.argmax(negative))
+        raise ValueError(f"{argument}: cross_entropy expects {expected}, received a negative "
+                         f"value ({target[row].min():g}) in row {row + 1}")
+    sums = target.sum(axis=1, dtype=np.float64)
+    off = np.abs(sums - 1) > ROW_SUM_TOLERANCE
+    if off.any():
+        row = int(np.argmax(off))
+        raise ValueError(f"{argument}: cross_entropy expects {expected}, received row "
+                         f"{row + 1} summing to {sums[row]:g}; multi-hot targets need "
+                         "loss='binary_cross_entropy' with sigmoid outputs")
+    if np.all(sums == 1):
+        return target
+    return target / sums.astype(target.dtype)[:, None]
 
 
 def _one_hot(target: np.ndarray, n_classes: int, dtype: np.dtype) -> np.ndarray:

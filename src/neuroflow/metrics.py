@@ -25,22 +25,45 @@ def _labels_from_output(output: np.ndarray) -> np.ndarray:
     return output.argmax(axis=1)
 
 
-def accuracy(output: np.ndarray, target: np.ndarray) -> float:
-    """Fraction of samples whose predicted class equals the true class.
+def accuracy(output: np.ndarray, target: np.ndarray, loss: object = None) -> float:
+    """Fraction of correct predictions; what counts as one prediction depends on the loss.
 
-    ``output`` is the network output ``(n, k)`` (argmax per row; threshold 0.5 for a
-    single output) or predicted labels ``(n,)``; ``target`` as in :func:`labels_from_targets`.
-    For several independent sigmoid outputs every output must be right.
-    Arrays of another back-end (see :mod:`neuroflow.backend`) are copied to NumPy first.
+    * One label per sample (``loss`` ``"cross_entropy"``, or ``None``): the predicted
+      class is the argmax of each output row, or ``output > 0.5`` for a single output
+      column; the true class is the label, the argmax of a one-hot/probability row, or
+      ``target > 0.5`` for one column. The result is the fraction of samples right.
+    * Independent yes/no outputs (``loss`` ``"binary_cross_entropy"``): every output
+      ``(i, j)`` is a prediction, ``output > 0.5`` against ``target > 0.5``, and the
+      result is the fraction of the ``n k`` outputs right (Keras' "binary accuracy").
+      With one output this equals the per-sample accuracy above; with ``k > 1``
+      (multi-label) a sample with 3 of 4 labels right counts 3/4, not 0.
+
+    The meaning never depends on the values of ``target`` (whether its rows sum to 1).
+
+    Parameters
+    ----------
+    output : array (n, k) or (n,)
+        Network outputs, or predicted labels ``(n,)`` (one label per sample only).
+    target : array (n,) or (n, k)
+        Class labels, one-hot/probability rows, or 0/1 targets for binary cross-entropy.
+    loss : str or Loss, optional
+        The network's loss (or its name); only ``"binary_cross_entropy"`` changes the
+        meaning. ``None``: one label per sample.
+
+    Returns
+    -------
+    float
+        In [0, 1]. Arrays of another back-end (see :mod:`neuroflow.backend`) are copied
+        to NumPy first.
     """
     if not isinstance(output, np.ndarray) or not isinstance(target, np.ndarray):
         from neuroflow.backend import to_numpy
 
         output, target = to_numpy(output), to_numpy(target)
-    if output.ndim == 2 and output.shape[1] > 1 and target.ndim == 2 and \
-            not np.allclose(target.sum(axis=1), 1):
-        # multi-label: each output thresholded on its own
-        return float(((output > 0.5) == (target > 0.5)).all(axis=1).mean())
+    if getattr(loss, "name", loss) == "binary_cross_entropy" and output.ndim == 2:
+        if target.ndim == 1:
+            target = target.reshape(-1, 1)
+        return float(np.mean((output > 0.5) == (target > 0.5)))
     return float((_labels_from_output(output) == labels_from_targets(target)).mean())
 
 
