@@ -135,3 +135,9 @@ def test_binary_cross_entropy_targets_name_the_first_row_outside():
     accepted = losses.BinaryCrossEntropy().prepare_targets(np.array([0.0, 0.3, 1.0]), 1,
                                                            np.dtype("float64"))
     assert accepted.shape == (3, 1)
+
+
+def test_default_loss_follows_the_output_activation_past_dropout():
+    """A softmax Dense followed by Dropout defaults to cross-entropy (it was mse)."""
+    net = nf.Network([nf.Dense(3, 4, activation="softmax"), nf.layers.Dropout(0.2)])
+    assert net.loss.name == "cross_entropy"

@@ -267,8 +267,7 @@ class Network:
         return _backend.get_backend(self.backend)
 
     def _default_loss(self) -> _losses.Loss:
-        last = self.layers[-1]
-        name = getattr(getattr(last, "activation", None), "name", "linear")
+        name = getattr(_losses.output_activation(self.layers), "name", "linear")
         return _losses.get({"softmax": "cross_entropy",
                             "sigmoid": "binary_cross_entropy"}.get(name, "mse"))
 
