@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import neuroflow as nf
-from neuroflow._png import PNGError, decode_png, to_grayscale
 from neuroflow.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,49 +108,6 @@ def png(image: np.ndarray, colour: int, filters: tuple[int, ...] = (0,), depth: 
             + chunk(b"IEND", b""))
 
 
-# ---------------------------------------------------------------------------- PNG decoder
-@pytest.mark.parametrize(("colour", "channels"), [(0, 1), (2, 3), (4, 2), (6, 4)])
-@pytest.mark.parametrize("depth", [8, 16])
-def test_png_decoder_undoes_every_filter(colour, channels, depth):
-    rng = np.random.default_rng(colour)
-    image = rng.integers(0, 256, size=(9, 7, channels)).astype(np.uint8)
-    decoded = decode_png(png(image, colour, filters=(0, 1, 2, 3, 4), depth=depth))
-    assert np.array_equal(decoded, image)
-
-
-def test_png_palette_and_grayscale_conversion():
-    palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]])
-    index = np.array([[0, 1], [2, 1]], np.uint8)[:, :, None]
-    decoded = decode_png(png(index, 3, palette=palette))
-    assert np.array_equal(decoded, palette[index[:, :, 0]])
-    grey = to_grayscale(decoded)
-    assert np.allclose(grey, [[0, 1], [0.299, 1]])
-    rgba = np.array([[[255, 255, 255, 0], [255, 255, 255, 255]]], np.uint8)
-    assert np.allclose(to_grayscale(rgba), [[0, 1]])  # alpha blends over black
-
-
-def test_png_decoder_matches_pillow(tmp_path):
-    image_module = pytest.importorskip("PIL.Image")
-    rng = np.random.default_rng(1)
-    pixels = rng.integers(0, 256, size=(28, 28, 3)).astype(np.uint8)
-    path = tmp_path / "p.png"
-    image_module.fromarray(pixels, "RGB").save(path, optimize=True)
-    assert np.array_equal(decode_png(path.read_bytes()), pixels)
-
-
-@pytest.mark.parametrize(("data", "message"), [
-    (b"GIF89a" + bytes(30), "bad signature"),
-    (png(np.zeros((2, 2, 1), np.uint8), 0)[:30], "truncated"),
-    (png(np.zeros((2, 2, 1), np.uint8), 0)[:-5], "truncated"),
-    (png(np.zeros((2, 2, 1), np.uint8), 0).replace(b"IDAT", b"IDAU"), "bad CRC"),
-    (png(np.zeros((2, 2, 1), np.uint8), 0, depth=8)[:24] + b"\x04\x00"
-     + png(np.zeros((2, 2, 1), np.uint8), 0)[26:], "bad CRC"),
-])
-def test_png_decoder_errors(data, message):
-    with pytest.raises(PNGError, match=message):
-        decode_png(data)
-
-
 # ---------------------------------------------------------------------------- train & resume
 def test_train_writes_model_and_checkpoint(capsys, idx_dir, tmp_path):
     out = tmp_path / "net.safetensors"
@@ -183,7 +139,7 @@ def test_train_divergence_exits_1_with_message(capsys, idx_dir, tmp_path):
                        "--optimizer", "sgd", "--learning-rate", "1e30", "--epochs", "3",
                        "--quiet", "--out", tmp_path / "d.safetensors")
     assert code == 1
-    assert_one_line_error(err, "loss became", "epoch 1, batch", "try a lower one",
+    assert_one_line_error(err, "became", "epoch 1, batch", "try a lower one",
                           "no epoch was completed")
 
 
@@ -312,11 +268,11 @@ def test_misuse_bad_inputs(capsys, model, tmp_path):
     assert_one_line_error(err, "row 2 has 2 values")
     (tmp_path / "words.csv").write_text("1,2\nx,y\n")
     code, _, err = run(capsys, "predict", model, tmp_path / "words.csv")
-    assert_one_line_error(err, "row 2 holds a value that is not a number")
+    assert_one_line_error(err, "words.csv", "row 2", "expected a number")
     (tmp_path / "bad.png").write_bytes(b"this is not an image")
     code, _, err = run(capsys, "predict", model, tmp_path / "bad.png")
     assert code == 2
-    assert_one_line_error(err, "bad.png: not a PNG file")
+    assert_one_line_error(err, "bad.png", "expected a PNG")
     (tmp_path / "small.png").write_bytes(png(np.zeros((10, 12, 1), np.uint8), 0))
     code, _, err = run(capsys, "predict", model, tmp_path / "small.png")
     assert code == 2
@@ -348,7 +304,8 @@ def test_misuse_wrong_width_model(capsys, idx_dir, tmp_path):
 @pytest.mark.parametrize(("argv", "fragment"), [
     (["train", "--optimizer", "adamax"], "expected one of"),
     (["train", "--activation", "swish"], "expected one of"),
-    (["train", "--epochs", "0"], "expected a positive int"),
+    (["train", "--epochs", "0"], "--epochs: expected a whole number from 1 to 100000, "
+                                 "received 0"),
     (["train", "--learning-rate", "nan"], "expected a positive float"),
     (["train", "--layers", "784"], "expected at least two positive sizes"),
     (["train", "--dtype", "float16"], "invalid choice"),

@@ -322,3 +322,15 @@ def test_read_image_errors_are_dataset_errors(tmp_path):
     (tmp_path / "x.gif").write_bytes(b"GIF89a")
     with pytest.raises(DatasetError, match=re.escape("x.gif'")):
         read_inputs([str(tmp_path / "x.gif")], 784)
+
+
+def test_integer_npy_rows_for_a_model_with_preprocessing_are_plain_values(tmp_path):
+    """Integer .npy pixels are scaled by 1/255 only for a raw-pixel model; a CSV-trained
+    model (with a scaler) gets its integer feature values unchanged."""
+    from neuroflow.cli import read_inputs
+
+    np.save(tmp_path / "rows.npy", np.array([[3, 200], [7, 100]], dtype=np.int64))
+    as_values, _ = read_inputs([str(tmp_path / "rows.npy")], 2, pixels=False)
+    as_pixels, _ = read_inputs([str(tmp_path / "rows.npy")], 2, pixels=True)
+    assert as_values.tolist() == [[3.0, 200.0], [7.0, 100.0]]
+    np.testing.assert_allclose(as_pixels, as_values / 255)

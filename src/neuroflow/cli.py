@@ -5,16 +5,25 @@ to standard error and exits with status 2; no traceback.
 
 Exit statuses: 0 success; 1 a failed gradient check, or training stopped because the loss
 became NaN or infinite (the message names the epoch and batch; the checkpoint of the
-last good epoch is kept); 2 a user error; 130 Ctrl-C. ``neuroflow train`` rewrites its
+last good epoch is kept); 2 a user error; 130 Ctrl-C; 141 standard output was closed
+early (``neuroflow summary M | head -1``): nothing more is printed, no message, the
+status a Unix tool killed by SIGPIPE gives. ``neuroflow train`` rewrites its
 ``--out`` file atomically at the end of every epoch, so after Ctrl-C it says where that
 checkpoint is and prints the ``neuroflow train --resume ...`` command that continues it.
+
+Every output (``train --out``, ``predict --out``, ``export --onnx``, ``plot --out``) is a
+plain path, checked before any work starts (:func:`neuroflow.files.check_writable`): a
+directory, device or FIFO, a missing folder, or one of the command's own input files is
+refused with exit status 2 and nothing is written. Files are written atomically.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,6 +35,15 @@ __all__ = ["main", "build_parser", "UsageError"]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool killed by it
+
+#: Bounds of options that would otherwise run "forever" or exhaust memory.
+MAX_EPOCHS = 100_000
+MAX_PLOT_EPOCHS = 10_000
+MAX_PLOT_PANELS = 8
+MAX_PLOT_SIZE = 4096
+MAX_PLOT_LAYERS = 16
+MIN_DPI, MAX_DPI = 10, 1000
 
 
 class UsageError(Exception):
@@ -66,6 +84,47 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
     convert.__name__ = f"positive {kind.__name__}"
     return convert
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``[low, high]``; the message gives the range and
+    the value received (``1e23`` is not a whole number)."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low} to {high}, received {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low} to {high}, received {value}")
+        return value
+
+    convert.__name__ = f"whole number from {low} to {high}"
+    return convert
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a random seed, a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, received {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {value}")
+    return value
+
+
+def _plot_sizes(text: str) -> list[int]:
+    """``--layers`` of ``plot``: sizes as for ``train``, bounded so that a plot stays small."""
+    sizes = _int_list(text)
+    if len(sizes) > MAX_PLOT_LAYERS or max(sizes) > MAX_PLOT_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_PLOT_LAYERS} sizes of at most {MAX_PLOT_SIZE} each for a "
+            f"plot, received {text!r}")
+    return sizes
 
 
 def _choices(names: list[str]) -> Callable[[str], str]:
@@ -117,37 +176,47 @@ def _add_train(commands: Any) -> None:
                              "are dropped")
     parser.add_argument("--layers", type=_int_list, default=[784, 256, 128, 10],
                         metavar="SIZES", help="layer sizes, input first (default 784,256,128,10;"
-                                              " for CSV data inputs,64,outputs)")
+                                              " for CSV data inputs,64,outputs); a value "
+                                              "given is used as given")
     parser.add_argument("--activation", type=_choices(activations.names()), default="relu",
                         help="hidden activation: " + ", ".join(activations.names()))
     parser.add_argument("--output-activation", type=_choices(activations.names()),
-                        default="softmax", help="output activation (default softmax)")
+                        default="softmax", help="output activation (default softmax; for CSV "
+                                                "data the one that suits --loss: softmax, "
+                                                "sigmoid or linear)")
     parser.add_argument("--loss", type=_choices(losses.names()), default="cross_entropy",
-                        help="cost function: " + ", ".join(losses.names()))
+                        help="cost function: " + ", ".join(losses.names()) + " (default "
+                             "cross_entropy; for a CSV regression target mse)")
     parser.add_argument("--optimizer", type=_choices(optimizers.names()), default="adam",
                         help="optimiser: " + ", ".join(optimizers.names()) + " (default adam)")
     parser.add_argument("--learning-rate", type=_positive(float), default=1e-3, metavar="RATE",
                         help="learning rate eta (default 0.001)")
-    parser.add_argument("--epochs", type=_positive(int), default=10, help="default 10")
+    parser.add_argument("--epochs", type=_int_in(1, MAX_EPOCHS), default=10,
+                        help=f"default 10, at most {MAX_EPOCHS}")
     parser.add_argument("--batch-size", type=_positive(int), default=128, help="default 128")
     parser.add_argument("--validation-split", type=float, default=0.0, metavar="FRACTION",
                         help="fraction of training data held out for validation (default 0)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+    # --seed and --dtype default to None so that _train can tell them given (see --resume)
+    parser.add_argument("--seed", type=_seed, default=None,
+                        help="random seed of the weights, the shuffling and (CSV data) the "
+                             "held-out rows (default 0)")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default=None,
                         help="floating-point type of weights and arithmetic (default float32)")
     parser.add_argument("--out", default=None, metavar="PATH",
-                        help="where to save the model; it is also rewritten (atomically) at "
-                             "the end of every epoch as a checkpoint (default "
-                             "model.safetensors, or the --resume file)")
+                        help="where to save the model, a plain file path; it is also "
+                             "rewritten (atomically) at the end of every epoch as a checkpoint "
+                             "(default model.safetensors, or the --resume file)")
     parser.add_argument("--resume", default=None, metavar="MODEL",
                         help="continue training the checkpoint MODEL (written by an "
                              "interrupted 'neuroflow train') up to a total of --epochs "
-                             "epochs; architecture and optimiser come from MODEL, so give "
-                             "the same --data, --batch-size and --validation-split as before")
+                             "epochs; architecture, dtype, seed and optimiser come from "
+                             "MODEL (giving other ones is refused), so give the same "
+                             "--data, --batch-size and --validation-split as before")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over MPI ranks; launch with mpiexec -n N "
                              "(needs neuroflow[mpi]); --batch-size is the global batch")
+    _add_csv_options(parser)
     _add_preset_option(parser)
     parser.set_defaults(handler=_train)
 
@@ -202,53 +271,186 @@ def _is_root(args: argparse.Namespace) -> bool:
         raise UsageError(f"--distributed: {error}") from None
 
 
+#: ``train`` options a resumed run takes from its checkpoint: given explicitly with
+#: ``--resume`` they must match the checkpoint, or the command is refused naming them.
+_FROM_CHECKPOINT = ("layers", "activation", "output_activation", "loss", "dtype", "seed",
+                    "optimizer", "learning_rate")
+_CHANGES = {"layers": ("the architecture", ""), "activation": ("the architecture", ""),
+            "output_activation": ("the architecture", ""), "loss": ("the loss", ""),
+            "dtype": ("the floating-point type", ""),
+            "seed": ("the random seed", "the checkpoint carries its generator's state"),
+            "optimizer": ("the optimiser", "its state continues from the checkpoint"),
+            "learning_rate": ("the optimiser", "its state continues from the checkpoint")}
+
+
+@dataclass
+class _TrainingData:
+    """What a data source hands the one training path (:func:`_fit_and_save`)."""
+
+    network: Any
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    describe: str | None = None  # printed before the summary unless --quiet
+    held_out: str = ""  # said after the test score, e.g. "40 held-out rows"
+
+
 def _train(args: argparse.Namespace) -> int:
+    """``neuroflow train``: one path for every data source.
+
+    The source (bundled MNIST or an IDX folder, or a CSV file) decides how the data is
+    read and the network is built or resumed; checking ``--out`` up front, the
+    per-epoch checkpoint, Ctrl-C (exit 130 and a resume command), divergence (exit 1
+    naming the last good checkpoint), the test score and the final save are common.
+    """
+    from neuroflow import files
+
+    explicit = {key for key in (*_PRESET_OPTIONS, *_FROM_CHECKPOINT, "preset")
+                if getattr(args, key, None) is not None}
+    preset = _apply_preset(args)
+    args.seed = 0 if args.seed is None else args.seed
+    args.dtype = args.dtype or "float32"
+    args.out = args.out or args.resume or "model.safetensors"
+    files.check_writable(args.out, inputs=_data_inputs(args.data), argument="--out")
+    resumed = _resumed_network(args, explicit) if args.resume else None
+    if args.target is not None or args.data.lower().endswith(".csv"):
+        data = _csv_training_data(args, explicit, resumed)
+    else:
+        data = _mnist_training_data(args, preset, resumed)
+    return _fit_and_save(args, data, preset)
+
+
+def _data_inputs(spec: str) -> list[str]:
+    """The files ``--data`` reads (a folder stands for its files), which outputs must not
+    overwrite; none for the bundled MNIST."""
+    return [] if spec.lower() == "mnist" else [spec]
+
+
+def _checkpoint_settings(net: Any) -> dict[str, Any]:
+    """The values of :data:`_FROM_CHECKPOINT` a loaded checkpoint holds."""
+    dense = [layer for layer in net.layers if type(layer).__name__ == "Dense"]
+    optimizer = net.optimizer
+    rate = getattr(optimizer, "learning_rate", None)
+    return {"layers": [net.in_features] + [layer.out_features for layer in dense],
+            "activation": sorted({layer.activation.name for layer in dense[:-1]}),
+            "output_activation": dense[-1].activation.name if dense else None,
+            "loss": net.loss.name, "dtype": np.dtype(net.dtype).name, "seed": net.seed,
+            "optimizer": getattr(optimizer, "name", None),
+            "learning_rate": None if callable(rate) or rate is None else float(rate)}
+
+
+def _resumed_network(args: argparse.Namespace, explicit: set[str]) -> Any:
+    """Load ``--resume``; refuse an option given explicitly that differs from it."""
     import neuroflow as nf
 
-    preset = _apply_preset(args)
-    if args.target is not None or args.data.lower().endswith(".csv"):
-        return _train_csv(args)
-    if args.out is None:
-        args.out = args.resume or "model.safetensors"
+    net = nf.load(args.resume)
+    saved = _checkpoint_settings(net)
+    for key in _FROM_CHECKPOINT:
+        if key not in explicit:
+            continue
+        given, kept = getattr(args, key), saved[key]
+        if key == "activation":
+            same = kept in ([], [given])
+        elif key == "learning_rate":
+            same = kept is not None and float(given) == kept
+        else:
+            same = (list(given) if key == "layers" else given) == kept
+        if same:
+            continue
+        flag = "--" + key.replace("_", "-")
+        what, why = _CHANGES[key]
+        raise UsageError(f"{flag}: cannot change {what} of a resumed model (it is read from "
+                         f"--resume {args.resume}: {_setting_text(key, kept)}, received "
+                         f"{_setting_text(key, given)}{'; ' + why if why else ''}); "
+                         f"drop {flag}")
+    return net
+
+
+def _setting_text(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "none"
+    return "a schedule" if value is None and key == "learning_rate" else str(value)
+
+
+def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None,
+                         resumed: Any) -> _TrainingData:
+    """Bundled MNIST or a folder of IDX files: the network resumed, from the preset, or
+    built from ``--layers``."""
+    import neuroflow as nf
+
     x_train, y_train, x_test, y_test = load_data(args.data)
-    if args.resume:
-        net = nf.load(args.resume)
-        if net.in_features != x_train.shape[1]:
-            raise UsageError(f"--resume: the model takes {net.in_features} inputs, the data "
-                             f"has {x_train.shape[1]} columns")
-    elif args.layers[0] != x_train.shape[1]:
+    n_inputs = x_train.shape[1]
+    if resumed is not None:
+        if resumed.in_features != n_inputs:
+            raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
+                             f"data has {n_inputs} columns")
+        return _TrainingData(resumed, x_train, y_train, x_test, y_test)
+    layers = list(args.layers)
+    if layers[0] != n_inputs:
         raise UsageError(f"--layers: the first size must be the number of inputs, "
-                         f"{x_train.shape[1]}, received {args.layers[0]}")
-    else:
-        net = nf.Network.from_sizes(args.layers, hidden=args.activation,
-                                    output=args.output_activation, loss=args.loss,
-                                    seed=args.seed, dtype=args.dtype)
+                         f"{n_inputs}, received {layers[0]}")
+    n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
+    if args.loss == "cross_entropy" and layers[-1] < n_classes:
+        raise UsageError(f"--layers: the last size must be {n_classes}, one output per class "
+                         f"(the labels of --data {args.data} run from 0 to {n_classes - 1}), "
+                         f"received {layers[-1]}")
     if preset is not None:
         from neuroflow import presets
 
         net = presets.build_network(preset, seed=args.seed, dtype=args.dtype)
-    extra = presets.fit_options(preset, x_train.shape[0]) if preset is not None else {}
+    else:
+        net = nf.Network.from_sizes(layers, hidden=args.activation,
+                                    output=args.output_activation, loss=args.loss,
+                                    seed=args.seed, dtype=args.dtype)
+    return _TrainingData(net, x_train, y_train, x_test, y_test)
+
+
+def _fit_and_save(args: argparse.Namespace, data: _TrainingData,
+                  preset: dict[str, Any] | None) -> int:
+    """Train ``data.network`` with a checkpoint at ``--out`` after every epoch, report the
+    test score and save; Ctrl-C and divergence go to :func:`_report_stop`."""
+    import neuroflow as nf
+
+    net = data.network
+    extra: dict[str, Any] = {}
+    if preset is not None:
+        from neuroflow import presets
+
+        extra = presets.fit_options(preset, data.x_train.shape[0])
     root = _is_root(args)
     if not args.quiet and root:
+        if data.describe:
+            print(data.describe)
         print(net.summary())
-    checkpoint = nf.callbacks.ModelCheckpoint(args.out)
+    # ModelCheckpoint fills {fields} of its path in; --out is a plain path, so its braces
+    # are escaped and the checkpoint is written to exactly the file named.
+    checkpoint = nf.callbacks.ModelCheckpoint(
+        str(args.out).replace("{", "{{").replace("}", "}}"))
     try:
-        net.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+        net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
                 optimizer=extra.get("optimizer") or (None if args.resume else args.optimizer),
-                learning_rate=args.learning_rate,
+                learning_rate=None if args.resume or "optimizer" in extra
+                else args.learning_rate,
                 validation_split=args.validation_split,
                 verbose=0 if args.quiet or not root else 1, distributed=args.distributed,
                 callbacks=[checkpoint, *extra.get("callbacks", [])] if root else [],
                 **({"resume_from": args.resume} if args.resume else {}))
     except (nf.TrainingInterrupted, nf.TrainingDivergedError) as error:
-        return _report_stop(args, error, checkpoint) if root else EXIT_INTERRUPTED
+        if root:
+            return _report_stop(args, error, checkpoint)
+        return 1 if isinstance(error, nf.TrainingDivergedError) else EXIT_INTERRUPTED
     if not root:  # rank 0 alone evaluates and saves
         return 0
-    scores = net.evaluate(x_test, y_test)
-    if "accuracy" in scores:
-        print(f"test accuracy: {scores['accuracy']:.2%}  (loss {scores['loss']:.4f})")
-    else:
-        print(f"test loss: {scores['loss']:.4f}")
+    if data.x_test is not None and data.y_test is not None:
+        scores = net.evaluate(data.x_test, data.y_test)
+        held_out = f", {data.held_out}" if data.held_out else ""
+        if "accuracy" in scores:
+            print(f"test accuracy: {scores['accuracy']:.2%}  (loss {scores['loss']:.4f}"
+                  f"{held_out})")
+        else:
+            print(f"test {net.loss.name}: {scores['loss']:.6g}"
+                  + (f"  ({data.held_out})" if data.held_out else ""))
     net.save(args.out)
     print(f"saved model to {args.out}")
     return 0
@@ -302,6 +504,7 @@ def _add_evaluate(commands: Any) -> None:
     parser.add_argument("--target", default=None, metavar="COLUMN",
                         help="CSV data: the target column, by header name or 0-based index "
                              "(default the last column); labels as in training")
+    _add_csv_options(parser)
     parser.set_defaults(handler=_evaluate)
 
 
@@ -310,7 +513,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     net = nf.load(args.model)
     if Path(args.data).suffix.lower() == ".csv":
-        x_test, y_test = _csv_for_model(net, args.data, args.target)  # checks the width
+        x_test, y_test = _csv_for_model(net, args.data, args.target,  # checks the width
+                                        header=args.header, delimiter=args.delimiter)
     elif args.target is not None:
         raise UsageError(f"--target: needs --data PATH.csv, received --data {args.data!r}")
     else:
@@ -331,10 +535,13 @@ def _csv_target(target: str | None) -> int | str:
     return int(target) if target.lstrip("-").isdigit() else target
 
 
-def _csv_for_model(net: Any, source: str, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _csv_for_model(net: Any, source: str, target: str | None, *, header: bool | None = None,
+                   delimiter: str = ",") -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` of a CSV file for a saved model: raw features (the model applies its
-    stored standardisation) and targets as the model's class indices (labels looked up in
-    its ``class_names``, or integer class indices when it has none) or regression values."""
+    stored standardisation; with a header and a model that has ``feature_names``, columns
+    are matched by name, else by position) and targets as the model's class indices
+    (labels looked up in its ``class_names``, or integer class indices when it has none)
+    or regression values."""
     import neuroflow as nf
 
     path = Path(source)
@@ -343,9 +550,13 @@ def _csv_for_model(net: Any, source: str, target: str | None) -> tuple[np.ndarra
     classification = net.loss.is_classification
     data = nf.datasets.load_csv(path, target=_csv_target(target),
                                 task="classification" if classification else "regression",
-                                dtype=str(net.dtype))
+                                dtype=str(net.dtype), header=header, delimiter=delimiter)
     if data.y is None:  # load_csv always returns a target column when given one
         raise UsageError(f"--target: no target column found in {source!r}")
+    feature_names = net.feature_names
+    if data.has_header and feature_names is not None:
+        data.x = data.x[:, nf.datasets.match_columns(data.feature_names, feature_names,
+                                                     f"--data {source!r}")]
     if data.x.shape[1] != net.in_features:
         raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
                          f"{data.x.shape[1]} feature columns")
@@ -429,27 +640,92 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 success, 1 a failed check or a diverged
-    training run, 2 a user error, 130 interrupted by Ctrl-C)."""
+    """Run the CLI; return the exit status: 0 success, 1 a failed check or a diverged
+    training run, 2 a user error (one line on standard error, also for ``OSError`` and
+    ``MemoryError``), 130 interrupted by Ctrl-C, 141 standard output closed early by its
+    reader (``neuroflow summary M | head -1``; nothing more is printed, as for a Unix
+    tool killed by SIGPIPE)."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
-        return int(args.handler(args))
+        # Overflow or NaN is reported once, clearly (divergence, values beyond float32);
+        # NumPy's floating-point RuntimeWarnings would only add lines to stderr.
+        with np.errstate(all="ignore"):
+            status = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        raise
     except KeyboardInterrupt:
         print("neuroflow: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (UsageError, NeuroflowError, ValueError, OSError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"neuroflow {args.command}: error: {message}", file=sys.stderr)
+    except MemoryError as error:
+        detail = str(error).splitlines()[0] if str(error) else ""
+        names = _files_of(args)
+        print(f"neuroflow {args.command}: error: out of memory"
+              + (f" ({detail})" if detail else "")
+              + (f" working on {names}; is it much larger than expected?" if names else ""),
+              file=sys.stderr)
         return EXIT_USAGE
+    except (UsageError, NeuroflowError, ValueError, OSError) as error:
+        print(f"neuroflow {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _one_line(error: BaseException) -> str:
+    """The first line of an error's message; an ``OSError`` names its file first."""
+    if isinstance(error, OSError) and error.strerror:
+        if error.filename is not None:
+            other = f" -> {error.filename2}" if error.filename2 is not None else ""
+            return f"{error.filename}{other}: {error.strerror}"
+        return str(error.strerror).splitlines()[0]
+    text = str(error)
+    return text.splitlines()[0] if text.strip() else type(error).__name__
+
+
+def _files_of(args: argparse.Namespace) -> str:
+    """The files a command works on, for a message (``'m.safetensors', 'x.csv'``)."""
+    names: list[str] = []
+    for key in ("model", "resume", "data", "inputs"):
+        value = getattr(args, key, None)
+        for item in value if isinstance(value, list) else [value]:
+            if item and str(item).lower() not in ("mnist", "moons", "circles"):
+                names.append(repr(str(item)))
+    return ", ".join(names)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that what is still buffered goes
+    nowhere instead of failing again (with a message) when the interpreter exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (captured output): nothing is flushed at exit
+
+
+#: Data-reading options a resume command repeats when they differ from their default.
+_RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header": None}
 
 
 # ---------------------------------------------------------------------------- train: stops
 def _report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any) -> int:
-    """Tell where the last checkpoint is after Ctrl-C (exit 130) or divergence (exit 1)."""
+    """Tell where the last checkpoint is after Ctrl-C (exit 130, with the command that
+    resumes it) or divergence (exit 1)."""
     import shlex
 
     import neuroflow as nf
@@ -467,8 +743,17 @@ def _report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any
     print(f"neuroflow train: interrupted; {where}", file=sys.stderr)
     saved = checkpoint.last_path or args.resume
     if saved is not None:
-        command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data,
-                   "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
+        command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
+        for key, default in _RESUME_REPEATS.items():
+            value = getattr(args, key, default)
+            if value == default:
+                continue
+            flag = "--" + key.replace("_", "-")
+            if isinstance(value, bool):
+                command.append(flag if value else f"--no-{key}")
+            else:
+                command += [flag, str(value)]
+        command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
         if args.validation_split:
             command += ["--validation-split", str(args.validation_split)]
         print(f"resume with: {shlex.join(command)}", file=sys.stderr)
@@ -476,7 +761,31 @@ def _report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any
 
 
 # ---------------------------------------------------------------------------- predict
-_INPUT_KINDS = ".csv/.txt rows, a .npy array, .png images or a directory of .png images"
+_INPUT_KINDS = (".csv/.txt rows, a .npy array, images (.png, .jpg, .jpeg, .bmp, .gif) or a "
+                "directory of images")
+
+
+def _delimiter(text: str) -> str:
+    """``--delimiter``: one character; ``tab`` (or ``\\t``), ``comma``, ``semicolon``,
+    ``pipe`` and ``space`` are accepted by name."""
+    names = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|",
+             "space": " "}
+    value = names.get(text.lower(), text)
+    if len(value) != 1 or value in "\"\r\n":
+        raise argparse.ArgumentTypeError(
+            f"expected one character such as ',' or ';', or 'tab', received {text!r}")
+    return value
+
+
+def _add_csv_options(parser: argparse.ArgumentParser) -> None:
+    """``--header/--no-header`` and ``--delimiter`` for the commands that read CSV files."""
+    parser.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                        help="CSV data: row 1 names the columns (--header) or is data "
+                             "(--no-header); by default row 1 is a header when it holds no "
+                             "number and no missing-value marker, and data otherwise (a typo "
+                             "in it is then an error naming row 1)")
+    parser.add_argument("--delimiter", type=_delimiter, default=",", metavar="CHAR",
+                        help="CSV data: the field separator, e.g. ';' or tab (default ',')")
 
 
 def _add_predict(commands: Any) -> None:
@@ -484,109 +793,186 @@ def _add_predict(commands: Any) -> None:
         "predict", help="run a saved model on new inputs",
         description="Run a saved model on inputs and write one CSV row per sample: the "
                     "input (row number or image file), the predicted class (classification "
-                    "models) and every output. INPUT may be CSV rows of numbers (a "
-                    "non-numeric first row is taken as a header), a .npy array of shape "
-                    "(n, inputs), or, for models with 784 inputs, 28x28 PNG images (files or "
-                    "a directory; grey, RGB or RGBA, scaled to [0, 1] like MNIST).")
+                    "models) and every output. INPUT may be CSV rows of numbers (see "
+                    "--header; with a header, columns are matched to the model's feature "
+                    "names by name when the model has them), a .npy array of shape "
+                    "(n, inputs) (integer arrays are 8-bit pixels, divided by 255), or, for "
+                    "models with 784 inputs, 28x28 images (.png, .jpg, .bmp, .gif files or a "
+                    "directory; transparency is composited, and --invert makes dark ink on "
+                    "light paper light-on-dark like MNIST; inverted images are named on "
+                    "standard error).")
     parser.add_argument("model", help="a .safetensors model file")
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUT_KINDS)
     parser.add_argument("--out", default=None, metavar="PATH",
                         help="write the CSV to PATH instead of standard output")
     parser.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
-                        help="PNG only: invert brightness so digits are light on dark as in "
-                             "MNIST; 'auto' (default) inverts images whose mean brightness "
-                             "is above one half (dark ink on light paper)")
+                        help="images only: invert brightness so digits are light on dark as "
+                             "in MNIST; 'auto' (default) inverts images whose mean brightness "
+                             "is above one half (dark ink on light paper), the same rule as "
+                             "nf.datasets.load_images")
+    _add_csv_options(parser)
     parser.set_defaults(handler=_predict)
 
 
-def _read_csv_rows(path: Path) -> np.ndarray:
-    import csv
+def _read_csv_rows(path: Path, header: bool | None = None, delimiter: str = ",",
+                   feature_names: Sequence[str] | None = None) -> np.ndarray:
+    """Every row of a CSV file of numbers (``nf.datasets.load_csv`` rules: UTF-8 with or
+    without a byte-order mark, strict numbers, row 1 a header only when it holds no
+    number, unless ``header`` says). With a header and a model that has
+    ``feature_names``, columns are matched by name (any order; missing or extra columns
+    are refused by name); otherwise by position."""
+    from neuroflow.datasets.csv import load_csv, match_columns
 
-    rows: list[list[float]] = []
-    with path.open(newline="") as stream:
-        for number, row in enumerate(csv.reader(stream), start=1):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            try:
-                rows.append([float(cell) for cell in row])
-            except ValueError:
-                if number == 1 and not rows:
-                    continue  # a header row
-                raise UsageError(f"INPUT {path}: row {number} holds a value that is not a "
-                                 "number") from None
-            if len(rows[-1]) != len(rows[0]):
-                raise UsageError(f"INPUT {path}: row {number} has {len(rows[-1])} values, "
-                                 f"the first row has {len(rows[0])}")
-    if not rows:
-        raise UsageError(f"INPUT {path}: no rows of numbers")
-    return np.asarray(rows, dtype=np.float64)
+    data = load_csv(path, target=None, header=header, delimiter=delimiter, dtype="float64")
+    if data.has_header and feature_names is not None:
+        return data.x[:, match_columns(data.feature_names, feature_names,
+                                       f"CSV file {str(path)!r}")]
+    return data.x
 
 
-def _read_npy(path: Path, n_features: int) -> np.ndarray:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise UsageError(f"INPUT {path}: not a readable .npy array ({error})") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-        raise UsageError(f"INPUT {path}: expected a numeric array")
-    if array.ndim == 3 and array.shape[1] * array.shape[2] == n_features:
-        array = array.reshape(array.shape[0], -1)  # a stack of images
-    if array.dtype == np.uint8:
-        array = array / 255.0  # image pixels, scaled like MNIST
+def _read_npy(path: Path, n_features: int, pixels: bool = True) -> np.ndarray:
+    """A ``.npy`` array as rows of ``n_features`` floats.
+
+    For a model of raw pixels (``pixels``: one without preprocessing), integer arrays are
+    8-bit pixels: values must lie in 0..255 and are divided by 255 like MNIST (anything
+    else is refused: save floats to pass values unchanged). For a model with
+    preprocessing (e.g. trained on CSV columns) integers are plain values, passed as they
+    are. Bool arrays become 0/1; floats pass unchanged. Shapes: ``(n, n_features)`` or ``(n_features,)``;
+    for a model whose input count is a square ``s*s`` (784 = 28*28), also one image
+    ``(s, s)`` or a stack ``(n, s, s)``; nothing else is reshaped.
+    """
+    from neuroflow.datasets.npy import read_npy
+    from neuroflow.errors import DatasetError
+
+    source = f"INPUT {str(path)!r}"
+    array = read_npy(path)
+    if array.dtype.kind in "iu" and pixels:
+        low, high = (int(array.min()), int(array.max())) if array.size else (0, 0)
+        if low < 0 or high > 255:
+            raise DatasetError(f"{source}: integer arrays are read as 8-bit pixels in 0..255 "
+                               f"(divided by 255), received values in [{low}, {high}]; save "
+                               "the array as float to pass values unchanged")
+        array = array / 255.0
+    else:
+        array = array.astype(np.float64)
+    side = int(np.sqrt(n_features))
+    square = side > 1 and side * side == n_features
+    if square and array.shape == (side, side):
+        array = array.reshape(1, n_features)
+    elif square and array.ndim == 3 and array.shape[1:] == (side, side):
+        array = array.reshape(array.shape[0], n_features)
+    elif array.ndim == 1:
+        array = array.reshape(1, -1)
+    elif array.ndim != 2:
+        images = f", ({side}, {side}) or (n, {side}, {side})" if square else ""
+        raise DatasetError(f"{source}: expected an array of shape (n, {n_features}) or "
+                           f"({n_features},){images}, received {array.shape}")
+    if array.shape[0] == 0:
+        raise DatasetError(f"{source}: expected at least one sample, received shape "
+                           f"{array.shape}")
+    bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
+    if bad.size:
+        raise DatasetError(f"{source}: expected finite values, received NaN or infinity in "
+                           f"sample {int(bad[0]) + 1}")
     return array
 
 
-def _read_png(path: Path, invert: str) -> np.ndarray:
-    from neuroflow._png import PNGError, read_png, to_grayscale
+def _read_image(path: Path, invert: str) -> tuple[np.ndarray, bool]:
+    """One 28x28 image as a row of 784 values in [0, 1] and whether it was inverted:
+    transparency composited and polarity made MNIST-like by the same rules as
+    ``nf.datasets.load_images`` (``nf.datasets.images``). The size is checked from the
+    file's header before any pixel is decoded."""
+    from neuroflow.datasets.images import mnist_polarity, read_image
 
-    try:
-        grey = to_grayscale(read_png(path))
-    except PNGError as error:
-        raise UsageError(f"INPUT {path}: {error}") from None
-    if grey.shape != (28, 28):
-        raise UsageError(f"INPUT {path}: expected a 28x28 image, received "
-                         f"{grey.shape[1]}x{grey.shape[0]}")
-    if invert == "yes" or (invert == "auto" and grey.mean() > 0.5):
-        grey = 1.0 - grey
-    return grey.reshape(1, 784)
+    grey = read_image(path, size=(28, 28))
+    grey, inverted = mnist_polarity(grey, invert)
+    return grey.reshape(1, 784), inverted
 
 
-def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto"
-                ) -> tuple[np.ndarray, list[str]]:
-    """Rows ``(n, n_features)`` for ``neuroflow predict`` and a label for each row."""
+def _stderr_note(message: str) -> None:
+    print(f"neuroflow predict: note: {message}", file=sys.stderr)
+
+
+def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
+                header: bool | None = None, delimiter: str = ",",
+                feature_names: Sequence[str] | None = None,
+                note: Callable[[str], None] | None = _stderr_note,
+                pixels: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Rows ``(n, n_features)`` for ``neuroflow predict`` and a label for each row.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Files (CSV/TXT rows, ``.npy``, images) and directories of images.
+    n_features : int
+        The model's input count.
+    invert : {"auto", "yes", "no"}
+        Image polarity (see ``nf.datasets.images``).
+    header, delimiter : bool or None, str
+        How CSV files are read (see ``nf.datasets.load_csv``).
+    feature_names : sequence of str or None
+        The model's ``feature_names``: CSV files with a header are matched to them by name.
+    note : callable or None
+        Receives one line naming the images that were inverted, when any were (by
+        default written to standard error as ``neuroflow predict: note: ...``).
+    pixels : bool
+        Whether the model takes raw pixels (no preprocessing): integer ``.npy`` arrays
+        are then 8-bit pixels scaled to [0, 1], else plain values.
+
+    Returns
+    -------
+    (ndarray, list of str)
+        The rows, and the input label of each: the image file, or the sample number
+        (1-based, prefixed with the file when several INPUTs are given).
+    """
     blocks: list[np.ndarray] = []
     labels: list[str] = []
+    inverted: list[str] = []
+    n_images = 0
     for spec in paths:
         path = Path(spec)
         if not path.exists():
             raise UsageError(f"INPUT: no such file or directory: {spec!r}")
-        files = sorted(path.glob("*.png")) if path.is_dir() else [path]
-        if path.is_dir() and not files:
-            raise UsageError(f"INPUT: no .png images in the directory {spec!r}")
+        if path.is_dir():
+            from neuroflow.datasets.images import image_files
+
+            files = image_files(path)
+            if not files:
+                raise UsageError(f"INPUT: no images (.png, .jpg, .jpeg, .bmp, .gif) in the "
+                                 f"directory {spec!r}")
+        else:
+            files = [path]
         for file in files:
             suffix = file.suffix.lower()
-            if suffix == ".png":
+            if suffix in (".png", ".jpg", ".jpeg", ".bmp", ".gif"):
                 if n_features != 784:
-                    raise UsageError(f"INPUT {file}: PNG images need a model with 784 inputs "
-                                     f"(28x28 pixels); this model takes {n_features}")
-                block = _read_png(file, invert)
+                    raise UsageError(f"INPUT {file}: {suffix[1:].upper()} images need a model "
+                                     f"with 784 inputs (28x28 pixels); this model takes "
+                                     f"{n_features}")
+                block, flipped = _read_image(file, invert)
+                n_images += 1
+                if flipped:
+                    inverted.append(str(file))
                 labels.append(str(file))
             elif suffix in (".csv", ".txt"):
-                block = _read_csv_rows(file)
+                block = _read_csv_rows(file, header, delimiter, feature_names)
             elif suffix == ".npy":
-                block = _read_npy(file, n_features)
+                block = _read_npy(file, n_features, pixels)
             else:
                 raise UsageError(f"INPUT {file}: expected {_INPUT_KINDS}")
-            if block.ndim == 1:
-                block = block.reshape(1, -1)
             if block.ndim != 2 or block.shape[1] != n_features:
                 width = block.shape[1] if block.ndim == 2 else block.shape
                 raise UsageError(f"INPUT {file}: expected {n_features} values per row (the "
                                  f"model's inputs), received {width}")
-            if suffix != ".png":
+            if suffix not in (".png", ".jpg", ".jpeg", ".bmp", ".gif"):  # images: labelled
                 labels += [f"{file}:{i + 1}" if len(paths) > 1 else str(i + 1)
                            for i in range(block.shape[0])]
             blocks.append(block)
+    if inverted and note is not None:
+        shown = ", ".join(inverted[:5]) + (f" and {len(inverted) - 5} more"
+                                           if len(inverted) > 5 else "")
+        note(f"inverted {len(inverted)} of {n_images} images to light-on-dark like MNIST "
+             f"(--invert {invert}): {shown}")
     return np.concatenate(blocks), labels
 
 
@@ -595,9 +981,18 @@ def _predict(args: argparse.Namespace) -> int:
     import io
 
     import neuroflow as nf
+    from neuroflow import files
 
+    sources = [args.model, *args.inputs]
+    if args.out:  # before any work: a device, a folder or an input file is refused
+        files.check_writable(args.out, inputs=sources, argument="--out")
     net = nf.load(args.model)
-    x, labels = read_inputs(args.inputs, net.in_features, args.invert)
+    x, labels = read_inputs(args.inputs, net.in_features, args.invert, header=args.header,
+                            delimiter=args.delimiter,
+                            feature_names=net.feature_names,
+                            pixels=net.preprocessing is None)
+    _check_fits(x, net.dtype, "INPUT", "the model computes in float32; train one with "
+                "--dtype float64 for such inputs")
     output = net.predict(x)
     k = output.shape[1]
     names = [str(name) for name in net.class_names] if net.class_names else None
@@ -617,8 +1012,9 @@ def _predict(args: argparse.Namespace) -> int:
             index = int(classes[row])
             cells.append(names[index] if names and index < len(names) else str(index))
         writer.writerow(cells + [f"{value:.6g}" for value in output[row]])
-    if args.out:
-        Path(args.out).write_text(buffer.getvalue())
+    if args.out:  # atomically: a failed write (disk full) leaves an old file intact
+        files.write_atomic(args.out, buffer.getvalue().encode("utf-8"), inputs=sources,
+                           argument="--out")
         print(f"wrote {len(labels)} predictions to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(buffer.getvalue())
@@ -737,24 +1133,44 @@ def _add_plot(commands: Any) -> None:
     parser.add_argument("--out", default=None, metavar="PATH",
                         help="output file, .png or .svg (default KIND.png)")
     parser.add_argument("--data", default=None, metavar="SOURCE",
-                        help="'mnist', 'moons', 'circles' or a directory of IDX files")
-    parser.add_argument("--layers", type=_int_list, default=None, metavar="SIZES",
-                        help="sizes of a fresh network when no MODEL is given")
+                        help="'mnist', 'moons', 'circles', a directory of IDX files, or a "
+                             "CSV file (target in the last column) for a model trained on "
+                             "one")
+    parser.add_argument("--layers", type=_plot_sizes, default=None, metavar="SIZES",
+                        help="sizes of a fresh network when no MODEL is given (at most "
+                             f"{MAX_PLOT_LAYERS} sizes, each at most {MAX_PLOT_SIZE})")
     parser.add_argument("--activation", type=_choices(activations.names()), default="tanh",
                         help="hidden activation of a fresh network (default tanh)")
     parser.add_argument("--output-activation", type=_choices(activations.names()),
                         default=None, help="output activation of a fresh network")
-    parser.add_argument("--epochs", default="0,5,20,100", metavar="LIST",
-                        help="boundary: epochs at which to draw (default 0,5,20,100)")
+    parser.add_argument("--epochs", type=_plot_epochs, default="0,5,20,100", metavar="LIST",
+                        help="boundary: epochs at which to draw (default 0,5,20,100; at most "
+                             f"{MAX_PLOT_PANELS}, each at most {MAX_PLOT_EPOCHS})")
     parser.add_argument("--learning-rate", type=_positive(float), default=0.01, metavar="RATE",
                         help="boundary: Adam learning rate (default 0.01)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--dpi", type=_positive(int), default=100, help="default 100")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--dpi", type=_int_in(MIN_DPI, MAX_DPI), default=100,
+                        help=f"image resolution, {MIN_DPI} to {MAX_DPI} (default 100)")
     parser.set_defaults(handler=_plot)
+
+
+def _plot_epochs(text: str) -> list[int]:
+    """``plot --epochs``: increasing epoch counts, a few panels of bounded training."""
+    try:
+        epochs = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 0,5,20, "
+                                         f"received {text!r}") from None
+    if len(epochs) > MAX_PLOT_PANELS or any(not 0 <= e <= MAX_PLOT_EPOCHS for e in epochs):
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_PLOT_PANELS} epochs, each from 0 to {MAX_PLOT_EPOCHS}, "
+            f"received {text!r}")
+    return epochs
 
 
 def _plot(args: argparse.Namespace) -> int:
     import neuroflow as nf
+    from neuroflow import files
 
     try:
         from neuroflow import plotting
@@ -767,6 +1183,8 @@ def _plot(args: argparse.Namespace) -> int:
     if Path(out).suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--out: expected a file name ending in .png or .svg, received "
                          f"{out!r}")
+    data_files = [] if args.data is None else _data_inputs(args.data)
+    files.check_writable(out, inputs=[args.model, *data_files], argument="--out")
     if args.model and args.layers:
         raise UsageError("--layers: give either MODEL or --layers, not both")
     default_layers = {"boundary": [2, 16, 16, 2], "cost-weight": [2, 4, 2]}
@@ -782,31 +1200,31 @@ def _plot(args: argparse.Namespace) -> int:
     elif kind == "curves":
         if net.history is None or not getattr(net.history, "history", {}).get("loss"):
             raise UsageError(f"plot curves: {args.model} holds no training history")
+        for key, values in net.history.history.items():
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       for v in values):
+                raise UsageError(f"plot curves: the history in {args.model} holds values "
+                                 f"that are not numbers under {key!r}")
         figure = plotting.learning_curves(net.history)
     elif kind == "boundary":
-        x, y = _small_data(args.data or "moons", net.in_features)
-        try:
-            epochs = [int(e) for e in args.epochs.split(",")]
-        except ValueError:
-            raise UsageError(f"--epochs: expected comma-separated integers like 0,5,20, "
-                             f"received {args.epochs!r}") from None
+        x, y = _plot_data(args, net, "moons")
+        epochs = args.epochs
         if args.model:
             figure = plotting.decision_boundary(net, x, y)
         else:
             figure = plotting.decision_boundary_over_time(
                 net, x, y, epochs=epochs, optimizer="adam", learning_rate=args.learning_rate,
                 batch_size=32)
+    elif kind == "weights":
+        figure = plotting.first_layer_weights(net)
     else:
-        x, y = _small_data(args.data or ("moons" if net.in_features == 2 else "mnist"),
-                           net.in_features)
+        x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
         if kind == "cost-weight":
             figure = plotting.cost_vs_weight(net, x[:64], y[:64], layer=len(net.layers) - 1)
         elif kind == "confusion":
             figure = plotting.confusion_matrix(y, net.predict_classes(x),
                                                n_classes=max(net.out_features, 2),
                                                class_names=net.class_names)
-        elif kind == "weights":
-            figure = plotting.first_layer_weights(net)
         else:
             figure = plotting.misclassified(net, x, y)
     plotting.save(figure, out, dpi=args.dpi)
@@ -814,20 +1232,35 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot_data(args: argparse.Namespace, net: Any, default: str) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """Inputs and labels to plot a model with: ``--data`` (a CSV file for a model trained on
+    one, read like ``evaluate``), else ``default``. A model trained on a CSV file (it has
+    class names or preprocessing) is not plotted against moons or MNIST (finding B.15)."""
+    if args.data is not None and args.data.lower().endswith(".csv"):
+        return _csv_for_model(net, args.data, None)
+    if args.data is None and args.model and (net.class_names is not None
+                                             or net.preprocessing is not None):
+        raise UsageError(f"--data: {args.model} was trained on its own data (it has "
+                         f"{'class names' if net.class_names is not None else 'preprocessing'}"
+                         f"), not on {default}; give --data FILE.csv with labelled rows")
+    return _small_data(args.data or default, net.in_features)
+
+
 COMMANDS += [_add_explain, _add_plot]
 
 
 # ---------------------------------------------------------------------------- train on CSV
-_MNIST_LAYERS = [784, 256, 128, 10]
-
-
-def _train_csv(args: argparse.Namespace) -> int:
-    """``train --data PATH.csv --target COLUMN``: a classifier or regressor on a CSV file.
+def _csv_training_data(args: argparse.Namespace, explicit: set[str],
+                       resumed: Any) -> _TrainingData:
+    """``train --data PATH.csv [--target COLUMN]``: a classifier or regressor on a CSV file.
 
     The inputs are standardised (a StandardScaler fitted on the training rows, saved with
     the model) and text labels are stored as ``class_names``, so ``predict`` takes raw
-    rows and prints the original labels. A fifth of the rows (seeded) is held out to
-    report the test score.
+    rows and prints the original labels. A fifth of the rows, drawn with the seed, is
+    held out to report the test score. A resumed run takes the task, dtype, scaler,
+    classes and seed (so the same held-out rows) from its checkpoint; ``fit`` then checks
+    that the training rows are those of the interrupted run.
     """
     import neuroflow as nf
     from neuroflow.preprocessing import StandardScaler
@@ -837,53 +1270,114 @@ def _train_csv(args: argparse.Namespace) -> int:
         raise UsageError(f"--target: needs --data PATH.csv, received --data {args.data!r}")
     if not path.is_file():
         raise UsageError(f"--data: no such file: {args.data!r}")
-    if args.resume or args.distributed:
-        raise UsageError("--data PATH.csv: --resume and --distributed train MNIST-style data "
-                         "only")
-    data = nf.datasets.load_csv(path, target=_csv_target(args.target), task=args.task,
-                                missing=args.missing,
-                                dtype=args.dtype)
+    if args.distributed:
+        raise UsageError("--distributed: trains MNIST-style data only, not --data PATH.csv")
+    task, dtype = args.task, args.dtype
+    if resumed is not None:
+        saved_task = "classification" if resumed.loss.is_classification else "regression"
+        if task not in ("auto", saved_task):
+            raise UsageError(f"--task: the resumed model is a {saved_task} model (it is read "
+                             f"from --resume {args.resume}); drop --task")
+        task, dtype = saved_task, np.dtype(resumed.dtype).name
+    options = {key: getattr(args, key) for key in ("header", "delimiter")
+               if getattr(args, key, None) is not None}
+    # read as float64 so that a finite value beyond float32 is named, not turned into inf
+    data = nf.datasets.load_csv(path, target=_csv_target(args.target), task=task,
+                                missing=args.missing, dtype="float64", **options)
     x, y = data.x, data.y
     if y is None:  # load_csv always returns a target column when given one
         raise UsageError(f"--target: no target column found in {str(path)!r}")
+    if x.shape[1] == 0:
+        raise UsageError(f"--data: {str(path)!r} has no feature columns besides the target "
+                         f"{data.target_name!r}; if its fields are not separated by commas, "
+                         "give --delimiter")
     classification = data.task == "classification"
-    outputs = len(data.class_names or []) if classification else 1
-    if classification and outputs < 2:
+    _check_fits(x, dtype, f"--data {args.data}", "use --dtype float64")
+    x = x.astype(dtype)
+    if not classification:
+        _check_fits(y, dtype, f"--data {args.data}: the target", "use --dtype float64")
+        y = y.astype(dtype)
+    names = list(data.class_names or [])
+    if classification and len(names) < 2:
         raise UsageError(f"--target: column {data.target_name!r} holds one class only "
-                         f"({data.class_names}); a classifier needs two or more")
-    layers = [x.shape[1], 64, outputs] if args.layers == _MNIST_LAYERS else args.layers
-    if layers[0] != x.shape[1] or layers[-1] != outputs:
-        raise UsageError(f"--layers: expected {x.shape[1]} inputs (feature columns) first and "
-                         f"{outputs} outputs last, received {','.join(map(str, layers))}")
-    order = np.random.default_rng(args.seed).permutation(x.shape[0])
+                         f"({names}); a classifier needs two or more")
+    if resumed is not None:
+        if resumed.in_features != x.shape[1]:
+            raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
+                             f"data has {x.shape[1]} feature columns")
+        saved_names = [str(name) for name in resumed.class_names or []]
+        if classification and saved_names != [str(name) for name in names]:
+            raise UsageError(f"--data: the classes of {args.data} ({', '.join(map(str, names))})"
+                             f" differ from the checkpoint's ({', '.join(saved_names)})")
+        if resumed.seed is None:
+            raise UsageError(f"--resume: {args.resume} does not record the seed that chose "
+                             "its held-out rows, so the run cannot continue on the same rows")
+        seed, net = resumed.seed, resumed
+    else:
+        seed, net = args.seed, _csv_network(args, explicit, data, x.shape[1])
+    order = np.random.default_rng(seed).permutation(x.shape[0])
     n_test = x.shape[0] // 5 if x.shape[0] >= 10 else 0
     test, train = order[:n_test], order[n_test:]
-    net = nf.Network.from_sizes(layers, hidden=args.activation,
-                                output="softmax" if classification else "linear",
-                                loss="cross_entropy" if classification else "mse",
-                                seed=args.seed, dtype=args.dtype)
-    net.preprocessing = StandardScaler().fit(x[train])
-    net.class_names = data.class_names
-    if not args.quiet:
-        kind = (f"classifier over {outputs} classes" if classification else "regressor")
-        print(f"{path.name}: {len(y)} rows, {x.shape[1]} features, target "
-              f"{data.target_name!r} -> {kind}"
-              + (f" ({len(data.dropped_rows)} rows with missing values dropped)"
-                 if data.dropped_rows else ""))
-        print(net.summary())
-    net.fit(x[train], y[train], epochs=args.epochs, batch_size=args.batch_size,
-            optimizer=args.optimizer, learning_rate=args.learning_rate,
-            validation_split=args.validation_split, verbose=0 if args.quiet else 1)
-    if n_test:
-        scores = net.evaluate(x[test], y[test])
-        if classification:
-            print(f"test accuracy: {scores['accuracy']:.2%}  (loss {scores['loss']:.4f}, "
-                  f"{n_test} held-out rows)")
-        else:
-            print(f"test mse: {scores['loss']:.6g}  ({n_test} held-out rows)")
-    net.save(args.out)
-    print(f"saved model to {args.out}")
-    return 0
+    if resumed is None:
+        net.preprocessing = StandardScaler().fit(x[train])
+        net.class_names = data.class_names
+        net.feature_names = getattr(data, "model_feature_names", None)
+    kind = f"classifier over {len(names)} classes" if classification else "regressor"
+    describe = (f"{path.name}: {len(y)} rows, {x.shape[1]} features, target "
+                f"{data.target_name!r} -> {kind}"
+                + (f" ({len(data.dropped_rows)} rows with missing values dropped)"
+                   if data.dropped_rows else ""))
+    return _TrainingData(net, x[train], y[train], x[test] if n_test else None,
+                         y[test] if n_test else None, describe,
+                         f"{n_test} held-out rows" if n_test else "")
+
+
+def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
+                 n_features: int) -> Any:
+    """A fresh network for CSV data: ``--loss`` and ``--output-activation`` when given
+    (else cross_entropy and softmax for classes, mse and linear for numbers) and
+    ``--layers`` when given (else ``inputs,64,outputs``)."""
+    import neuroflow as nf
+    from neuroflow import losses
+
+    classification = data.task == "classification"
+    n_classes = len(data.class_names or [])
+    loss = args.loss if "loss" in explicit else ("cross_entropy" if classification else "mse")
+    if classification and not losses.get(loss).is_classification:
+        raise UsageError(f"--loss: {loss} is a regression loss, but the target "
+                         f"{data.target_name!r} holds classes; use cross_entropy, or "
+                         "--task regression for a numeric target")
+    if not classification and losses.get(loss).is_classification:
+        raise UsageError(f"--loss: {loss} needs class labels, but the target "
+                         f"{data.target_name!r} holds numbers (a regression target); use "
+                         "mse, or --task classification")
+    if loss == "binary_cross_entropy" and n_classes != 2:
+        raise UsageError(f"--loss: binary_cross_entropy needs two classes, the target "
+                         f"{data.target_name!r} has {n_classes}; use cross_entropy")
+    outputs = n_classes if loss == "cross_entropy" else 1
+    output = (args.output_activation if "output_activation" in explicit else
+              {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, "linear"))
+    layers = list(args.layers) if "layers" in explicit else [n_features, 64, outputs]
+    if layers[0] != n_features or layers[-1] != outputs:
+        raise UsageError(f"--layers: expected {n_features} inputs (feature columns) first and "
+                         f"{outputs} outputs last, received {','.join(map(str, layers))}")
+    return nf.Network.from_sizes(layers, hidden=args.activation, output=output, loss=loss,
+                                 seed=args.seed, dtype=args.dtype)
+
+
+def _check_fits(array: Any, dtype: Any, where: str, advice: str) -> None:
+    """Refuse finite values beyond float32's range when ``dtype`` is float32: they would
+    become infinity and be reported as "NaN or infinity" (reliability D.23)."""
+    array = np.asarray(array)
+    if np.dtype(dtype) != np.float32 or array.dtype.kind != "f" or array.dtype.itemsize <= 4:
+        return
+    limit = float(np.finfo(np.float32).max)
+    with np.errstate(invalid="ignore", over="ignore"):
+        beyond = np.isfinite(array) & (np.abs(array) > limit)
+    if beyond.any():
+        value = float(array[np.unravel_index(int(np.argmax(beyond)), array.shape)])
+        raise UsageError(f"{where}: the value {value:g} is beyond the float32 range (largest "
+                         f"{limit:.4g}); {advice}")
 
 
 # ---------------------------------------------------------------------------- export
@@ -894,7 +1388,8 @@ def _add_export(commands: Any) -> None:
                     "version 8; Gemm and activation nodes, the stored standardisation "
                     "included) for onnxruntime and other runtimes. Needs neuroflow[onnx].")
     parser.add_argument("model", help="a .safetensors model file")
-    parser.add_argument("--onnx", required=True, metavar="PATH", help="the .onnx file to write")
+    parser.add_argument("--onnx", required=True, metavar="PATH",
+                        help="the .onnx file to write (not the MODEL file)")
     parser.add_argument("--no-preprocessing", action="store_true",
                         help="leave the stored input standardisation out of the graph")
     parser.set_defaults(handler=_export)
@@ -902,7 +1397,12 @@ def _add_export(commands: Any) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     import neuroflow as nf
+    from neuroflow import files
 
+    if Path(args.onnx).suffix.lower() != ".onnx":
+        raise UsageError(f"--onnx: expected a file name ending in .onnx, received "
+                         f"{args.onnx!r}")
+    files.check_writable(args.onnx, inputs=[args.model], argument="--onnx")
     net = nf.load(args.model)
     try:
         model = net.to_onnx(args.onnx, include_preprocessing=not args.no_preprocessing)

@@ -29,11 +29,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from neuroflow.files import write_atomic
 
 if TYPE_CHECKING:
     from neuroflow.network import Network
@@ -193,7 +193,9 @@ def export(network: Network, path: str | os.PathLike[str], *,
     network : Network
         The trained network; its inference pass is exported (see the module doc).
     path : str or PathLike
-        Destination, conventionally ``*.onnx``.
+        Destination, conventionally ``*.onnx``; written by
+        :func:`neuroflow.files.write_atomic` (atomic; a directory, device or FIFO is
+        refused, a symbolic link is written through, permission bits are kept).
     include_preprocessing : bool
         Put ``network.preprocessing`` (a StandardScaler) into the graph, so the model
         takes raw inputs exactly like :meth:`Network.predict`.
@@ -206,18 +208,11 @@ def export(network: Network, path: str | os.PathLike[str], *,
     Raises
     ------
     ValueError
-        For anything ONNX cannot express, naming the layer and what is supported.
+        For anything ONNX cannot express, naming the layer and what is supported;
+        :class:`neuroflow.errors.OutputError` for a refused ``path``.
+    OSError
+        When writing fails; an existing file at ``path`` is then unchanged.
     """
     model = build_model(network, include_preprocessing=include_preprocessing)
-    payload = model.SerializeToString()
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, model.SerializeToString(), argument="path")
     return model

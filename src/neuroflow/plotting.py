@@ -72,14 +72,20 @@ def _check_figsize(figsize: object) -> tuple[float, float]:
 def save(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Write ``figure`` to ``path``; the suffix (``.png`` or ``.svg``) picks the format.
 
-    The image is ``figsize * dpi`` pixels (PNG). Returns the path written.
+    The image is ``figsize * dpi`` pixels (PNG). It is rendered into the file through
+    :func:`neuroflow.files.write_atomic`: atomically (a failed render leaves any old
+    image in place), refusing a directory, device or FIFO, writing through a symbolic
+    link and keeping an existing file's permission bits. Returns the path written.
     """
+    from neuroflow.files import write_atomic
+
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise ValueError(f"path: expected a file name ending in .png or .svg, received "
                          f"{str(path)!r}")
-    figure.savefig(path, dpi=dpi, format=suffix)
+    write_atomic(path, lambda stream: figure.savefig(stream, dpi=dpi, format=suffix),
+                 argument="path")
     return path
 
 
