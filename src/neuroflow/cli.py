@@ -837,9 +837,9 @@ def _read_npy(path: Path, n_features: int, pixels: bool = True) -> np.ndarray:
     8-bit pixels: values must lie in 0..255 and are divided by 255 like MNIST (anything
     else is refused: save floats to pass values unchanged). For a model with
     preprocessing (e.g. trained on CSV columns) integers are plain values, passed as they
-    are. Bool arrays become 0/1; floats pass unchanged. Shapes: ``(n, n_features)`` or ``(n_features,)``;
-    for a model whose input count is a square ``s*s`` (784 = 28*28), also one image
-    ``(s, s)`` or a stack ``(n, s, s)``; nothing else is reshaped.
+    are. Bool arrays become 0/1; floats pass unchanged. Shapes: ``(n, n_features)`` or
+    ``(n_features,)``; for a model whose input count is a square ``s*s`` (784 = 28*28),
+    also one image ``(s, s)`` or a stack ``(n, s, s)``; nothing else is reshaped.
     """
     from neuroflow.datasets.npy import read_npy
     from neuroflow.errors import DatasetError
