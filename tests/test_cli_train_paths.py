@@ -273,3 +273,26 @@ def test_d28_non_root_rank_divergence_exits_1(capsys, idx_dir, tmp_path, monkeyp
     monkeypatch.setattr(nf.Network, "fit", diverge)
     assert run(capsys, "train", "--data", idx_dir, "--layers", "784,4,10", "--quiet",
                "--out", tmp_path / "x.safetensors")[0] == 1
+
+
+def test_b11_preset_runs_resume_exactly_with_their_callbacks(capsys, idx_dir, tmp_path,
+                                                              monkeypatch):
+    """B.11: ``--preset mnist-best`` could not be resumed (refused with --resume), and its
+    best-epoch selection (EarlyStopping with restore_best) was not checkpointed, so a
+    resumed run ended on other weights. The preset's callbacks now get their saved state
+    back: interrupted and resumed equals uninterrupted, best-epoch weights included."""
+    monkeypatch.chdir(tmp_path)
+    common = ["--preset", "mnist-best", "--data", str(idx_dir), "--layers", "784,16,10",
+              "--epochs", "4", "--batch-size", "16", "--quiet"]
+    assert run(capsys, "train", *common, "--out", "whole.safetensors")[0] == 0
+    with monkeypatch.context() as patch:
+        interrupt_after_first_checkpoint(patch)
+        code, _, err = run(capsys, "train", *common, "--out", "part.safetensors")
+    assert code == cli.EXIT_INTERRUPTED
+    command = shlex.split(err.strip().splitlines()[1].removeprefix("resume with: "))
+    assert "--preset" in command and "mnist-best" in command
+    assert run(capsys, *command[1:], "--quiet")[0] == 0
+    whole, part = nf.load("whole.safetensors"), nf.load("part.safetensors")
+    assert part.epochs_trained == whole.epochs_trained == 4
+    assert all(np.array_equal(p, q) for p, q in zip(whole.parameters(), part.parameters()))
+    assert [s["type"] for s in part.callback_states] == ["EarlyStopping"]

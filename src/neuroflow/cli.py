@@ -250,8 +250,9 @@ def _apply_preset(args: argparse.Namespace) -> dict[str, Any] | None:
         setattr(args, key, explicit.get(key, default))
     if getattr(args, "preset", None) is None:
         return None
-    if args.resume or args.target is not None or args.data.lower().endswith(".csv"):
-        raise UsageError("--preset: expected MNIST-style data without --resume or --target")
+    if args.target is not None or args.data.lower().endswith(".csv"):
+        raise UsageError("--preset: expected MNIST-style data, received a CSV --data or "
+                         "--target")
     preset = presets.resolve(args.preset, **explicit)
     for key in _PRESET_OPTIONS:
         if key in preset:
@@ -429,7 +430,8 @@ def _fit_and_save(args: argparse.Namespace, data: _TrainingData,
         str(args.out).replace("{", "{{").replace("}", "}}"))
     try:
         net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
-                optimizer=extra.get("optimizer") or (None if args.resume else args.optimizer),
+                # a resumed run continues with the checkpoint's optimiser and schedule
+                optimizer=None if args.resume else extra.get("optimizer") or args.optimizer,
                 learning_rate=None if args.resume or "optimizer" in extra
                 else args.learning_rate,
                 validation_split=args.validation_split,
@@ -719,7 +721,8 @@ def _discard_stdout() -> None:
 
 
 #: Data-reading options a resume command repeats when they differ from their default.
-_RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header": None}
+_RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header": None,
+                   "preset": None}
 
 
 # ---------------------------------------------------------------------------- train: stops
