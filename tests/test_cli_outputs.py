@@ -22,6 +22,8 @@ import pytest
 import neuroflow as nf
 from neuroflow import cli
 from neuroflow.cli import main
+from neuroflow.cli import plot as cli_plot
+from neuroflow.cli import summary as cli_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -322,7 +324,7 @@ def test_d26_memory_and_os_errors_are_one_line_naming_the_file(capsys, monkeypat
     def out_of_memory(path):
         raise MemoryError("Unable to allocate 1.00 TiB for an array")
 
-    monkeypatch.setattr(nf, "load", out_of_memory)
+    monkeypatch.setattr(cli_summary, "load", out_of_memory)
     code, _, err = run(capsys, "summary", "/dev/zero")
     assert code == 2
     one_line(err, "neuroflow summary: error: out of memory", "1.00 TiB", "'/dev/zero'")
@@ -330,7 +332,7 @@ def test_d26_memory_and_os_errors_are_one_line_naming_the_file(capsys, monkeypat
     def denied(path):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(nf, "load", denied)
+    monkeypatch.setattr(cli_summary, "load", denied)
     code, _, err = run(capsys, "summary", "secret.safetensors")
     assert code == 2
     one_line(err, "neuroflow summary: error: secret.safetensors: Permission denied")
@@ -364,7 +366,7 @@ def test_d26_plot_curves_of_a_bad_history_is_one_line(capsys, tmp_path, monkeypa
     pytest.importorskip("matplotlib")
     net = nf.Network.from_sizes([2, 2], seed=0)
     net.history = nf.callbacks.History.from_dict({"history": {"loss": [{"a": 1}, 0.5]}})
-    monkeypatch.setattr(nf, "load", lambda path: net)
+    monkeypatch.setattr(cli_plot, "load", lambda path: net)
     code, _, err = run(capsys, "plot", "curves", "m.safetensors", "--out", tmp_path / "c.png")
     assert code == 2
     one_line(err, "plot curves: the history in m.safetensors holds values that are not "

@@ -18,6 +18,7 @@ import pytest
 import neuroflow as nf
 from neuroflow import cli
 from neuroflow.cli import main
+from neuroflow.cli import train as cli_train
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -265,7 +266,7 @@ def test_d26_csv_without_feature_columns_names_the_cause(capsys, tmp_path, monke
 def test_d28_non_root_rank_divergence_exits_1(capsys, idx_dir, tmp_path, monkeypatch):
     """D.28: under --distributed, ranks other than 0 returned 130 ("interrupted") when the
     loss diverged, so mpiexec exited 131 instead of 1."""
-    monkeypatch.setattr(cli, "_is_root", lambda args: False)
+    monkeypatch.setattr(cli_train, "_is_root", lambda args: False)
 
     def diverge(*args, **kwargs):
         raise nf.TrainingDivergedError("loss became nan")

@@ -7,8 +7,8 @@ import pytest
 
 import neuroflow as nf
 from neuroflow.callbacks import History
+from neuroflow.callbacks.diagnostics import Diagnostics, Finding
 from neuroflow.datasets import make_moons, make_regression
-from neuroflow.diagnostics import Diagnostics, Finding
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ import pytest
 
 import neuroflow as nf
 from neuroflow import activations
+from neuroflow.cli import gradcheck as cli_gradcheck
 from neuroflow.cli import main
 
 
@@ -71,8 +72,8 @@ def test_cli_gradcheck_on_a_model_uses_targets_with_nonzero_gradients(
         seen["result"] = original(network, x, y, **options)
         return seen["result"]
 
-    monkeypatch.setattr(nf, "load", lambda path: net)
-    monkeypatch.setattr(nf, "check_gradients", spy)
+    monkeypatch.setattr(cli_gradcheck, "load", lambda path: net)
+    monkeypatch.setattr(cli_gradcheck, "check_gradients", spy)
     assert main(["gradcheck", "model.safetensors", "--samples", "4"]) == 0
     analytical = seen["result"].analytical
     # targets differ from the outputs, so the check compares non-zero gradients
@@ -112,7 +113,7 @@ def test_cli_gradcheck_passes_a_relu_model_on_5000_mnist_samples(monkeypatch, ca
     correct 784-32-10 ReLU model. Fails on 0.1's code (exit 1, "FAILED: 2 of 4 parameters
     disagree", layers.0.W relative error 2.1e-4)."""
     net = nf.Network.from_sizes([784, 32, 10], hidden="relu", seed=0)
-    monkeypatch.setattr(nf, "load", lambda path: net)
+    monkeypatch.setattr(cli_gradcheck, "load", lambda path: net)
     assert main(["gradcheck", "model.safetensors", "--samples", "5000"]) == 0
     out = capsys.readouterr().out
     assert "PASSED" in out and "entries skipped: the step +-1e-05" in out

@@ -6,7 +6,7 @@ import pytest
 
 import neuroflow as nf
 from neuroflow import activations, optimizers
-from neuroflow.batching import BatchGatherer
+from neuroflow.training.batching import BatchGatherer
 
 
 def _data(n=50, features=6, classes=3, seed=0):
@@ -120,7 +120,7 @@ def test_cache_during_fit_holds_the_current_batch_including_the_partial_one():
     assert shapes == [16, 16, 16, 2]
     # training over: no layer keeps reusing (or holding) work arrays
     assert not any(layer.reuse_buffers for layer in net.layers)
-    assert all(not layer._buffers for layer in net.layers)
+    assert all(not layer.buffers for layer in net.layers)
 
 
 def test_outputs_outside_fit_are_fresh_arrays():

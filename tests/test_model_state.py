@@ -30,7 +30,7 @@ from neuroflow.callbacks import (
     ModelCheckpoint,
     ReduceLROnPlateau,
 )
-from neuroflow.diagnostics import Diagnostics
+from neuroflow.callbacks.diagnostics import Diagnostics
 from neuroflow.layers import LAYERS
 from neuroflow.network import STATE_FIELDS, TRANSIENT_FIELDS
 from neuroflow.preprocessing import StandardScaler

@@ -137,11 +137,13 @@ def test_packed_parameters_update_exactly_like_separate_ones(optimizer):
     packed = nf.Network.from_sizes([4, 6, 5, 3], seed=2)
     separate = nf.Network.from_sizes([4, 6, 5, 3], seed=2)
     opt_packed, opt_separate = optimizer(), optimizer()
-    assert opt_packed._packed(list(zip(packed.parameters(), packed.gradients()))) is not None
+    buffer = packed.parameter_buffer
+    assert isinstance(buffer, optimizers.ParameterBuffer)
+    assert buffer.holds(packed.parameters(), packed.gradients())
     _unpack(separate)
     pairs_separate = list(zip(separate.parameters(), separate.gradients()))
-    assert opt_separate._packed(pairs_separate) is None
-    pairs_packed = list(zip(packed.parameters(), packed.gradients()))
+    assert not separate.parameter_buffer.holds(separate.parameters(), separate.gradients())
+    pairs_packed = buffer  # one update over the flat arrays
     for _ in range(5):
         for net, opt, pairs in ((packed, opt_packed, pairs_packed),
                                 (separate, opt_separate, pairs_separate)):
@@ -171,3 +173,112 @@ def test_packed_state_restored_from_a_state_dict_continues_exactly():
     clone.fit(x, y, epochs=1, batch_size=5, verbose=0, shuffle=False, optimizer=restored)
     for a, b in zip(net.parameters(), clone.parameters()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.SGD(0.1),
+    lambda: optimizers.SGD(0.1, momentum=0.9, weight_decay=0.01),
+    lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, clip_norm=0.5),
+    lambda: optimizers.Adam(0.01),
+    lambda: optimizers.RMSProp(0.01, weight_decay=0.001),
+    lambda: optimizers.AdamW(0.01, weight_decay=0.1),
+], ids=["sgd", "momentum", "nesterov", "adam", "rmsprop", "adamw"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_place_kernel_equals_the_array_api_rule_bit_for_bit(make, dtype):
+    """Each rule is written once against the array API (``update``); NumPy arrays go
+    through its in-place kernel (``update_in_place``), which must give the same bits."""
+    rng = np.random.default_rng(3)
+    params = [rng.normal(size=(4, 3)).astype(dtype), rng.normal(size=3).astype(dtype)]
+    twins = [p.copy() for p in params]
+    kernel, generic = make(), make()
+    generic.update_in_place = (  # type: ignore[method-assign]
+        lambda param, grad, slot, learning_rate, work: generic.update(param, grad, slot,
+                                                                      learning_rate))
+    for _ in range(4):
+        grads = [rng.normal(size=p.shape).astype(dtype) for p in params]
+        kernel.step([(p, g.copy()) for p, g in zip(params, grads)])
+        generic.step([(p, g.copy()) for p, g in zip(twins, grads)])
+    for a, b in zip(params, twins):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert kernel.state_dict().keys() == generic.state_dict().keys()
+    for key, value in kernel.state_dict().items():
+        np.testing.assert_array_equal(value, generic.state_dict()[key])
+
+
+def test_parameter_buffer_lays_parameters_end_to_end():
+    import neuroflow as nf
+
+    net = nf.Network.from_sizes([4, 6, 3], seed=0)
+    buffer = net.parameter_buffer
+    assert buffer is not None and net.pack_parameters() is buffer  # already packed
+    assert buffer.names == ("layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b")
+    assert buffer.shapes == ((4, 6), (6,), (6, 3), (3,))
+    assert buffer.offsets == (0, 24, 30, 48, 51) and buffer.size == 51 and len(buffer) == 4
+    assert buffer.parameters.shape == buffer.gradients.shape == (51,)
+    for (param, grad), p, g in zip(buffer, net.parameters(), net.gradients()):
+        assert param is p and grad is g
+        assert np.shares_memory(param, buffer.parameters)
+        assert np.shares_memory(grad, buffer.gradients)
+    np.testing.assert_array_equal(buffer.parameters[:24].reshape(4, 6), net.layers[0].params["W"])
+    assert [v.shape for v in buffer.views(np.zeros(51))] == list(buffer.shapes)
+    assert "4 parameters, 51 scalars" in repr(buffer)
+
+
+def test_loading_weights_keeps_the_parameter_buffer():
+    import neuroflow as nf
+
+    net = nf.Network.from_sizes([4, 6, 3], seed=0)
+    buffer = net.parameter_buffer
+    other = nf.Network.from_sizes([4, 6, 3], seed=1)
+    for mine, theirs in zip(net.layers, other.layers):
+        mine.load_state(theirs.state())  # written in place
+    assert buffer is not None and buffer.holds(net.parameters(), net.gradients())
+    assert net.pack_parameters() is buffer
+    np.testing.assert_array_equal(net.layers[0].params["W"], other.layers[0].params["W"])
+    # a replaced array is noticed: the network packs again, values kept
+    net.layers[1].params["b"] = net.layers[1].params["b"] + 1
+    repacked = net.pack_parameters()
+    assert repacked is not buffer and repacked is net.parameter_buffer
+    np.testing.assert_array_equal(net.layers[1].params["b"], other.layers[1].params["b"] + 1)
+    assert repacked.holds(net.parameters(), net.gradients())
+
+
+def test_stepping_the_buffer_or_its_pairs_shares_one_state():
+    import neuroflow as nf
+
+    net = nf.Network.from_sizes([4, 6, 3], seed=0)
+    buffer = net.parameter_buffer
+    assert buffer is not None
+    opt = optimizers.Adam(0.01)
+    buffer.gradients[...] = 0.5
+    opt.step(buffer)
+    first = {key: value.copy() for key, value in opt.state_dict().items()}
+    assert set(first) == {f"{i}.{slot}" for i in range(4) for slot in ("m", "v")}
+    assert first["0.m"].shape == (4, 6) and first["3.v"].shape == (3,)
+    opt.step(list(buffer))  # the same pairs, one at a time: the same state arrays
+    for key, value in opt.state_dict().items():
+        # still views of one flat slot laid out like the buffer, and stepped twice
+        assert value.base is not None and value.base.shape == (buffer.size,)
+        assert not np.array_equal(value, first[key])
+
+
+def test_a_deep_copy_of_an_optimizer_continues_exactly():
+    import copy
+
+    import neuroflow as nf
+
+    first, second = (nf.Network.from_sizes([4, 6, 3], seed=0).parameter_buffer
+                     for _ in range(2))
+    assert first is not None and second is not None
+    first.gradients[...] = second.gradients[...] = 0.25
+    opt = optimizers.Adam(0.01)
+    opt.step(first)
+    second.parameters[...] = first.parameters
+    twin = copy.deepcopy(opt)  # state arrays copied one by one, no longer views
+    opt.step(first)
+    twin.step(second)
+    np.testing.assert_array_equal(first.parameters, second.parameters)
+    for key, value in twin.state_dict().items():
+        np.testing.assert_array_equal(value, opt.state_dict()[key])
+        assert not np.shares_memory(value, opt.state_dict()[key])

@@ -5,6 +5,7 @@ import pytest
 
 import neuroflow as nf
 from neuroflow import cli, presets
+from neuroflow.cli import train as cli_train
 
 
 @pytest.fixture
@@ -13,7 +14,7 @@ def small_mnist(monkeypatch):
     x = rng.random((200, 784), dtype=np.float32)
     y = np.arange(200) % 10
     x[np.arange(200), y * 70] += 3.0                # a learnable signal per class
-    monkeypatch.setattr(cli, "load_data", lambda spec: (x[:150], y[:150], x[150:], y[150:]))
+    monkeypatch.setattr(cli_train, "load_data", lambda spec: (x[:150], y[:150], x[150:], y[150:]))
     return x, y
 
 
@@ -62,14 +63,18 @@ def test_cli_train_without_preset_keeps_its_defaults(small_mnist, tmp_path):
                      "--out", str(out)]) == 0
     assert [type(layer).__name__ for layer in nf.load(str(out)).layers] == ["Dense", "Dense"]
     args = cli.build_parser().parse_args(["train"])
-    cli._apply_preset(args)
+    cli_train._apply_preset(args)
     assert (args.epochs, args.batch_size, args.optimizer) == (10, 128, "adam")
     assert args.layers == [784, 256, 128, 10]
 
 
-def test_cli_preset_refuses_resume(tmp_path, capsys):
-    assert cli.main(["train", "--preset", "mnist-best", "--resume", str(tmp_path / "m")]) == 2
-    assert "--preset: expected MNIST-style data without --resume" in capsys.readouterr().err
+def test_cli_preset_refuses_csv_data(tmp_path, capsys):
+    """A preset describes an MNIST network; --resume with it is allowed (its callbacks
+    get their state back, see test_cli_train_paths), CSV data is not."""
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n1,2,0\n3,4,1\n")
+    assert cli.main(["train", "--preset", "mnist-best", "--data", str(data)]) == 2
+    assert "--preset: expected MNIST-style data" in capsys.readouterr().err
 
 
 def test_readme_python_matches_the_preset(monkeypatch):

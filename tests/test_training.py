@@ -5,7 +5,7 @@ import pytest
 
 import neuroflow as nf
 from neuroflow.callbacks import Callback
-from neuroflow.progress import ProgressBar
+from neuroflow.callbacks.progress import ProgressBar
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 XOR_Y = np.array([0, 1, 1, 0])

@@ -10,18 +10,23 @@ with respect to ``z`` given the gradient with respect to ``a``::
 No function here mutates its input. Every class is registered under its ``name``;
 :func:`get` turns a name or an instance into an instance.
 
-``forward``, ``derivative`` and ``backward`` accept NumPy arrays or arrays of any
-array-API library (see :mod:`neuroflow.backend`) and return arrays of the same library;
-the ``*_into`` methods, which write into reused buffers, are NumPy only.
+Each formula is written once, against the array API: ``forward``, ``derivative`` and
+``backward`` accept NumPy arrays or arrays of any array-API library (see
+:mod:`neuroflow.backend`) and return arrays of the same library. The ``*_into`` methods,
+which the training loop calls with the work arrays it reuses, run the activation's NumPy
+kernel (:mod:`neuroflow.kernels`) when it has one and the array is NumPy, and fall back
+to the formula otherwise.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
+from neuroflow import kernels
 from neuroflow.backend import namespace
 
 __all__ = [
@@ -36,6 +41,11 @@ class Activation:
     name: ClassVar[str] = ""
     #: ``True`` when ``f`` acts on each element alone (all but softmax).
     elementwise: ClassVar[bool] = True
+    #: In-place NumPy versions of :meth:`forward` (``kernel(z, out)``) and of
+    #: :meth:`backward` (``kernel(grad_a, z, out)``) from :mod:`neuroflow.kernels`, used
+    #: by :meth:`forward_into` and :meth:`backward_into`; ``None``: none.
+    forward_kernel: ClassVar[Callable[..., np.ndarray] | None] = None
+    backward_kernel: ClassVar[Callable[..., np.ndarray] | None] = None
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """Return ``f(z)`` as a new array of ``z``'s shape and dtype."""
@@ -54,15 +64,22 @@ class Activation:
         where the activation knows how; returns the array holding ``f(z)``.
 
         The training loop calls this with arrays it reuses from batch to batch, so the
-        hot path allocates nothing. The default falls back to :meth:`forward`.
+        hot path allocates nothing. Without a :attr:`forward_kernel`, or for arrays of
+        another back-end, it returns :meth:`forward`'s new array instead.
         """
-        return self.forward(z)
+        kernel = type(self).forward_kernel
+        if kernel is None or not isinstance(out, np.ndarray):
+            return self.forward(z)
+        return kernel(z, out)
 
     def backward_into(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray,
                       out: np.ndarray) -> np.ndarray:
-        """Like :meth:`backward`, writing dC/dz into ``out`` where the activation knows
-        how; returns the array holding dC/dz. The default falls back to :meth:`backward`."""
-        return self.backward(grad_a, z, a)
+        """Like :meth:`backward`, writing dC/dz into ``out`` where the activation has a
+        :attr:`backward_kernel`; returns the array holding dC/dz."""
+        kernel = type(self).backward_kernel
+        if kernel is None or not isinstance(out, np.ndarray):
+            return self.backward(grad_a, z, a)
+        return kernel(grad_a, z, out)
 
     def get_config(self) -> dict[str, Any]:
         """Describe this activation for saving: its name and parameters."""
@@ -115,34 +132,19 @@ class ReLU(Activation):
     r"""Rectified linear unit :math:`\max(0, z)`; derivative 1 for ``z > 0``, else 0."""
 
     name = "relu"
+    forward_kernel = staticmethod(kernels.relu)
+    backward_kernel = staticmethod(kernels.relu_backward)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        xp = namespace(z)
-        if xp is np:
-            return np.maximum(z, 0)
-        return xp.where(z > 0, z, xp.zeros_like(z))
+        return namespace(z).maximum(z, 0)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        xp = namespace(z)
-        if xp is np:
-            return (z > 0).astype(z.dtype)
-        return xp.astype(z > 0, z.dtype)
+        return namespace(z).astype(z > 0, z.dtype)
 
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        xp = namespace(grad_a, z)
-        if xp is np:
-            # Multiplying by the boolean mask keeps grad_a's dtype and is several times
-            # faster than np.where.
-            return grad_a * (z > 0)
-        # the array API defines no arithmetic between booleans and floats
-        return xp.where(z > 0, grad_a, xp.zeros_like(grad_a))
-
-    def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0, out=out)
-
-    def backward_into(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray,
-                      out: np.ndarray) -> np.ndarray:
-        return np.multiply(grad_a, z > 0, out=out)
+        # the array API defines no arithmetic between booleans and floats: the mask
+        # becomes 0.0/1.0 first (grad * 0.0 keeps a NaN or an infinity visible)
+        return grad_a * namespace(grad_a, z).astype(z > 0, grad_a.dtype)
 
 
 class LeakyReLU(Activation):
@@ -156,15 +158,10 @@ class LeakyReLU(Activation):
         self.alpha = float(alpha)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        xp = namespace(z)
-        if xp is np:
-            return np.where(z > 0, z, z * z.dtype.type(self.alpha))
-        return xp.where(z > 0, z, z * self.alpha)
+        return namespace(z).where(z > 0, z, z * self.alpha)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         xp = namespace(z)
-        if xp is np:
-            return np.where(z > 0, 1, self.alpha).astype(z.dtype)
         return xp.where(z > 0, xp.ones_like(z), xp.full_like(z, self.alpha))
 
     def get_config(self) -> dict[str, Any]:
@@ -186,15 +183,10 @@ class ELU(Activation):
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         xp = namespace(z)
-        if xp is np:
-            alpha = z.dtype.type(self.alpha)
-            return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
-        return xp.where(z > 0, z, self.alpha * xp.expm1(xp.minimum(z, xp.zeros_like(z))))
+        return xp.where(z > 0, z, self.alpha * xp.expm1(xp.minimum(z, 0)))
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         xp = namespace(z, a)
-        if xp is np:
-            return np.where(z > 0, 1, a + z.dtype.type(self.alpha)).astype(z.dtype)
         return xp.where(z > 0, xp.ones_like(z), a + self.alpha)
 
     def get_config(self) -> dict[str, Any]:
@@ -217,19 +209,15 @@ class GELU(Activation):
 
     name = "gelu"
 
+    # Python floats never promote an array's dtype (NumPy 2, the array API): float32 in,
+    # float32 out.
     def forward(self, z: np.ndarray) -> np.ndarray:
-        xp = namespace(z)
-        t = xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
-        if xp is np:
-            return (0.5 * z * (1 + t)).astype(z.dtype, copy=False)
-        return 0.5 * z * (1 + t)  # Python floats never promote array-API arrays
+        t = namespace(z).tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
+        return 0.5 * z * (1 + t)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        xp = namespace(z)
-        t = xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
+        t = namespace(z).tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3))
         du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_C * z * z)
-        if xp is np:
-            return (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du).astype(z.dtype, copy=False)
         return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du
 
 
@@ -239,10 +227,7 @@ class Softplus(Activation):
     name = "softplus"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        xp = namespace(z)
-        if xp is np:
-            return np.logaddexp(z, 0).astype(z.dtype, copy=False)
-        return xp.logaddexp(z, xp.zeros_like(z))
+        return namespace(z).logaddexp(z, 0)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return Sigmoid().forward(z)
@@ -252,22 +237,16 @@ class Linear(Activation):
     """Identity ``f(z) = z``, derivative 1: the output of a regression network."""
 
     name = "linear"
+    forward_kernel = staticmethod(kernels.copy)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        xp = namespace(z)
-        if xp is np:
-            return z.copy()
-        return xp.asarray(z, copy=True)
+        return namespace(z).asarray(z, copy=True)
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return namespace(z).ones_like(z)
 
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return grad_a
-
-    def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.copyto(out, z)
-        return out
 
 
 class Softmax(Activation):
@@ -281,27 +260,18 @@ class Softmax(Activation):
 
     name = "softmax"
     elementwise = False
+    forward_kernel = staticmethod(kernels.softmax)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         xp = namespace(z)
-        if xp is np:
-            return self.forward_into(z, np.empty_like(z))
         e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
         return e / xp.sum(e, axis=1, keepdims=True)
-
-    def forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.subtract(z, z.max(axis=1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
-        return out
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise TypeError("softmax has no element-wise derivative; use Softmax.backward")
 
     def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         xp = namespace(grad_a, a)
-        if xp is np:
-            return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
         return a * (grad_a - xp.sum(grad_a * a, axis=1, keepdims=True))
 
 

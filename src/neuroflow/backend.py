@@ -49,7 +49,7 @@ def namespace(*arrays: Any) -> Any:
     """
     if all(array is None or isinstance(array, np.ndarray) for array in arrays):
         return np
-    import array_api_compat
+    import array_api_compat  # optional extra (gpu/dev): needed only for non-NumPy arrays
 
     return array_api_compat.array_namespace(*(a for a in arrays if a is not None))
 
@@ -84,13 +84,13 @@ def _find_backend(name: object) -> Any:
         raise ValueError(f"backend: expected one of {', '.join(map(repr, BACKENDS))}, "
                          f"received: {name!r}")
     if name == "array_api_strict":
-        try:
+        try:  # optional extra (dev)
             import array_api_strict
         except ImportError as error:
             raise ValueError("backend: 'array_api_strict' needs the array-api-strict package, "
                              "which is not installed: pip install 'neuroflow[dev]'") from error
         return array_api_strict
-    try:
+    try:  # optional extra (gpu)
         import array_api_compat.cupy as cupy_namespace
         import cupy
     except ImportError as error:
@@ -142,7 +142,7 @@ def device_of(array: Any) -> Any:
     """The device ``array`` lives on (``"cpu"`` for NumPy arrays)."""
     if isinstance(array, np.ndarray):
         return "cpu"
-    import array_api_compat
+    import array_api_compat  # optional extra (gpu/dev): needed only for non-NumPy arrays
 
     return array_api_compat.device(array)
 

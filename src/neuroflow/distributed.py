@@ -38,12 +38,12 @@ from typing import Any
 import numpy as np
 
 from neuroflow import optimizers as _optimizers
-from neuroflow.callbacks import Callback, History
-from neuroflow.layers import _positive_int
+from neuroflow._validation import positive_int
+from neuroflow.hooks import Callback, History
 from neuroflow.metrics import accuracy
 from neuroflow.network import Network
 from neuroflow.training import (
-    _check_options,
+    check_options,
     prepare_data,
     resolve_optimizer,
     run_epochs,
@@ -68,7 +68,7 @@ def world(comm: Any = None) -> Any:
     """
     if comm is not None:
         return comm
-    try:
+    try:  # optional extra (mpi4py): only distributed training needs it
         from mpi4py import MPI
     except ImportError as error:
         raise ImportError("distributed training needs mpi4py and an MPI library: "
@@ -301,10 +301,10 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     TrainingDivergedError
         On every rank when the loss of a global batch becomes NaN or infinite.
     """
-    options = _check_options(epochs, batch_size, verbose, shuffle, callbacks)
+    options = check_options(epochs, batch_size, verbose, shuffle, callbacks)
     comm = world(comm)
     n_ranks = comm.Get_size()
-    shards = n_ranks if shards is None else _positive_int(shards, "shards")
+    shards = n_ranks if shards is None else positive_int(shards, "shards")
     if shards % n_ranks:
         raise ValueError(f"shards: expected a multiple of the number of ranks ({n_ranks}), "
                          f"received: {shards}")

@@ -138,6 +138,11 @@ def _plan(path: object, inputs: Sequence[PathLike | None], argument: str
         if not os.access(real, os.W_OK):
             raise OutputError(f"{argument}: {given!r}{through} is read-only; change its "
                               "permissions or choose another path")
+    for item in inputs:  # a new file in a data folder could become one of its inputs
+        name = os.fspath(item) if isinstance(item, (str, os.PathLike)) else ""
+        if name and os.path.isdir(name) and os.path.samefile(folder, name):
+            raise OutputError(f"{argument}: {given!r} is inside the input folder {name!r}, "
+                              "whose files are read as data; choose a path outside it")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{argument}: cannot create files in the folder {str(folder)!r} "
                           f"(not writable), so {given!r} cannot be written")

@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 
 from neuroflow import activations as _activations
+from neuroflow._validation import check_inputs
 from neuroflow.layers import Dropout
-from neuroflow.network import Network, check_inputs
+from neuroflow.network import Network
 
 __all__ = ["check_gradients", "GradientCheckResult", "kinks_of"]
 

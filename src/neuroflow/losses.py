@@ -14,10 +14,10 @@ binary cross-entropy for sigmoid): :meth:`Loss.check_output_activation`, called 
 :class:`~neuroflow.network.Network` is built, refuses any other pairing, because the
 cost would no longer be the likelihood the fused gradient assumes.
 
-``value``, ``gradient`` and ``fused_delta`` accept NumPy arrays or arrays of any
-array-API library (see :mod:`neuroflow.backend`; integer labels as an integer array of
-the same library) and return arrays of that library; ``prepare_targets`` validates with
-NumPy.
+``value``, ``gradient`` and ``fused_delta`` are written once, against the array API:
+they accept NumPy arrays or arrays of any array-API library (see
+:mod:`neuroflow.backend`; integer labels as an integer array of the same library) and
+return arrays of that library. ``prepare_targets`` validates with NumPy.
 """
 
 from __future__ import annotations
@@ -59,30 +59,27 @@ def output_activation(layers: Sequence[object]) -> _activations.Activation | Non
 
 def _weighted_mean(per_sample: np.ndarray, sample_weight: np.ndarray | None) -> float:
     xp = namespace(per_sample, sample_weight)
-    if xp is np:
-        if sample_weight is None:
-            return float(per_sample.mean())
-        return float((per_sample * sample_weight).sum() / per_sample.shape[0])
     if sample_weight is None:
         return float(xp.mean(per_sample))
     return float(xp.sum(per_sample * sample_weight) / per_sample.shape[0])
 
 
 def _scale_rows(grad: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """Multiply row ``i`` of ``grad`` (a new array) by ``sample_weight[i]``, in place."""
     if sample_weight is not None:
         xp = namespace(grad, sample_weight)
-        if xp is np:
-            grad *= sample_weight.astype(grad.dtype, copy=False)[:, None]
-        else:
-            grad = grad * xp.expand_dims(xp.astype(sample_weight, grad.dtype), axis=1)
+        grad *= xp.expand_dims(xp.astype(sample_weight, grad.dtype, copy=False), axis=1)
     return grad
 
 
-def _label_mask(target: np.ndarray, n_classes: int, xp: Any) -> np.ndarray:
-    """Boolean ``(n, n_classes)`` mask, True at ``[i, target[i]]`` (array-API path: the
-    standard has no integer-array indexing)."""
-    classes = xp.arange(n_classes, dtype=target.dtype, device=getattr(target, "device", None))
-    return xp.expand_dims(target, axis=1) == xp.expand_dims(classes, axis=0)
+def _one_hot(target: np.ndarray, n_classes: int, dtype: Any) -> np.ndarray:
+    """Targets as rows ``(n, n_classes)``: integer labels become one-hot rows (rows of the
+    identity matrix); rows stay as given."""
+    if target.ndim == 2:
+        return target
+    xp = namespace(target)
+    return xp.take(xp.eye(n_classes, dtype=dtype, device=getattr(target, "device", None)),
+                   target, axis=0)
 
 
 class Loss:
@@ -187,18 +184,12 @@ class MeanSquaredError(Loss):
 
     def value(self, output, target, sample_weight=None):
         diff = output - target
-        xp = namespace(output, target)
-        if xp is np:
-            return _weighted_mean((diff * diff).mean(axis=1), sample_weight)
-        return _weighted_mean(xp.mean(diff * diff, axis=1), sample_weight)
+        return _weighted_mean(namespace(output, target).mean(diff * diff, axis=1),
+                              sample_weight)
 
     def gradient(self, output, target, sample_weight=None):
         n, k = output.shape
-        if namespace(output, target) is np:
-            grad = (output - target) * output.dtype.type(2.0 / (n * k))
-        else:
-            grad = (output - target) * (2.0 / (n * k))
-        return _scale_rows(grad, sample_weight)
+        return _scale_rows((output - target) * (2.0 / (n * k)), sample_weight)
 
     def prepare_targets(self, target, n_outputs, dtype, argument="y"):
         return _real_targets(target, n_outputs, dtype, argument)
@@ -223,22 +214,9 @@ class CrossEntropy(Loss):
 
     def value(self, output, target, sample_weight=None):
         xp = namespace(output, target)
-        if xp is not np:
-            return self._value_generic(xp, output, target, sample_weight)
-        eps = np.finfo(output.dtype).eps
-        if target.ndim == 1:
-            picked = output[np.arange(output.shape[0]), target]
-            per_sample = -np.log(np.clip(picked, eps, 1.0))
-        else:
-            per_sample = -(target * np.log(np.clip(output, eps, 1.0))).sum(axis=1)
-        return _weighted_mean(per_sample, sample_weight)
-
-    @staticmethod
-    def _value_generic(xp, output, target, sample_weight):
         eps = float(xp.finfo(output.dtype).eps)
-        if target.ndim == 1:  # the label's probability, picked by a boolean mask
-            mask = _label_mask(target, output.shape[1], xp)
-            picked = xp.sum(xp.where(mask, output, xp.zeros_like(output)), axis=1)
+        if target.ndim == 1:  # the probability of each sample's label
+            picked = output[xp.arange(output.shape[0]), target]
             per_sample = -xp.log(xp.clip(picked, eps, 1.0))
         else:
             per_sample = -xp.sum(target * xp.log(xp.clip(output, eps, 1.0)), axis=1)
@@ -259,17 +237,8 @@ class CrossEntropy(Loss):
         # No division by a, so no loss of precision when a probability is tiny.
         if not isinstance(activation, _activations.Softmax):
             return None
-        n = output.shape[0]
-        xp = namespace(output, target)
-        if xp is not np:
-            delta = output - _one_hot(target, output.shape[1], output.dtype)
-            return _scale_rows(delta * (1.0 / n), sample_weight)
-        delta = output.copy()
-        if target.ndim == 1:
-            delta[np.arange(n), target] -= 1
-        else:
-            delta -= target
-        delta *= output.dtype.type(1.0 / n)
+        delta = output - _one_hot(target, output.shape[1], output.dtype)
+        delta *= 1.0 / output.shape[0]
         return _scale_rows(delta, sample_weight)
 
     def prepare_targets(self, target, n_outputs, dtype, argument="y"):
@@ -318,27 +287,17 @@ class BinaryCrossEntropy(Loss):
 
     def value(self, output, target, sample_weight=None):
         xp = namespace(output, target)
-        if xp is not np:
-            eps = float(xp.finfo(output.dtype).eps)
-            a = xp.clip(output, eps, 1 - eps)
-            per_sample = -xp.mean(target * xp.log(a) + (1 - target) * xp.log1p(-a), axis=1)
-            return _weighted_mean(per_sample, sample_weight)
-        eps = np.finfo(output.dtype).eps
-        a = np.clip(output, eps, 1 - eps)
-        per_sample = -(target * np.log(a) + (1 - target) * np.log1p(-a)).mean(axis=1)
+        eps = float(xp.finfo(output.dtype).eps)
+        a = xp.clip(output, eps, 1 - eps)
+        per_sample = -xp.mean(target * xp.log(a) + (1 - target) * xp.log1p(-a), axis=1)
         return _weighted_mean(per_sample, sample_weight)
 
     def gradient(self, output, target, sample_weight=None):
         xp = namespace(output, target)
         n, k = output.shape
-        if xp is not np:
-            eps = float(xp.finfo(output.dtype).eps)
-            a = xp.clip(output, eps, 1 - eps)
-            return _scale_rows((a - target) / (a * (1 - a) * (n * k)), sample_weight)
-        eps = np.finfo(output.dtype).eps
-        a = np.clip(output, eps, 1 - eps)
-        grad = (a - target) / (a * (1 - a) * (n * k))
-        return _scale_rows(grad.astype(output.dtype, copy=False), sample_weight)
+        eps = float(xp.finfo(output.dtype).eps)
+        a = xp.clip(output, eps, 1 - eps)
+        return _scale_rows((a - target) / (a * (1 - a) * (n * k)), sample_weight)
 
     def fused_delta(self, activation, output, target, sample_weight=None):
         # Sigmoid + binary cross-entropy. With a = sigmoid(z), sigmoid'(z) = a (1 - a) and
@@ -347,10 +306,7 @@ class BinaryCrossEntropy(Loss):
         if not isinstance(activation, _activations.Sigmoid):
             return None
         n, k = output.shape
-        if namespace(output, target) is not np:
-            return _scale_rows((output - target) * (1.0 / (n * k)), sample_weight)
-        delta = (output - target) * output.dtype.type(1.0 / (n * k))
-        return _scale_rows(delta, sample_weight)
+        return _scale_rows((output - target) * (1.0 / (n * k)), sample_weight)
 
     def prepare_targets(self, target, n_outputs, dtype, argument="y"):
         target = _real_targets(target, n_outputs, dtype, argument)
@@ -386,17 +342,6 @@ def _probability_rows(target: np.ndarray, argument: str) -> np.ndarray:
     if np.all(sums == 1):
         return target
     return target / sums.astype(target.dtype)[:, None]
-
-
-def _one_hot(target: np.ndarray, n_classes: int, dtype: np.dtype) -> np.ndarray:
-    if target.ndim == 2:
-        return target
-    xp = namespace(target)
-    if xp is not np:
-        return xp.astype(_label_mask(target, n_classes, xp), dtype)
-    dense = np.zeros((target.shape[0], n_classes), dtype=dtype)
-    dense[np.arange(target.shape[0]), target] = 1
-    return dense
 
 
 LOSSES: dict[str, type[Loss]] = {

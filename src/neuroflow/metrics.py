@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroflow.backend import to_numpy
+
 __all__ = ["accuracy", "labels_from_targets", "confusion_matrix", "precision_recall_f1",
            "top_k_accuracy"]
 
@@ -57,8 +59,6 @@ def accuracy(output: np.ndarray, target: np.ndarray, loss: object = None) -> flo
         to NumPy first.
     """
     if not isinstance(output, np.ndarray) or not isinstance(target, np.ndarray):
-        from neuroflow.backend import to_numpy
-
         output, target = to_numpy(output), to_numpy(target)
     if getattr(loss, "name", loss) == "binary_cross_entropy" and output.ndim == 2:
         if target.ndim == 1:

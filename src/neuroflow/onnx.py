@@ -33,7 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroflow import activations as _activations
+from neuroflow._version import __version__
 from neuroflow.files import write_atomic
+from neuroflow.layers import BatchNorm, Dense, Dropout
+from neuroflow.preprocessing import StandardScaler
+from neuroflow.services import provide
 
 if TYPE_CHECKING:
     from neuroflow.network import Network
@@ -49,6 +54,7 @@ SUPPORTED_ACTIVATIONS = ("elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid
 
 def _import_onnx() -> Any:
     try:
+        # optional extra (neuroflow[onnx]): imported when a model is exported
         import onnx
     except ImportError as error:
         raise ImportError("ONNX export needs the onnx package: pip install 'neuroflow[onnx]'"
@@ -77,8 +83,6 @@ class _GraphBuilder:
 
 def _activation(builder: _GraphBuilder, activation: Any, value: str, prefix: str,
                 where: str) -> str:
-    from neuroflow import activations as _activations
-
     name = getattr(activation, "name", None)
     known = type(activation) is _activations.ACTIVATIONS.get(name)  # type: ignore[arg-type]
     if not known or name not in SUPPORTED_ACTIVATIONS:
@@ -112,8 +116,6 @@ def _activation(builder: _GraphBuilder, activation: Any, value: str, prefix: str
 
 
 def _preprocessing(builder: _GraphBuilder, preprocessing: Any, value: str) -> str:
-    from neuroflow.preprocessing import StandardScaler
-
     if type(preprocessing) is not StandardScaler or preprocessing.mean is None:
         raise ValueError(f"network.preprocessing: {type(preprocessing).__name__} cannot be "
                          "exported to ONNX; supported: a fitted StandardScaler")
@@ -134,9 +136,6 @@ def build_model(network: Network, *, include_preprocessing: bool = True) -> Any:
         For a layer type, activation or preprocessing ONNX cannot express.
     """
     onnx = _import_onnx()
-    from neuroflow import __version__
-    from neuroflow.layers import BatchNorm, Dense, Dropout
-
     builder = _GraphBuilder(onnx)
     value = "input"
     if include_preprocessing and network.preprocessing is not None:
@@ -216,3 +215,7 @@ def export(network: Network, path: str | os.PathLike[str], *,
     model = build_model(network, include_preprocessing=include_preprocessing)
     write_atomic(path, model.SerializeToString(), argument="path")
     return model
+
+
+# Network.to_onnx calls export (the model does not import its exporter)
+provide("to_onnx", export)

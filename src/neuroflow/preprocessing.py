@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow.network import numeric_matrix
+from neuroflow._validation import numeric_matrix
 
 __all__ = ["StandardScaler", "from_config", "PREPROCESSORS"]
 

@@ -32,31 +32,10 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from neuroflow._validation import count, finite_number, fraction
+
 __all__ = ["Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay", "OneCycle",
            "get", "names", "SCHEDULES", "steps_per_epoch"]
-
-
-def _positive(value: object, argument: str, *, allow_zero: bool = False) -> float:
-    ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
-          and math.isfinite(value) and (value >= 0 if allow_zero else value > 0))
-    if not ok:
-        sign = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{argument}: expected a finite number {sign}, received: {value!r}")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _count(value: object, argument: str, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{argument}: expected {kind} integer, received: {value!r}")
-    return value
-
-
-def _fraction(value: object, argument: str) -> float:
-    ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1)
-    if not ok:
-        raise ValueError(f"{argument}: expected a number in (0, 1), received: {value!r}")
-    return float(value)  # type: ignore[arg-type]
 
 
 def steps_per_epoch(n_samples: int, batch_size: int, validation_split: float = 0.0) -> int:
@@ -89,7 +68,7 @@ class Constant(Schedule):
     name = "constant"
 
     def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = _positive(learning_rate, "learning_rate")
+        self.learning_rate = finite_number(learning_rate, "learning_rate")
 
     def __call__(self, step: int) -> float:
         return self.learning_rate
@@ -111,9 +90,9 @@ class StepDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, step_size: int, factor: float = 0.1
                  ) -> None:
-        self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate")
-        self.step_size = _count(step_size, "step_size")
-        self.factor = _positive(factor, "factor")
+        self.initial_learning_rate = finite_number(initial_learning_rate, "initial_learning_rate")
+        self.step_size = count(step_size, "step_size")
+        self.factor = finite_number(factor, "factor")
 
     def __call__(self, step: int) -> float:
         return self.initial_learning_rate * self.factor ** (step // self.step_size)
@@ -137,9 +116,9 @@ class ExponentialDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, decay_rate: float, decay_steps: int = 1,
                  staircase: bool = False) -> None:
-        self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate")
-        self.decay_rate = _positive(decay_rate, "decay_rate")
-        self.decay_steps = _count(decay_steps, "decay_steps")
+        self.initial_learning_rate = finite_number(initial_learning_rate, "initial_learning_rate")
+        self.decay_rate = finite_number(decay_rate, "decay_rate")
+        self.decay_steps = count(decay_steps, "decay_steps")
         self.staircase = bool(staircase)
 
     def __call__(self, step: int) -> float:
@@ -174,14 +153,14 @@ class CosineDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, warmup_steps: int = 0,
                  minimum_learning_rate: float = 0.0) -> None:
-        self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate")
-        self.decay_steps = _count(decay_steps, "decay_steps")
-        self.warmup_steps = _count(warmup_steps, "warmup_steps", allow_zero=True)
+        self.initial_learning_rate = finite_number(initial_learning_rate, "initial_learning_rate")
+        self.decay_steps = count(decay_steps, "decay_steps")
+        self.warmup_steps = count(warmup_steps, "warmup_steps", allow_zero=True)
         if self.warmup_steps >= self.decay_steps:
             raise ValueError(f"warmup_steps: expected fewer than decay_steps="
                              f"{self.decay_steps}, received: {warmup_steps!r}")
-        self.minimum_learning_rate = _positive(minimum_learning_rate, "minimum_learning_rate",
-                                               allow_zero=True)
+        self.minimum_learning_rate = finite_number(minimum_learning_rate,
+                                                   "minimum_learning_rate", allow_zero=True)
         if self.minimum_learning_rate > self.initial_learning_rate:
             raise ValueError(f"minimum_learning_rate: expected at most initial_learning_rate="
                              f"{self.initial_learning_rate}, received: {minimum_learning_rate!r}")
@@ -221,13 +200,13 @@ class OneCycle(Schedule):
 
     def __init__(self, max_learning_rate: float, total_steps: int, pct_start: float = 0.3,
                  div_factor: float = 25.0, final_div_factor: float = 1e4) -> None:
-        self.max_learning_rate = _positive(max_learning_rate, "max_learning_rate")
-        self.total_steps = _count(total_steps, "total_steps")
+        self.max_learning_rate = finite_number(max_learning_rate, "max_learning_rate")
+        self.total_steps = count(total_steps, "total_steps")
         if self.total_steps < 2:
             raise ValueError(f"total_steps: expected at least 2, received: {total_steps!r}")
-        self.pct_start = _fraction(pct_start, "pct_start")
-        self.div_factor = _positive(div_factor, "div_factor")
-        self.final_div_factor = _positive(final_div_factor, "final_div_factor")
+        self.pct_start = fraction(pct_start, "pct_start")
+        self.div_factor = finite_number(div_factor, "div_factor")
+        self.final_div_factor = finite_number(final_div_factor, "final_div_factor")
 
     @staticmethod
     def _cosine(start: float, end: float, progress: float) -> float:

@@ -20,14 +20,22 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.datasets._cells import (
+    MISSING_MARKERS,
+    delimiter_hint,
+    first_duplicate,
+    is_missing,
+    looks_like_header,
+    name_list,
+    number_hint,
+    parse_number,
+)
 from neuroflow.datasets._files import check_file, reading
 from neuroflow.errors import DatasetError
 
 __all__ = ["load_csv", "TabularData", "match_columns", "parse_number", "looks_like_header",
            "MISSING_MARKERS", "MAX_CLASSES", "MAX_CSV_BYTES"]
 
-#: Cells read as missing values (compared case-insensitively, surrounding blanks ignored).
-MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 #: An integer target with at most this many distinct values is taken as class labels.
 MAX_CLASSES = 20
 #: Largest CSV file read, in bytes (its cells are held as Python strings while parsing).
@@ -80,66 +88,6 @@ class TabularData:
     def __iter__(self) -> Iterator[Any]:
         yield self.x
         yield self.y
-
-
-#: Characters that, found in a cell, suggest the file uses another field separator.
-_OTHER_DELIMITERS = (",", ";", "\t", "|")
-
-
-def parse_number(cell: str) -> float | None:
-    """The number written in ``cell`` (surrounding blanks ignored), or None.
-
-    Strict: plain decimal notation with an optional sign, fraction and exponent
-    (``-1.5e3``, ``.5``, ``7``), or ``inf``/``infinity``/``nan``. Unlike Python's
-    ``float``, digit-group underscores (``1_000``), non-ASCII digits and hexadecimal are
-    not numbers.
-    """
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    # float() also reads "1_000" and non-ASCII digits ("١٢"); nothing else it accepts
-    # (signs, exponents, inf, nan, blanks around) is refused here
-    if "_" in cell or not cell.isascii():
-        return None
-    return value
-
-
-def _is_number(cell: str) -> bool:
-    return parse_number(cell) is not None
-
-
-def _is_missing(cell: str) -> bool:
-    return cell.strip().lower() in MISSING_MARKERS
-
-
-def looks_like_header(cells: Sequence[str]) -> bool:
-    """The rule that decides whether row 1 is a header when the caller does not say.
-
-    Row 1 is a header when none of its cells is a number or a missing-value marker
-    (``NA``, ``null``, ``?``...; empty cells are allowed, as in a header whose first
-    column has no name) and at least one cell is not empty. A row holding any number is
-    data, so a data row with a typo is reported as an error, never skipped as a header.
-    """
-    texts = [cell.strip() for cell in cells]
-    return (any(texts)
-            and not any(_is_number(text) or (text and _is_missing(text)) for text in texts))
-
-
-def _delimiter_hint(cell: str, delimiter: str) -> str:
-    """``; the file seems to use ';' between cells: pass delimiter=';'``, or ``""``."""
-    for other in _OTHER_DELIMITERS:
-        if other != delimiter and other in cell:
-            return (f"; the file seems to use {other!r} between cells: pass "
-                    f"delimiter={other!r} (--delimiter on the command line)")
-    return ""
-
-
-def _number_hint(cell: str) -> str:
-    """Why a cell that Python's ``float`` might accept is refused, or ``""``."""
-    if "_" in cell and parse_number(cell.replace("_", "")) is not None:
-        return " (digit-group underscores are not accepted: write it without them)"
-    return ""
 
 
 def _read_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
@@ -195,7 +143,7 @@ def match_columns(header: Sequence[str], feature_names: Sequence[str] | None,
     names = [str(name).strip() for name in header]
     if feature_names is None:
         return list(range(len(names)))
-    twice = _first_duplicate(names)
+    twice = first_duplicate(names)
     if twice is not None:
         raise DatasetError(f"{source}: expected unique column names, received {twice!r} "
                            "more than once")
@@ -206,28 +154,14 @@ def match_columns(header: Sequence[str], feature_names: Sequence[str] | None,
     if missing or extra:
         problems = []
         if missing:
-            problems.append(f"missing {_name_list(missing)}")
+            problems.append(f"missing {name_list(missing)}")
         if extra:
-            problems.append(f"not in the model: {_name_list(extra)}")
+            problems.append(f"not in the model: {name_list(extra)}")
         raise DatasetError(f"{source}: expected the model's feature columns "
-                           f"{_name_list(wanted)} (any order), received a header with "
+                           f"{name_list(wanted)} (any order), received a header with "
                            + "; ".join(problems))
     position = {name: index for index, name in enumerate(names)}
     return [position[name] for name in wanted]
-
-
-def _first_duplicate(names: Sequence[str]) -> str | None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            return name
-        seen.add(name)
-    return None
-
-
-def _name_list(names: Sequence[str], limit: int = 10) -> str:
-    shown = ", ".join(repr(name) for name in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _target_index(target: int | str | None, names: list[str] | None, width: int,
@@ -334,11 +268,11 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
         has_header = header
     if target is not None and width < 2:
         raise DatasetError(f"{source}: expected at least 2 columns (features and a target), "
-                           f"received 1 in row {first_line}{_delimiter_hint(first[0], delimiter)}")
+                           f"received 1 in row {first_line}{delimiter_hint(first[0], delimiter)}")
     names = [cell.strip() or f"column_{i + 1}" for i, cell in enumerate(first)] \
         if has_header else None
     if names is not None:
-        twice = _first_duplicate(names)
+        twice = first_duplicate(names)
         if twice is not None:
             raise DatasetError(f"{source}: row {first_line} (the header): expected unique "
                                f"column names, received {twice!r} more than once")
@@ -362,8 +296,8 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
     for line, row in body:
         if len(row) != width:
             raise DatasetError(f"{source}: row {line} has {len(row)} values, expected {width} "
-                               f"like row {first_line}{_delimiter_hint(row[0], delimiter)}")
-        gap = next((c for c, cell in enumerate(row) if _is_missing(cell)), None)
+                               f"like row {first_line}{delimiter_hint(row[0], delimiter)}")
+        gap = next((c for c, cell in enumerate(row) if is_missing(cell)), None)
         if gap is not None:
             if missing == "drop":
                 dropped.append(line)
@@ -375,7 +309,7 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
             cell = row[column].strip()
             number = parse_number(cell)
             if number is None:
-                hint = (_number_hint(cell) or _delimiter_hint(cell, delimiter)
+                hint = (number_hint(cell) or delimiter_hint(cell, delimiter)
                         or (header_hint if line == first_line else ""))
                 raise DatasetError(f"{source}: {where(line, column)}: expected a number, "
                                    f"received {cell!r}{hint}")

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from neuroflow.datasets._files import check_file, reading
 from neuroflow.datasets.csv import TabularData
@@ -58,14 +59,6 @@ MAX_IMAGE_BYTES = 64 << 20
 #: Values of the ``invert`` option.
 INVERT_CHOICES = ("auto", "yes", "no")
 _LUMA = np.array([0.299, 0.587, 0.114])
-
-
-def _pillow() -> Any:
-    try:
-        from PIL import Image
-    except ImportError as error:  # a dependency; only a broken install lacks it
-        raise ImportError("reading images needs Pillow: pip install 'Pillow>=10'") from error
-    return Image
 
 
 def read_image(path: str | os.PathLike[str], *, color: str = "grey",
@@ -101,7 +94,6 @@ def read_image(path: str | os.PathLike[str], *, color: str = "grey",
     """
     if color not in ("grey", "rgb"):
         raise ValueError(f"color: expected 'grey' or 'rgb', received {color!r}")
-    Image = _pillow()
     path = Path(path)
     source = f"image {str(path)!r}"
     check_file(path, "image", MAX_IMAGE_BYTES)

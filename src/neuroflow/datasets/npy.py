@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from tokenize import TokenError
 from typing import Any
 
 import numpy as np
@@ -49,8 +50,10 @@ def _header(stream: Any, source: str) -> tuple[tuple[int, ...], bool, np.dtype]:
         if reader is None:
             raise ValueError(f"format version {version[0]}.{version[1]} is not supported")
         return reader(stream, version)
-    except ValueError as error:
-        message = str(error).splitlines()[0] if str(error) else "unreadable"
+    except (ValueError, SyntaxError, TokenError, RecursionError, MemoryError) as error:
+        # NumPy parses the header's dict with ast.literal_eval: a mangled header can end
+        # in any of the parser's errors
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DatasetError(f"{source}: malformed .npy header ({message})") from None
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
-from neuroflow.callbacks import Callback
+from tqdm.auto import tqdm
+
+from neuroflow.hooks import Callback
 
 __all__ = ["ProgressBar", "format_logs"]
 
@@ -55,8 +57,6 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._loss_sum, self._seen = 0.0, 0
         if self._interactive():
-            from tqdm.auto import tqdm
-
             total_epochs = self.params.get("epochs", "?")
             self._bar = tqdm(total=self.params.get("steps"), file=self._out, leave=True,
                              desc=f"epoch {epoch + 1}/{total_epochs}", unit="batch",

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from neuroflow.callbacks import Callback
+from neuroflow.hooks import Callback
 
 __all__ = ["Diagnostics", "Finding", "KINDS"]
 

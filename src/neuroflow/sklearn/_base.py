@@ -1,17 +1,5 @@
-"""scikit-learn estimators over neuroflow: :class:`MLPClassifier` and :class:`MLPRegressor`.
-
-They follow scikit-learn's conventions (constructor stores parameters unchanged, ``fit``
-validates them and returns ``self``, learned attributes end in ``_``) so they work in
-``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and pass scikit-learn's estimator
-checks. Under the hood each one builds a :class:`neuroflow.Network` of
-:class:`neuroflow.Dense` layers and trains it with :func:`neuroflow.fit`; the trained
-network is ``network_`` (save it with ``network_.save(path)`` or export it to ONNX).
-
-Requires the ``sklearn`` extra (``pip install neuroflow[sklearn]``).
-
-Not supported (declared honestly through the tags): sparse inputs, missing values,
-multi-label classification and per-sample weights.
-"""
+"""What :class:`MLPClassifier` and :class:`MLPRegressor` share: parameters, their checks,
+building the network and training it (with a convergence stop), and the parameter docs."""
 
 from __future__ import annotations
 
@@ -23,61 +11,17 @@ from typing import Any
 
 import numpy as np
 
-try:
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.utils.multiclass import check_classification_targets, unique_labels
-    from sklearn.utils.validation import check_is_fitted, validate_data
-except ImportError as error:  # pragma: no cover - depends on the installation
-    raise ImportError(
-        "neuroflow.sklearn needs scikit-learn >= 1.6: pip install 'neuroflow[sklearn]'"
-    ) from error
-
 from neuroflow import activations as _activations
 from neuroflow import optimizers as _optimizers
 from neuroflow.callbacks import Callback
 from neuroflow.network import Network
-
-__all__ = ["MLPClassifier", "MLPRegressor"]
-
-
-class _L2Penalty(_optimizers.Optimizer):
-    r"""Wrap an optimiser to add an L2 penalty on the weights (not the biases).
-
-    Before each step, every weight gradient gets :math:`(\alpha / m) W` added: the
-    gradient of :math:`\frac{\alpha}{2m} \lVert W \rVert^2` with ``m`` the batch size, as
-    in scikit-learn's multi-layer perceptron. The wrapped optimiser keeps its own state.
-    """
-
-    name = "l2_penalty"
-
-    def __init__(self, inner: _optimizers.Optimizer, alpha: float, penalised: list[bool],
-                 batch_size: int) -> None:
-        self.inner = inner
-        self.factor = alpha / batch_size
-        self.penalised = penalised
-
-    @property
-    def iterations(self) -> int:  # type: ignore[override]
-        return self.inner.iterations
-
-    @property
-    def learning_rate(self) -> Any:  # type: ignore[override]
-        return self.inner.learning_rate
-
-    @property
-    def state(self) -> Any:  # type: ignore[override]
-        return self.inner.state
-
-    def current_learning_rate(self) -> float:
-        return self.inner.current_learning_rate()
-
-    def step(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-        if self.factor:
-            for (param, grad), penalised in zip(pairs, self.penalised):
-                if penalised:
-                    grad += param.dtype.type(self.factor) * param
-        self.inner.step(pairs)
+from neuroflow.sklearn._compat import (
+    BaseEstimator,
+    ConvergenceWarning,
+    check_is_fitted,
+    validate_data,
+)
+from neuroflow.sklearn._penalty import L2Penalty
 
 
 class _Convergence(Callback):
@@ -127,7 +71,7 @@ def _check_number(value: Any, name: str, low: float, *, strict: bool = False,
         raise ValueError(f"{name}: expected {what} {bound}, received: {name}={value!r}")
 
 
-class _BaseMLP(BaseEstimator):
+class BaseMLP(BaseEstimator):
     """Parameters and training shared by :class:`MLPClassifier` and :class:`MLPRegressor`."""
 
     _output_activation = "linear"
@@ -238,7 +182,7 @@ class _BaseMLP(BaseEstimator):
         n = x.shape[0]
         batch_size = min(200 if self.batch_size == "auto" else int(self.batch_size), n)
         penalised = [name.endswith(".W") for name, _, _ in network.named_parameters()]
-        optimizer = _L2Penalty(self.optimizer_, float(self.alpha), penalised, batch_size)
+        optimizer = L2Penalty(self.optimizer_, float(self.alpha), penalised, batch_size)
         callbacks: list[Callback] = []
         validation = None
         monitor = None
@@ -284,7 +228,7 @@ class _BaseMLP(BaseEstimator):
         val, train = order[:n_val], order[n_val:]
         return x[train], target[train], (x[val], target[val])
 
-    def _fit(self, x: Any, y: Any, *, partial: bool, classes: Any = None) -> _BaseMLP:
+    def _fit(self, x: Any, y: Any, *, partial: bool, classes: Any = None) -> BaseMLP:
         self._validate_params()
         continuing = hasattr(self, "network_") and (partial or self.warm_start)
         x, y = validate_data(self, x, y, reset=not continuing, dtype=(np.float64, np.float32),
@@ -320,7 +264,7 @@ class _BaseMLP(BaseEstimator):
         return [layer.params["b"] for layer in self.network_.layers]
 
 
-_PARAMETERS_DOC = """
+PARAMETERS_DOC = """
     Parameters
     ----------
     hidden_layer_sizes : sequence of int, default (100,)
@@ -380,135 +324,3 @@ _PARAMETERS_DOC = """
     coefs_, intercepts_ : list of ndarray
         The weights ``W (n_in, n_out)`` and biases ``b (n_out,)`` of each layer.
 """
-
-
-class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """Multi-layer perceptron classifier: a neuroflow network with a softmax output.
-
-    Trained by mini-batch gradient descent on the cross-entropy
-    :math:`-\\frac1n \\sum_i \\log p_{i, y_i}`, with one softmax output per class
-    (two for a binary task).
-    """
-
-    __doc__ = (__doc__ or "") + _PARAMETERS_DOC + """
-    classes_ : ndarray (n_classes,)
-        The class labels, sorted; output ``j`` is the probability of ``classes_[j]``.
-
-    Examples
-    --------
-    >>> from neuroflow.sklearn import MLPClassifier
-    >>> from neuroflow.datasets.toy import make_moons
-    >>> x, y = make_moons(200, noise=0.1, seed=0)
-    >>> model = MLPClassifier(hidden_layer_sizes=(16,), random_state=0).fit(x, y)
-    >>> model.predict_proba(x[:3]).shape
-    (3, 2)
-    """
-
-    _output_activation = "softmax"
-    _loss = "cross_entropy"
-
-    def _n_outputs(self) -> int:
-        return len(self.classes_)
-
-    def _prepare_y(self, y: np.ndarray, first: bool, classes: Any = None) -> np.ndarray:
-        check_classification_targets(y)
-        if first:
-            found = unique_labels(classes) if classes is not None else np.unique(y)
-            if len(found) < 2:
-                raise ValueError(f"y: expected at least 2 classes, received 1 class "
-                                 f"({found[0]!r}); a classifier needs two or more")
-            self.classes_ = found
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y: expected labels among classes {self.classes_.tolist()}, "
-                             f"received unknown labels {unknown.tolist()}")
-        return np.searchsorted(self.classes_, y).astype(np.int64)
-
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train on ``X (n_samples, n_features)`` and labels ``y (n_samples,)``."""
-        return self._fit(X, y, partial=False)  # type: ignore[return-value]
-
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``(X, y)``, continuing the network and optimiser state.
-
-        ``classes`` (every label that will ever occur) is required on the first call.
-        """
-        if not hasattr(self, "network_") and classes is None:
-            raise ValueError("classes: expected every class label on the first partial_fit "
-                             "call, received None")
-        return self._fit(X, y, partial=True, classes=classes)  # type: ignore[return-value]
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n_samples, n_classes)``; columns follow ``classes_``."""
-        return self._forward(X)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable class label of each sample, ``(n_samples,)``."""
-        output = self._forward(X)
-        return self.classes_[output.argmax(axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags
-
-
-class MLPRegressor(RegressorMixin, _BaseMLP):
-    """Multi-layer perceptron regressor: a neuroflow network with a linear output.
-
-    Trained by mini-batch gradient descent on the mean squared error
-    :math:`\\frac{1}{nk} \\sum_{i,j} (\\hat y_{ij} - y_{ij})^2`; several targets
-    (``y`` of shape ``(n, k)``) give ``k`` outputs.
-    """
-
-    __doc__ = (__doc__ or "") + _PARAMETERS_DOC + """
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from neuroflow.sklearn import MLPRegressor
-    >>> x = np.linspace(-1, 1, 50).reshape(-1, 1)
-    >>> model = MLPRegressor(hidden_layer_sizes=(8,), random_state=0).fit(x, 2 * x[:, 0])
-    >>> model.predict(x[:2]).shape
-    (2,)
-    """
-
-    _output_activation = "linear"
-    _loss = "mse"
-
-    def _y_options(self) -> dict[str, Any]:
-        return {"multi_output": True, "y_numeric": True}
-
-    def _n_outputs(self) -> int:
-        return self._target_width
-
-    def _prepare_y(self, y: np.ndarray, first: bool, classes: Any = None) -> np.ndarray:
-        width = 1 if y.ndim == 1 else y.shape[1]
-        if first:
-            self._target_width = width
-            self._target_1d = y.ndim == 1
-        elif width != self.n_outputs_:
-            raise ValueError(f"y: expected {self.n_outputs_} target column(s) as in the first "
-                             f"fit, received {width}")
-        return y.reshape(-1, width)
-
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train on ``X (n_samples, n_features)`` and targets ``y (n,)`` or ``(n, k)``."""
-        return self._fit(X, y, partial=False)  # type: ignore[return-value]
-
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``(X, y)``, continuing the network and optimiser state."""
-        return self._fit(X, y, partial=True)  # type: ignore[return-value]
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets: ``(n_samples,)`` when fitted on 1-D ``y``, else ``(n, k)``."""
-        output = self._forward(X)
-        return output[:, 0] if self._target_1d else output
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags

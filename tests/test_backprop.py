@@ -1,10 +1,12 @@
-"""Tests for neuroflow.trace: the explicit backward pass equals Network.backward."""
+"""Tests for neuroflow.backprop, the reference pass: it equals Network.backward; and for its
+rendering, neuroflow.explain."""
 
 import numpy as np
 import pytest
 
 import neuroflow as nf
-from neuroflow.trace import LayerTrace, Trace
+from neuroflow.backprop import LayerTrace, Trace
+from neuroflow.explain import format_trace
 
 
 def _backward_grads(net, x, y):
@@ -92,6 +94,16 @@ def test_format_shows_equations_and_aligned_tables():
     start = lines.index(next(line for line in lines if "dC/dW = x^T delta" in line))
     table = lines[start + 1:start + 5]
     assert len({len(line) for line in table}) == 1
+
+
+def test_text_form_is_rendered_by_explain():
+    # backprop does not import its rendering; neuroflow.explain installs it
+    assert Trace.renderer is format_trace
+    net = nf.Network.from_sizes([2, 3, 2], seed=0, dtype="float64")
+    result = nf.trace(net, [[0.5, -1.0]], [1])
+    assert str(result) == format_trace(result)
+    assert result.format(precision=3, unicode=False) == format_trace(result, precision=3,
+                                                                     unicode=False)
 
 
 def test_format_elides_large_arrays():

@@ -1,0 +1,242 @@
+"""Where the commands get their data: bundled MNIST or IDX folders, CSV files for training
+and evaluation, and the small sets ``explain`` and ``plot`` draw on."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuroflow import datasets, losses
+from neuroflow.cli._args import UsageError
+from neuroflow.network import Network
+from neuroflow.preprocessing import StandardScaler
+
+__all__ = ["load_data", "data_inputs", "TrainingData", "csv_training_data", "csv_for_model",
+           "check_fits", "small_data", "fresh_network"]
+
+
+def load_data(spec: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``mnist`` (bundled) or a directory of MNIST-style IDX files."""
+    if spec.lower() == "mnist":
+        return datasets.mnist()
+    path = Path(spec)
+    if path.is_dir():
+        return datasets.mnist(path)
+    if not path.exists():
+        raise UsageError(f"--data: no such file or directory: {spec!r}")
+    raise UsageError(f"--data: expected 'mnist' or a directory of IDX files, received {spec!r}")
+
+
+def data_inputs(spec: str) -> list[str]:
+    """The files ``--data`` reads (a folder stands for its files), which outputs must not
+    overwrite; none for the bundled MNIST."""
+    return [] if spec.lower() == "mnist" else [spec]
+
+
+@dataclass
+class TrainingData:
+    """What a data source hands the one training path (``neuroflow.cli.train``)."""
+
+    network: Any
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    describe: str | None = None  # printed before the summary unless --quiet
+    held_out: str = ""  # said after the test score, e.g. "40 held-out rows"
+
+
+# ---------------------------------------------------------------------------- CSV files
+def csv_target(target: str | None) -> int | str:
+    """``--target``: a header name, or a column index given as digits (default -1)."""
+    if target is None:
+        return -1
+    return int(target) if target.lstrip("-").isdigit() else target
+
+
+def check_fits(array: Any, dtype: Any, where: str, advice: str) -> None:
+    """Refuse finite values beyond float32's range when ``dtype`` is float32: they would
+    become infinity and be reported as "NaN or infinity" (reliability D.23)."""
+    array = np.asarray(array)
+    if np.dtype(dtype) != np.float32 or array.dtype.kind != "f" or array.dtype.itemsize <= 4:
+        return
+    limit = float(np.finfo(np.float32).max)
+    with np.errstate(invalid="ignore", over="ignore"):
+        beyond = np.isfinite(array) & (np.abs(array) > limit)
+    if beyond.any():
+        value = float(array[np.unravel_index(int(np.argmax(beyond)), array.shape)])
+        raise UsageError(f"{where}: the value {value:g} is beyond the float32 range (largest "
+                         f"{limit:.4g}); {advice}")
+
+
+def csv_for_model(net: Any, source: str, target: str | None, *, header: bool | None = None,
+                  delimiter: str = ",") -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of a CSV file for a saved model: raw features (the model applies its
+    stored standardisation; with a header and a model that has ``feature_names``, columns
+    are matched by name, else by position) and targets as the model's class indices
+    (labels looked up in its ``class_names``, or integer class indices when it has none)
+    or regression values."""
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(f"--data: no such file: {source!r}")
+    classification = net.loss.is_classification
+    data = datasets.load_csv(path, target=csv_target(target),
+                             task="classification" if classification else "regression",
+                             dtype=str(net.dtype), header=header, delimiter=delimiter)
+    if data.y is None:  # load_csv always returns a target column when given one
+        raise UsageError(f"--target: no target column found in {source!r}")
+    feature_names = net.feature_names
+    if data.has_header and feature_names is not None:
+        data.x = data.x[:, datasets.match_columns(data.feature_names, feature_names,
+                                                  f"--data {source!r}")]
+    if data.x.shape[1] != net.in_features:
+        raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
+                         f"{data.x.shape[1]} feature columns")
+    if not classification:
+        return data.x, data.y
+    labels = [data.class_names[i] for i in data.y] if data.class_names else []
+    known = ({str(name): index for index, name in enumerate(net.class_names)}
+             if net.class_names is not None
+             else {str(index): index for index in range(max(2, net.out_features))})
+    unknown = sorted({str(label) for label in labels} - set(known))
+    if unknown:
+        expected = ", ".join(known) if len(known) <= 20 else f"{len(known)} classes"
+        raise UsageError(f"--data: labels the model does not know: {', '.join(unknown[:10])}"
+                         f" (the model's classes: {expected})")
+    return data.x, np.array([known[str(label)] for label in labels], dtype=np.int64)
+
+
+def csv_training_data(args: argparse.Namespace, explicit: set[str],
+                      resumed: Any) -> TrainingData:
+    """``train --data PATH.csv [--target COLUMN]``: a classifier or regressor on a CSV file.
+
+    The inputs are standardised (a StandardScaler fitted on the training rows, saved with
+    the model) and text labels are stored as ``class_names``, so ``predict`` takes raw
+    rows and prints the original labels. A fifth of the rows, drawn with the seed, is
+    held out to report the test score. A resumed run takes the task, dtype, scaler,
+    classes and seed (so the same held-out rows) from its checkpoint; ``fit`` then checks
+    that the training rows are those of the interrupted run.
+    """
+    path = Path(args.data)
+    if path.suffix.lower() != ".csv":
+        raise UsageError(f"--target: needs --data PATH.csv, received --data {args.data!r}")
+    if not path.is_file():
+        raise UsageError(f"--data: no such file: {args.data!r}")
+    if args.distributed:
+        raise UsageError("--distributed: trains MNIST-style data only, not --data PATH.csv")
+    task, dtype = args.task, args.dtype
+    if resumed is not None:
+        saved_task = "classification" if resumed.loss.is_classification else "regression"
+        if task not in ("auto", saved_task):
+            raise UsageError(f"--task: the resumed model is a {saved_task} model (it is read "
+                             f"from --resume {args.resume}); drop --task")
+        task, dtype = saved_task, np.dtype(resumed.dtype).name
+    options = {key: getattr(args, key) for key in ("header", "delimiter")
+               if getattr(args, key, None) is not None}
+    # read as float64 so that a finite value beyond float32 is named, not turned into inf
+    data = datasets.load_csv(path, target=csv_target(args.target), task=task,
+                             missing=args.missing, dtype="float64", **options)
+    x, y = data.x, data.y
+    if y is None:  # load_csv always returns a target column when given one
+        raise UsageError(f"--target: no target column found in {str(path)!r}")
+    if x.shape[1] == 0:
+        raise UsageError(f"--data: {str(path)!r} has no feature columns besides the target "
+                         f"{data.target_name!r}; if its fields are not separated by commas, "
+                         "give --delimiter")
+    classification = data.task == "classification"
+    check_fits(x, dtype, f"--data {args.data}", "use --dtype float64")
+    x = x.astype(dtype)
+    if not classification:
+        check_fits(y, dtype, f"--data {args.data}: the target", "use --dtype float64")
+        y = y.astype(dtype)
+    names = list(data.class_names or [])
+    if classification and len(names) < 2:
+        raise UsageError(f"--target: column {data.target_name!r} holds one class only "
+                         f"({names}); a classifier needs two or more")
+    if resumed is not None:
+        if resumed.in_features != x.shape[1]:
+            raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
+                             f"data has {x.shape[1]} feature columns")
+        saved_names = [str(name) for name in resumed.class_names or []]
+        if classification and saved_names != [str(name) for name in names]:
+            raise UsageError(f"--data: the classes of {args.data} ({', '.join(map(str, names))})"
+                             f" differ from the checkpoint's ({', '.join(saved_names)})")
+        if resumed.seed is None:
+            raise UsageError(f"--resume: {args.resume} does not record the seed that chose "
+                             "its held-out rows, so the run cannot continue on the same rows")
+        seed, net = resumed.seed, resumed
+    else:
+        seed, net = args.seed, _csv_network(args, explicit, data, x.shape[1])
+    order = np.random.default_rng(seed).permutation(x.shape[0])
+    n_test = x.shape[0] // 5 if x.shape[0] >= 10 else 0
+    test, train = order[:n_test], order[n_test:]
+    if resumed is None:
+        net.preprocessing = StandardScaler().fit(x[train])
+        net.class_names = data.class_names
+        net.feature_names = getattr(data, "model_feature_names", None)
+    kind = f"classifier over {len(names)} classes" if classification else "regressor"
+    describe = (f"{path.name}: {len(y)} rows, {x.shape[1]} features, target "
+                f"{data.target_name!r} -> {kind}"
+                + (f" ({len(data.dropped_rows)} rows with missing values dropped)"
+                   if data.dropped_rows else ""))
+    return TrainingData(net, x[train], y[train], x[test] if n_test else None,
+                        y[test] if n_test else None, describe,
+                        f"{n_test} held-out rows" if n_test else "")
+
+
+def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
+                 n_features: int) -> Network:
+    """A fresh network for CSV data: ``--loss`` and ``--output-activation`` when given
+    (else cross_entropy and softmax for classes, mse and linear for numbers) and
+    ``--layers`` when given (else ``inputs,64,outputs``)."""
+    classification = data.task == "classification"
+    n_classes = len(data.class_names or [])
+    loss = args.loss if "loss" in explicit else ("cross_entropy" if classification else "mse")
+    if classification and not losses.get(loss).is_classification:
+        raise UsageError(f"--loss: {loss} is a regression loss, but the target "
+                         f"{data.target_name!r} holds classes; use cross_entropy, or "
+                         "--task regression for a numeric target")
+    if not classification and losses.get(loss).is_classification:
+        raise UsageError(f"--loss: {loss} needs class labels, but the target "
+                         f"{data.target_name!r} holds numbers (a regression target); use "
+                         "mse, or --task classification")
+    if loss == "binary_cross_entropy" and n_classes != 2:
+        raise UsageError(f"--loss: binary_cross_entropy needs two classes, the target "
+                         f"{data.target_name!r} has {n_classes}; use cross_entropy")
+    outputs = n_classes if loss == "cross_entropy" else 1
+    output = (args.output_activation if "output_activation" in explicit else
+              {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, "linear"))
+    layers = list(args.layers) if "layers" in explicit else [n_features, 64, outputs]
+    if layers[0] != n_features or layers[-1] != outputs:
+        raise UsageError(f"--layers: expected {n_features} inputs (feature columns) first and "
+                         f"{outputs} outputs last, received {','.join(map(str, layers))}")
+    return Network.from_sizes(layers, hidden=args.activation, output=output, loss=loss,
+                              seed=args.seed, dtype=args.dtype)
+
+
+# ---------------------------------------------------------------------------- explain / plot
+def small_data(spec: str, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """Test inputs and labels for a network with ``n_features`` inputs: MNIST's test set,
+    or two moons / concentric circles (``--data moons|circles``) for 2-input networks."""
+    name = spec.lower()
+    if name in ("moons", "circles"):
+        make = datasets.make_moons if name == "moons" else datasets.make_circles
+        x, y = make(n_samples=400, seed=0)
+    else:
+        _, _, x, y = load_data(spec)
+    if x.shape[1] != n_features:
+        raise UsageError(f"--data: the network has {n_features} inputs but {spec!r} has "
+                         f"{x.shape[1]} features; use --data moons or circles for 2 inputs")
+    return x, y
+
+
+def fresh_network(args: argparse.Namespace) -> Network:
+    """The float64 network of ``--layers``, ``--activation``, ``--output-activation`` (by
+    default sigmoid for one output, else softmax) and ``--seed`` (``explain``, ``plot``)."""
+    output = args.output_activation or ("sigmoid" if args.layers[-1] == 1 else "softmax")
+    return Network.from_sizes(args.layers, hidden=args.activation, output=output,
+                              seed=args.seed, dtype="float64")

@@ -1,0 +1,175 @@
+"""What ``neuroflow predict`` reads: CSV rows, ``.npy`` arrays and 28x28 images, as one
+array of rows with a label for each."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from neuroflow.cli._args import UsageError
+from neuroflow.datasets.csv import load_csv, match_columns
+from neuroflow.datasets.images import image_files, mnist_polarity, read_image
+from neuroflow.datasets.npy import read_npy
+from neuroflow.errors import DatasetError
+
+__all__ = ["INPUT_KINDS", "read_inputs"]
+
+INPUT_KINDS = (".csv/.txt rows, a .npy array, images (.png, .jpg, .jpeg, .bmp, .gif) or a "
+               "directory of images")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _read_csv_rows(path: Path, header: bool | None = None, delimiter: str = ",",
+                   feature_names: Sequence[str] | None = None) -> np.ndarray:
+    """Every row of a CSV file of numbers (``nf.datasets.load_csv`` rules: UTF-8 with or
+    without a byte-order mark, strict numbers, row 1 a header only when it holds no
+    number, unless ``header`` says). With a header and a model that has
+    ``feature_names``, columns are matched by name (any order; missing or extra columns
+    are refused by name); otherwise by position."""
+    data = load_csv(path, target=None, header=header, delimiter=delimiter, dtype="float64")
+    if data.has_header and feature_names is not None:
+        return data.x[:, match_columns(data.feature_names, feature_names,
+                                       f"CSV file {str(path)!r}")]
+    return data.x
+
+
+def _read_npy(path: Path, n_features: int, pixels: bool = True) -> np.ndarray:
+    """A ``.npy`` array as rows of ``n_features`` floats.
+
+    For a model of raw pixels (``pixels``: one without preprocessing), integer arrays are
+    8-bit pixels: values must lie in 0..255 and are divided by 255 like MNIST (anything
+    else is refused: save floats to pass values unchanged). For a model with
+    preprocessing (e.g. trained on CSV columns) integers are plain values, passed as they
+    are. Bool arrays become 0/1; floats pass unchanged. Shapes: ``(n, n_features)`` or
+    ``(n_features,)``; for a model whose input count is a square ``s*s`` (784 = 28*28),
+    also one image ``(s, s)`` or a stack ``(n, s, s)``; nothing else is reshaped.
+    """
+    source = f"INPUT {str(path)!r}"
+    array = read_npy(path)
+    if array.dtype.kind in "iu" and pixels:
+        low, high = (int(array.min()), int(array.max())) if array.size else (0, 0)
+        if low < 0 or high > 255:
+            raise DatasetError(f"{source}: integer arrays are read as 8-bit pixels in 0..255 "
+                               f"(divided by 255), received values in [{low}, {high}]; save "
+                               "the array as float to pass values unchanged")
+        array = array / 255.0
+    else:
+        array = array.astype(np.float64)
+    side = int(np.sqrt(n_features))
+    square = side > 1 and side * side == n_features
+    if square and array.shape == (side, side):
+        array = array.reshape(1, n_features)
+    elif square and array.ndim == 3 and array.shape[1:] == (side, side):
+        array = array.reshape(array.shape[0], n_features)
+    elif array.ndim == 1:
+        array = array.reshape(1, -1)
+    elif array.ndim != 2:
+        images = f", ({side}, {side}) or (n, {side}, {side})" if square else ""
+        raise DatasetError(f"{source}: expected an array of shape (n, {n_features}) or "
+                           f"({n_features},){images}, received {array.shape}")
+    if array.shape[0] == 0:
+        raise DatasetError(f"{source}: expected at least one sample, received shape "
+                           f"{array.shape}")
+    bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
+    if bad.size:
+        raise DatasetError(f"{source}: expected finite values, received NaN or infinity in "
+                           f"sample {int(bad[0]) + 1}")
+    return array
+
+
+def _read_image(path: Path, invert: str) -> tuple[np.ndarray, bool]:
+    """One 28x28 image as a row of 784 values in [0, 1] and whether it was inverted:
+    transparency composited and polarity made MNIST-like by the same rules as
+    ``nf.datasets.load_images`` (``nf.datasets.images``). The size is checked from the
+    file's header before any pixel is decoded."""
+    grey = read_image(path, size=(28, 28))
+    grey, inverted = mnist_polarity(grey, invert)
+    return grey.reshape(1, 784), inverted
+
+
+def _stderr_note(message: str) -> None:
+    print(f"neuroflow predict: note: {message}", file=sys.stderr)
+
+
+def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
+                header: bool | None = None, delimiter: str = ",",
+                feature_names: Sequence[str] | None = None,
+                note: Callable[[str], None] | None = _stderr_note,
+                pixels: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Rows ``(n, n_features)`` for ``neuroflow predict`` and a label for each row.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Files (CSV/TXT rows, ``.npy``, images) and directories of images.
+    n_features : int
+        The model's input count.
+    invert : {"auto", "yes", "no"}
+        Image polarity (see ``nf.datasets.images``).
+    header, delimiter : bool or None, str
+        How CSV files are read (see ``nf.datasets.load_csv``).
+    feature_names : sequence of str or None
+        The model's ``feature_names``: CSV files with a header are matched to them by name.
+    note : callable or None
+        Receives one line naming the images that were inverted, when any were (by
+        default written to standard error as ``neuroflow predict: note: ...``).
+    pixels : bool
+        Whether the model takes raw pixels (no preprocessing): integer ``.npy`` arrays
+        are then 8-bit pixels scaled to [0, 1], else plain values.
+
+    Returns
+    -------
+    (ndarray, list of str)
+        The rows, and the input label of each: the image file, or the sample number
+        (1-based, prefixed with the file when several INPUTs are given).
+    """
+    blocks: list[np.ndarray] = []
+    labels: list[str] = []
+    inverted: list[str] = []
+    n_images = 0
+    for spec in paths:
+        path = Path(spec)
+        if not path.exists():
+            raise UsageError(f"INPUT: no such file or directory: {spec!r}")
+        if path.is_dir():
+            files = image_files(path)
+            if not files:
+                raise UsageError(f"INPUT: no images (.png, .jpg, .jpeg, .bmp, .gif) in the "
+                                 f"directory {spec!r}")
+        else:
+            files = [path]
+        for file in files:
+            suffix = file.suffix.lower()
+            if suffix in _IMAGE_SUFFIXES:
+                if n_features != 784:
+                    raise UsageError(f"INPUT {file}: {suffix[1:].upper()} images need a model "
+                                     f"with 784 inputs (28x28 pixels); this model takes "
+                                     f"{n_features}")
+                block, flipped = _read_image(file, invert)
+                n_images += 1
+                if flipped:
+                    inverted.append(str(file))
+                labels.append(str(file))
+            elif suffix in (".csv", ".txt"):
+                block = _read_csv_rows(file, header, delimiter, feature_names)
+            elif suffix == ".npy":
+                block = _read_npy(file, n_features, pixels)
+            else:
+                raise UsageError(f"INPUT {file}: expected {INPUT_KINDS}")
+            if block.ndim != 2 or block.shape[1] != n_features:
+                width = block.shape[1] if block.ndim == 2 else block.shape
+                raise UsageError(f"INPUT {file}: expected {n_features} values per row (the "
+                                 f"model's inputs), received {width}")
+            if suffix not in _IMAGE_SUFFIXES:  # images: labelled above
+                labels += [f"{file}:{i + 1}" if len(paths) > 1 else str(i + 1)
+                           for i in range(block.shape[0])]
+            blocks.append(block)
+    if inverted and note is not None:
+        shown = ", ".join(inverted[:5]) + (f" and {len(inverted) - 5} more"
+                                           if len(inverted) > 5 else "")
+        note(f"inverted {len(inverted)} of {n_images} images to light-on-dark like MNIST "
+             f"(--invert {invert}): {shown}")
+    return np.concatenate(blocks), labels

@@ -1,0 +1,348 @@
+"""``neuroflow train``: one training path for every data source.
+
+The source (bundled MNIST or an IDX folder, or a CSV file, :mod:`neuroflow.cli._data`)
+decides how the data is read and the network is built or resumed; a preset
+(``--preset``) fills in the options not given. Common to all: ``--out`` checked up front,
+a checkpoint at the end of every epoch, Ctrl-C (exit 130 and the command that resumes),
+divergence (exit 1 naming the last good checkpoint), the test score and the final save.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from typing import Any
+
+import numpy as np
+
+from neuroflow import activations, files, losses, optimizers, presets
+from neuroflow.callbacks import ModelCheckpoint
+from neuroflow.cli._args import (
+    EXIT_INTERRUPTED,
+    MAX_EPOCHS,
+    UsageError,
+    add_csv_options,
+    choices,
+    int_in,
+    int_list,
+    positive,
+    seed,
+)
+from neuroflow.cli._data import TrainingData, csv_training_data, data_inputs, load_data
+from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
+from neuroflow.io import load
+from neuroflow.network import Network
+
+__all__ = ["add", "run"]
+
+
+def add(commands: Any) -> None:
+    """Add the ``train`` command to the subparsers ``commands``."""
+    parser = commands.add_parser(
+        "train", help="train a network (default: 784-256-128-10 on bundled MNIST)",
+        description="Train a feed-forward network by mini-batch gradient descent, print its "
+                    "test accuracy and save it. With no options: the default network on the "
+                    "bundled MNIST digits.")
+    parser.add_argument("--data", default="mnist", metavar="SOURCE",
+                        help="'mnist' (bundled, default), a directory of MNIST IDX files or "
+                             "a CSV file (see --target)")
+    parser.add_argument("--target", default=None, metavar="COLUMN",
+                        help="CSV data: the target column, by header name or 0-based index "
+                             "(default the last column); text labels and integers with few "
+                             "values train a classifier, real numbers a regressor")
+    parser.add_argument("--task", choices=["auto", "classification", "regression"],
+                        default="auto", help="CSV data: override the choice made from the "
+                                             "target column (default auto)")
+    parser.add_argument("--missing", choices=["fail", "drop"], default="fail",
+                        help="CSV data: rows with missing cells are an error (default) or "
+                             "are dropped")
+    parser.add_argument("--layers", type=int_list, default=[784, 256, 128, 10],
+                        metavar="SIZES", help="layer sizes, input first (default 784,256,128,10;"
+                                              " for CSV data inputs,64,outputs); a value "
+                                              "given is used as given")
+    parser.add_argument("--activation", type=choices(activations.names()), default="relu",
+                        help="hidden activation: " + ", ".join(activations.names()))
+    parser.add_argument("--output-activation", type=choices(activations.names()),
+                        default="softmax", help="output activation (default softmax; for CSV "
+                                                "data the one that suits --loss: softmax, "
+                                                "sigmoid or linear)")
+    parser.add_argument("--loss", type=choices(losses.names()), default="cross_entropy",
+                        help="cost function: " + ", ".join(losses.names()) + " (default "
+                             "cross_entropy; for a CSV regression target mse)")
+    parser.add_argument("--optimizer", type=choices(optimizers.names()), default="adam",
+                        help="optimiser: " + ", ".join(optimizers.names()) + " (default adam)")
+    parser.add_argument("--learning-rate", type=positive(float), default=1e-3, metavar="RATE",
+                        help="learning rate eta (default 0.001)")
+    parser.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=10,
+                        help=f"default 10, at most {MAX_EPOCHS}")
+    parser.add_argument("--batch-size", type=positive(int), default=128, help="default 128")
+    parser.add_argument("--validation-split", type=float, default=0.0, metavar="FRACTION",
+                        help="fraction of training data held out for validation (default 0)")
+    # --seed and --dtype default to None so that run can tell them given (see --resume)
+    parser.add_argument("--seed", type=seed, default=None,
+                        help="random seed of the weights, the shuffling and (CSV data) the "
+                             "held-out rows (default 0)")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                        help="floating-point type of weights and arithmetic (default float32)")
+    parser.add_argument("--out", default=None, metavar="PATH",
+                        help="where to save the model, a plain file path; it is also "
+                             "rewritten (atomically) at the end of every epoch as a checkpoint "
+                             "(default model.safetensors, or the --resume file)")
+    parser.add_argument("--resume", default=None, metavar="MODEL",
+                        help="continue training the checkpoint MODEL (written by an "
+                             "interrupted 'neuroflow train') up to a total of --epochs "
+                             "epochs; architecture, dtype, seed and optimiser come from "
+                             "MODEL (giving other ones is refused), so give the same "
+                             "--data, --batch-size and --validation-split as before")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over MPI ranks; launch with mpiexec -n N "
+                             "(needs neuroflow[mpi]); --batch-size is the global batch")
+    add_csv_options(parser)
+    _add_preset_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``neuroflow train``: one path for every data source.
+
+    The source (bundled MNIST or an IDX folder, or a CSV file) decides how the data is
+    read and the network is built or resumed; checking ``--out`` up front, the
+    per-epoch checkpoint, Ctrl-C (exit 130 and a resume command), divergence (exit 1
+    naming the last good checkpoint), the test score and the final save are common.
+    """
+    explicit = {key for key in (*_PRESET_OPTIONS, *_FROM_CHECKPOINT, "preset")
+                if getattr(args, key, None) is not None}
+    preset = _apply_preset(args)
+    args.seed = 0 if args.seed is None else args.seed
+    args.dtype = args.dtype or "float32"
+    args.out = args.out or args.resume or "model.safetensors"
+    files.check_writable(args.out, inputs=data_inputs(args.data), argument="--out")
+    resumed = _resumed_network(args, explicit) if args.resume else None
+    if args.target is not None or args.data.lower().endswith(".csv"):
+        data = csv_training_data(args, explicit, resumed)
+    else:
+        data = _mnist_training_data(args, preset, resumed)
+    return _fit_and_save(args, data, preset)
+
+
+# ---------------------------------------------------------------------------- presets
+#: ``train`` options a preset fills in; given explicitly they override the preset.
+_PRESET_OPTIONS = ("layers", "activation", "output_activation", "loss", "optimizer",
+                   "learning_rate", "epochs", "batch_size", "validation_split")
+
+
+def _add_preset_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", choices=presets.names(), default=None,
+                        help="a named recipe from neuroflow.presets (mnist-best: 784-512-512-10 "
+                             "ReLU with dropout, AdamW with a one-cycle schedule, 15 epochs, "
+                             "best epoch chosen on a 10%% validation split); options given "
+                             "explicitly override it")
+    # defaults become None so that _apply_preset can tell explicit options apart
+    defaults = {key: parser.get_default(key) for key in _PRESET_OPTIONS}
+    parser.set_defaults(preset_defaults=defaults, **{key: None for key in _PRESET_OPTIONS})
+
+
+def _apply_preset(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Fill the preset-controlled options: explicit value, else the preset's, else the
+    default. Returns the resolved preset, or None without ``--preset``."""
+    explicit = {key: getattr(args, key) for key in _PRESET_OPTIONS
+                if getattr(args, key, None) is not None}
+    for key, default in getattr(args, "preset_defaults", {}).items():
+        setattr(args, key, explicit.get(key, default))
+    if getattr(args, "preset", None) is None:
+        return None
+    if args.target is not None or args.data.lower().endswith(".csv"):
+        raise UsageError("--preset: expected MNIST-style data, received a CSV --data or "
+                         "--target")
+    preset = presets.resolve(args.preset, **explicit)
+    for key in _PRESET_OPTIONS:
+        if key in preset:
+            setattr(args, key, preset[key])
+    return preset
+
+
+# ---------------------------------------------------------------------------- resume
+#: ``train`` options a resumed run takes from its checkpoint: given explicitly with
+#: ``--resume`` they must match the checkpoint, or the command is refused naming them.
+_FROM_CHECKPOINT = ("layers", "activation", "output_activation", "loss", "dtype", "seed",
+                    "optimizer", "learning_rate")
+_CHANGES = {"layers": ("the architecture", ""), "activation": ("the architecture", ""),
+            "output_activation": ("the architecture", ""), "loss": ("the loss", ""),
+            "dtype": ("the floating-point type", ""),
+            "seed": ("the random seed", "the checkpoint carries its generator's state"),
+            "optimizer": ("the optimiser", "its state continues from the checkpoint"),
+            "learning_rate": ("the optimiser", "its state continues from the checkpoint")}
+
+
+def _checkpoint_settings(net: Any) -> dict[str, Any]:
+    """The values of :data:`_FROM_CHECKPOINT` a loaded checkpoint holds."""
+    dense = [layer for layer in net.layers if type(layer).__name__ == "Dense"]
+    optimizer = net.optimizer
+    rate = getattr(optimizer, "learning_rate", None)
+    return {"layers": [net.in_features] + [layer.out_features for layer in dense],
+            "activation": sorted({layer.activation.name for layer in dense[:-1]}),
+            "output_activation": dense[-1].activation.name if dense else None,
+            "loss": net.loss.name, "dtype": np.dtype(net.dtype).name, "seed": net.seed,
+            "optimizer": getattr(optimizer, "name", None),
+            "learning_rate": None if callable(rate) or rate is None else float(rate)}
+
+
+def _resumed_network(args: argparse.Namespace, explicit: set[str]) -> Any:
+    """Load ``--resume``; refuse an option given explicitly that differs from it."""
+    net = load(args.resume)
+    saved = _checkpoint_settings(net)
+    for key in _FROM_CHECKPOINT:
+        if key not in explicit:
+            continue
+        given, kept = getattr(args, key), saved[key]
+        if key == "activation":
+            same = kept in ([], [given])
+        elif key == "learning_rate":
+            same = kept is not None and float(given) == kept
+        else:
+            same = (list(given) if key == "layers" else given) == kept
+        if same:
+            continue
+        flag = "--" + key.replace("_", "-")
+        what, why = _CHANGES[key]
+        raise UsageError(f"{flag}: cannot change {what} of a resumed model (it is read from "
+                         f"--resume {args.resume}: {_setting_text(key, kept)}, received "
+                         f"{_setting_text(key, given)}{'; ' + why if why else ''}); "
+                         f"drop {flag}")
+    return net
+
+
+def _setting_text(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "none"
+    return "a schedule" if value is None and key == "learning_rate" else str(value)
+
+
+# ---------------------------------------------------------------------------- MNIST data
+def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None,
+                         resumed: Any) -> TrainingData:
+    """Bundled MNIST or a folder of IDX files: the network resumed, from the preset, or
+    built from ``--layers``."""
+    x_train, y_train, x_test, y_test = load_data(args.data)
+    n_inputs = x_train.shape[1]
+    if resumed is not None:
+        if resumed.in_features != n_inputs:
+            raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
+                             f"data has {n_inputs} columns")
+        return TrainingData(resumed, x_train, y_train, x_test, y_test)
+    layers = list(args.layers)
+    if layers[0] != n_inputs:
+        raise UsageError(f"--layers: the first size must be the number of inputs, "
+                         f"{n_inputs}, received {layers[0]}")
+    n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
+    if args.loss == "cross_entropy" and layers[-1] < n_classes:
+        raise UsageError(f"--layers: the last size must be {n_classes}, one output per class "
+                         f"(the labels of --data {args.data} run from 0 to {n_classes - 1}), "
+                         f"received {layers[-1]}")
+    if preset is not None:
+        net = presets.build_network(preset, seed=args.seed, dtype=args.dtype)
+    else:
+        net = Network.from_sizes(layers, hidden=args.activation,
+                                 output=args.output_activation, loss=args.loss,
+                                 seed=args.seed, dtype=args.dtype)
+    return TrainingData(net, x_train, y_train, x_test, y_test)
+
+
+# ---------------------------------------------------------------------------- fit and save
+def _is_root(args: argparse.Namespace) -> bool:
+    """False on MPI ranks other than 0 under ``--distributed`` (they train silently)."""
+    if not getattr(args, "distributed", False):
+        return True
+    try:
+        # a face that needs the optional mpi4py extra (neuroflow[mpi]): imported on use
+        from neuroflow.distributed import is_root
+
+        return is_root()
+    except ImportError as error:
+        raise UsageError(f"--distributed: {error}") from None
+
+
+def _fit_and_save(args: argparse.Namespace, data: TrainingData,
+                  preset: dict[str, Any] | None) -> int:
+    """Train ``data.network`` with a checkpoint at ``--out`` after every epoch, report the
+    test score and save; Ctrl-C and divergence go to :func:`_report_stop`."""
+    net = data.network
+    extra: dict[str, Any] = {}
+    if preset is not None:
+        extra = presets.fit_options(preset, data.x_train.shape[0])
+    root = _is_root(args)
+    if not args.quiet and root:
+        if data.describe:
+            print(data.describe)
+        print(net.summary())
+    # ModelCheckpoint fills {fields} of its path in; --out is a plain path, so its braces
+    # are escaped and the checkpoint is written to exactly the file named.
+    checkpoint = ModelCheckpoint(str(args.out).replace("{", "{{").replace("}", "}}"))
+    try:
+        net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
+                # a resumed run continues with the checkpoint's optimiser and schedule
+                optimizer=None if args.resume else extra.get("optimizer") or args.optimizer,
+                learning_rate=None if args.resume or "optimizer" in extra
+                else args.learning_rate,
+                validation_split=args.validation_split,
+                verbose=0 if args.quiet or not root else 1, distributed=args.distributed,
+                callbacks=[checkpoint, *extra.get("callbacks", [])] if root else [],
+                **({"resume_from": args.resume} if args.resume else {}))
+    except (TrainingInterrupted, TrainingDivergedError) as error:
+        if root:
+            return _report_stop(args, error, checkpoint)
+        return 1 if isinstance(error, TrainingDivergedError) else EXIT_INTERRUPTED
+    if not root:  # rank 0 alone evaluates and saves
+        return 0
+    if data.x_test is not None and data.y_test is not None:
+        scores = net.evaluate(data.x_test, data.y_test)
+        held_out = f", {data.held_out}" if data.held_out else ""
+        if "accuracy" in scores:
+            print(f"test accuracy: {scores['accuracy']:.2%}  (loss {scores['loss']:.4f}"
+                  f"{held_out})")
+        else:
+            print(f"test {net.loss.name}: {scores['loss']:.6g}"
+                  + (f"  ({data.held_out})" if data.held_out else ""))
+    net.save(args.out)
+    print(f"saved model to {args.out}")
+    return 0
+
+
+#: Data-reading options a resume command repeats when they differ from their default.
+_RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header": None,
+                   "preset": None}
+
+
+def _report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any) -> int:
+    """Tell where the last checkpoint is after Ctrl-C (exit 130, with the command that
+    resumes it) or divergence (exit 1)."""
+    if checkpoint.last_path is not None:
+        where = (f"the last checkpoint (epoch {checkpoint.last_epoch}) is at "
+                 f"{checkpoint.last_path}")
+    elif args.resume:
+        where = f"the checkpoint {args.resume} is unchanged"
+    else:
+        where = "no epoch was completed, so no checkpoint was written"
+    if isinstance(error, TrainingDivergedError):
+        print(f"neuroflow train: error: {error}; {where}", file=sys.stderr)
+        return 1
+    print(f"neuroflow train: interrupted; {where}", file=sys.stderr)
+    saved = checkpoint.last_path or args.resume
+    if saved is not None:
+        command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
+        for key, default in _RESUME_REPEATS.items():
+            value = getattr(args, key, default)
+            if value == default:
+                continue
+            flag = "--" + key.replace("_", "-")
+            if isinstance(value, bool):
+                command.append(flag if value else f"--no-{key}")
+            else:
+                command += [flag, str(value)]
+        command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
+        if args.validation_split:
+            command += ["--validation-split", str(args.validation_split)]
+        print(f"resume with: {shlex.join(command)}", file=sys.stderr)
+    return EXIT_INTERRUPTED

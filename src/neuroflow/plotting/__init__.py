@@ -1,0 +1,36 @@
+"""Pictures of a network and of its learning (optional extra ``neuroflow[plot]``).
+
+Every function builds and returns a :class:`matplotlib.figure.Figure` without touching
+pyplot's global state: nothing is shown, nothing needs a display (figures render with
+the Agg canvas), and a notebook displays the returned figure. Save one with
+:func:`save` (or ``figure.savefig``). matplotlib is imported only when a function is
+called.
+
+=============================  ==========================================================
+:func:`architecture`           neurons as columns, connections coloured by weight
+:func:`cost_vs_weight`         the cost as a function of one weight, with gradient-descent
+                               paths for a small, a good and a too-large learning rate
+:func:`learning_curves`        loss, metrics and learning rate per epoch
+:func:`confusion_matrix`       true against predicted classes
+:func:`first_layer_weights`    each first-layer neuron's weights as an image
+:func:`misclassified`          a gallery of wrongly classified images
+:func:`decision_boundary`      the classes a 2-D network predicts over the plane
+:func:`decision_boundary_over_time`  the same, while the network trains
+=============================  ==========================================================
+
+Modules: ``network`` (architecture, first-layer weights), ``learning`` (cost against a
+weight, learning curves), ``evaluation`` (confusion matrix, misclassified samples),
+``boundary`` (decision boundaries) and ``_common`` (matplotlib loading, saving, checks).
+"""
+
+from neuroflow.plotting._common import FORMATS, require_matplotlib, save
+from neuroflow.plotting.boundary import decision_boundary, decision_boundary_over_time
+from neuroflow.plotting.evaluation import confusion_matrix, misclassified
+from neuroflow.plotting.learning import cost_vs_weight, learning_curves
+from neuroflow.plotting.network import architecture, first_layer_weights
+
+__all__ = [
+    "architecture", "cost_vs_weight", "learning_curves", "confusion_matrix",
+    "first_layer_weights", "misclassified", "decision_boundary",
+    "decision_boundary_over_time", "save", "FORMATS", "require_matplotlib",
+]

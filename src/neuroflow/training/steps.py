@@ -1,0 +1,74 @@
+"""The per-step work of the epoch loop on one process: :class:`LocalSteps`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from neuroflow.metrics import accuracy
+from neuroflow.network import Network
+from neuroflow.training.batching import BatchGatherer
+
+__all__ = ["LocalSteps"]
+
+
+class LocalSteps:
+    """How one process computes a batch's loss and gradients: the per-step work of
+    :func:`run_epochs`. :class:`neuroflow.distributed.DistributedSteps` has the same
+    methods and sums the gradients over MPI ranks."""
+
+    #: Whether this process runs the user's callbacks and speaks (rank 0 under MPI).
+    is_root = True
+    #: A callback's ``stop_training`` after a batch ends the epoch at once.
+    stops_after_batch = True
+
+    def __init__(self, network: Network, x: np.ndarray, target: np.ndarray,
+                 weights: np.ndarray | None) -> None:
+        self.network = network
+        self.samples = x.shape[0]
+        self.classification = network.loss.is_classification
+        network.pack_parameters()  # loading weights replaces arrays: lay them end to end
+        #: (parameter, gradient) pairs the optimiser steps on.
+        self.pairs = network.parameter_buffer or list(zip(network.parameters(),
+                                                          network.gradients()))
+        # Hot path: batches are gathered into reused arrays and the layers reuse their
+        # work arrays, so a step allocates (almost) nothing; see neuroflow.training.batching.
+        self.batches = BatchGatherer(x, target, weights, backend=network.backend)
+        self.probe = x[:1024]
+        network.reuse_buffers(True)
+
+    def order(self, order: np.ndarray) -> np.ndarray:
+        """The epoch's sample order (the same on every rank)."""
+        return order
+
+    def gradients(self, index: np.ndarray, stop: bool) -> tuple[float, float, int] | None:
+        """Forward and backward over the samples ``index``: fill the gradients, return
+        ``(mean loss, correctly classified count, batch size)``; ``None`` when another
+        rank asked to stop (never here)."""
+        network = self.network
+        xb, yb, wb = self.batches.take(index)
+        output = network.forward(xb, training=True)
+        loss = network.loss.value(output, yb, wb)
+        if math.isfinite(loss):
+            network.backward(yb, wb, input_gradient=False)
+        correct = (accuracy(output, yb, loss=network.loss) * xb.shape[0]
+                   if self.classification else 0.0)
+        return loss, correct, xb.shape[0]
+
+    def validate(self, validation: tuple[np.ndarray, np.ndarray] | None
+                 ) -> dict[str, float] | None:
+        """Validation scores after an epoch."""
+        return None if validation is None else self.network.score(*validation)
+
+    def share_control(self) -> None:
+        """Make the stop flag and learning rate of the root's callbacks every rank's."""
+
+    def extra_logs(self) -> dict[str, float]:
+        """Logs beyond ``fit``'s own (distributed: the time spent reducing)."""
+        return {}
+
+    def close(self) -> None:
+        # Reused arrays are for the training loop only: later forward passes (a
+        # callback's, the user's) must get fresh arrays, even after an exception.
+        self.network.reuse_buffers(False)
