@@ -139,7 +139,7 @@ def test_predict_nan_and_inf(net):
     x = np.zeros((3, 4))
     x[1, 2] = np.nan
     with pytest.raises(ValueError, match=r"x: expected finite values, received NaN or infinity "
-                                         r"at row 1, column 2"):
+                                         r"at row 2, column 3"):  # 1-based
         net.predict(x)
     x[1, 2] = np.inf
     with pytest.raises(ValueError, match="x: expected finite values"):
@@ -185,3 +185,12 @@ def test_evaluate_labels_out_of_range(net):
     with pytest.raises(ValueError, match=r"y: expected class labels in \[0, 2\], received "
                                          r"values in \[0, 3\]"):
         net.evaluate(np.zeros((2, 4)), [0, 3])
+
+
+def test_a_finite_value_beyond_float32_is_named_as_such():
+    """reliability.md D.23: 1e300 in float32 was reported as 'NaN or infinity' (plus NumPy
+    warnings); the message now names the value, where it is and the remedy."""
+    net = nf.Network.from_sizes([2, 2], seed=0)
+    with pytest.raises(ValueError, match=r"x: the value 1e\+300 at row 1, column 2 is beyond "
+                                         r"the range of float32; use dtype='float64'"):
+        net.predict([[0.0, 1e300]])

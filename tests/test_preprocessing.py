@@ -40,7 +40,7 @@ def test_errors():
         StandardScaler().fit([["a", "b"]])
     with pytest.raises(ValueError, match="at least one sample"):
         StandardScaler().fit(np.zeros((0, 2)))
-    with pytest.raises(ValueError, match="row 1, column 0"):
+    with pytest.raises(ValueError, match="row 2, column 1"):
         StandardScaler().fit([[1.0], [np.nan]])
     with pytest.raises(ValueError, match="preprocessing type: expected one of StandardScaler"):
         from_config({"type": "Whitening"}, {})

@@ -228,7 +228,7 @@ def test_fit_data_errors(small):
         net.fit(np.zeros((6, 4)), y, verbose=0)
     bad = x.copy()
     bad[2, 1] = np.nan
-    with pytest.raises(ValueError, match=r"x: expected finite values.*row 2, column 1"):
+    with pytest.raises(ValueError, match=r"x: expected finite values.*row 3, column 2"):
         net.fit(bad, y, verbose=0)
     with pytest.raises(ValueError, match=r"y: expected class labels in \[0, 1\], received "
                                          r"values in \[0, 7\]"):

@@ -105,13 +105,18 @@ def check_inputs(x: object, n_features: int, dtype: np.dtype, argument: str = "x
     array = numeric_matrix(x, argument, n_features)
     if array.shape[0] == 0:
         raise ValueError(f"{argument}: expected at least one sample, received 0")
-    array = np.ascontiguousarray(array, dtype=dtype)
+    source = array
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = np.ascontiguousarray(array, dtype=dtype)
     if not all_finite(array):
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(
-            f"{argument}: expected finite values, received NaN or infinity at row {bad[0]}, "
-            f"column {bad[1]}"
-        )
+        row, column = np.argwhere(~np.isfinite(array))[0]
+        where = f"row {row + 1}, column {column + 1}"  # 1-based, as a spreadsheet counts
+        if np.isfinite(source[row, column]):
+            raise ValueError(
+                f"{argument}: the value {float(source[row, column]):g} at {where} is beyond the "
+                f"range of {np.dtype(dtype).name}; use dtype='float64' (--dtype float64)")
+        raise ValueError(f"{argument}: expected finite values, received NaN or infinity at "
+                         f"{where}")
     return array
 
 

@@ -62,7 +62,7 @@ class StandardScaler:
         if not np.isfinite(array).all():
             row, column = np.argwhere(~np.isfinite(array))[0]
             raise ValueError(f"x: expected finite values, received NaN or infinity at row "
-                             f"{row}, column {column}")
+                             f"{row + 1}, column {column + 1}")
         self.mean = array.mean(axis=0)
         scale = array.std(axis=0)
         scale[scale == 0] = 1.0
