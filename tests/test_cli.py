@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_idx
 
 import neuroflow as nf
 from neuroflow.cli import build_parser, main
@@ -22,11 +23,6 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
 # ---------------------------------------------------------------------------- helpers
-def write_idx(path: Path, array: np.ndarray) -> None:
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
 @pytest.fixture(scope="module")
 def idx_dir(tmp_path_factory) -> Path:
     """A tiny MNIST-shaped data set: 200 training and 60 test images of 28x28."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shlex
 import signal
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -19,24 +18,6 @@ import neuroflow as nf
 from neuroflow import cli
 from neuroflow.cli import main
 from neuroflow.cli import train as cli_train
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
-@pytest.fixture(scope="module")
-def idx_dir(tmp_path_factory) -> Path:
-    """A tiny MNIST-shaped data set: 60 training and 20 test images, labels 0-9."""
-    folder = tmp_path_factory.mktemp("idx")
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 60), ("t10k", 20)):
-        labels = np.arange(n) % 10
-        images = (rng.random((n, 28, 28)) * 255).astype(np.uint8)
-        write_idx(folder / f"{split}-images-idx3-ubyte", images)
-        write_idx(folder / f"{split}-labels-idx1-ubyte", labels)
-    return folder
 
 
 @pytest.fixture(scope="module")
