@@ -5,9 +5,9 @@ For each configuration, one worker process per tool (so peak RSS is per tool) tr
 from the same initial weights with Adam and the same hyper-parameters; the driver
 steps the workers one epoch at a time in rotating order (A B C, B C A, ...) so machine
 noise hits every tool alike. Reported per tool: median seconds per epoch, ratio to
-PyTorch, ratio to the sgemm lower bound (the epoch's matrix-product FLOPs divided by
-this machine's measured float32 matmul rate), test accuracy after the same number of
-epochs, inference samples/s on the 10k test set and peak RSS.
+PyTorch, ratio to the sgemm lower bound (the FLOPs of the matrix products the epoch
+computes, divided by this machine's measured float32 matmul rate), test accuracy after
+the same number of epochs, inference samples/s on the 10k test set and peak RSS.
 
 Usage::
 
@@ -46,6 +46,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
 QUICK = {"config": "mlp-b128", "epochs": 2, "train_samples": 10000}
 TOOLS = ["neuroflow", "pytorch", "sklearn"]
 REFERENCE = "pytorch"
+#: The issue's inference target: samples/s ≥ this × PyTorch's, on every configuration.
+INFERENCE_TARGET = 1.1
 ROOT = Path(__file__).resolve().parent.parent
 #: Bytes of MNIST (train + test) as float32: the unit of the peak-RSS target.
 DATASET_BYTES = 70000 * 784 * 4
@@ -61,8 +63,12 @@ class Result:
     tool: str
     epoch_seconds: list[float] = field(default_factory=list)
     #: Each epoch's time over the sgemm bound priced at the matmul rate measured in the
-    #: same round (see :func:`run_config`).
+    #: same round (see :func:`run_config`), with the tight FLOP count (the products that
+    #: are computed: no input gradient for the first layer).
     bound_ratios: list[float] = field(default_factory=list)
+    #: Seconds per epoch of one-off input handling that the tool redoes every epoch and
+    #: that was measured and subtracted from its epoch times (see :data:`ONE_OFF_WORK`).
+    subtracted_seconds: float = 0.0
     accuracy: float = float("nan")
     samples_per_second: float = float("nan")
     peak_rss_mb: float = float("nan")
@@ -80,8 +86,13 @@ class Result:
 
     @property
     def bound_ratio(self) -> float:
-        """Median over rounds of epoch time ÷ that round's sgemm bound."""
+        """Median over rounds of epoch time ÷ that round's sgemm bound (tight count)."""
         return statistics.median(self.bound_ratios) if self.bound_ratios else float("nan")
+
+    def loose_bound_ratio(self, sizes: list[int]) -> float:
+        """:attr:`bound_ratio` against the loose count (with the first layer's input
+        gradient): the loose bound is longer by the ratio of the two counts."""
+        return self.bound_ratio * tight_over_loose(sizes)
 
 
 class Worker:
@@ -143,6 +154,25 @@ def epoch_flops(sizes: list[int], n_samples: int, first_input_gradient: bool = T
     return float(total * n_samples)
 
 
+#: What each tool's epoch time includes and excludes (the report states it).
+ONE_OFF_WORK = (
+    "Every tool's epoch time covers the same work: the shuffle, the batches' forward and "
+    "backward passes, the optimiser steps and the training loss. One-off work is outside "
+    "the clock for all three: the data is float32 already (no dtype conversion); neuroflow "
+    "validates and prepares its input in `fit` before the first epoch's clock starts; "
+    "PyTorch's tensors are created once (`torch.from_numpy`, no copy) before training; "
+    "scikit-learn's `partial_fit` (one call per epoch) re-validates its input on every call, "
+    "so it runs with `sklearn.config_context(assume_finite=True)` (no finiteness scan: "
+    "neuroflow scans once, PyTorch never) and the per-call checks that remain (shapes, "
+    "label binarising) are measured alone in the worker (median of 5 calls of "
+    "`_validate_input`) and subtracted from each of its epochs:")
+
+
+def tight_over_loose(sizes: list[int]) -> float:
+    """The tight FLOP count over the loose one (at most 1)."""
+    return epoch_flops(sizes, 1, first_input_gradient=False) / epoch_flops(sizes, 1)
+
+
 def run_config(name: str, config: dict[str, Any], tools: list[str],
                log: Any) -> tuple[dict[str, Result], list[float]]:
     """Train every tool on ``config`` in interleaved rounds (one epoch each per round).
@@ -150,16 +180,18 @@ def run_config(name: str, config: dict[str, Any], tools: list[str],
     The sgemm rate is measured again at the start of every round, so each epoch is
     compared with the bound of its own round: on a shared machine whose speed drifts
     (other tenants, clock changes), the ratio to the bound then tracks the code, not
-    the drift. :attr:`Result.bound_ratio` is the median over rounds. Returns the
-    results and the rounds' rates (GFLOP/s).
+    the drift. :attr:`Result.bound_ratio` is the median over rounds (tight FLOP count:
+    the products that are computed). Returns the results and the rounds' rates (GFLOP/s).
     """
     workers = {tool: Worker(tool, config) for tool in tools}
     results = {tool: Result(tool) for tool in tools}
-    flops = epoch_flops(config["sizes"], config.get("train_samples", 60000))
+    flops = epoch_flops(config["sizes"], config.get("train_samples", 60000),
+                        first_input_gradient=False)
     rates: list[float] = []
     try:
-        for worker in workers.values():
-            worker.ask()  # ready
+        for tool, worker in workers.items():
+            ready = worker.ask()
+            results[tool].subtracted_seconds = ready.get("subtracted_seconds", 0.0)
         for epoch in range(config["epochs"]):
             rates.append(matmul_gflops(repeats=ROUND_REPEATS))
             time.sleep(BLAS_SPIN_SECONDS)  # the driver's idle BLAS threads stop spinning
@@ -225,16 +257,45 @@ def format_table(name: str, results: dict[str, Result]) -> list[str]:
     lines = []
     for tool, result in results.items():
         ratio = result.ratio_to(reference) if reference else float("nan")
+        loose = result.loose_bound_ratio(CONFIGS[name]["sizes"]) if name in CONFIGS else (
+            float("nan"))
         lines.append(
             f"| {name} | {tool} | {result.seconds:.3f} | {ratio:.2f} | {result.bound_ratio:.2f}"
-            f" | {100 * result.accuracy:.2f} | {result.samples_per_second:,.0f}"
+            f" ({loose:.2f}) | {100 * result.accuracy:.2f} | {result.samples_per_second:,.0f}"
             f" | {result.peak_rss_mb:,.0f} |")
     return lines
 
 
-HEADER = ["| config | tool | s/epoch (median) | × PyTorch | × sgemm bound | test acc. % "
+HEADER = ["| config | tool | s/epoch (median) | × PyTorch | × sgemm bound (loose) "
+          "| test acc. % "
           "| inference samples/s | peak RSS MiB |",
           "|---|---|---:|---:|---:|---:|---:|---:|"]
+
+
+def inference_ratios(all_results: dict[str, dict[str, Result]]) -> dict[str, float]:
+    """Per configuration with both tools measured: neuroflow's inference samples/s over
+    PyTorch's."""
+    out = {}
+    for name, results in all_results.items():
+        mine, reference = results.get("neuroflow"), results.get(REFERENCE)
+        if mine and reference:
+            out[name] = mine.samples_per_second / reference.samples_per_second
+    return out
+
+
+def inference_check(all_results: dict[str, dict[str, Result]]
+                    ) -> tuple[str, bool, str] | None:
+    """The inference target judged on every configuration measured: it passes only if
+    each configuration's row does; the value lists every row and the worst."""
+    ratios = inference_ratios(all_results)
+    if not ratios:
+        return None
+    worst = min(ratios, key=lambda name: ratios[name])
+    listed = ", ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items())
+    return (f"inference samples/s ≥ {INFERENCE_TARGET} × PyTorch on every configuration "
+            f"({len(ratios)} measured)",
+            all(ratio >= INFERENCE_TARGET for ratio in ratios.values()),
+            f"{listed}; worst {worst} {ratios[worst]:.2f} ×")
 
 
 def checks(all_results: dict[str, dict[str, Result]]) -> list[tuple[str, bool, str]]:
@@ -251,9 +312,6 @@ def checks(all_results: dict[str, dict[str, Result]]) -> list[tuple[str, bool, s
         gap = 100 * abs(nf128.accuracy - pt128.accuracy)
         out.append(("batch 128: accuracy within 0.3 points of PyTorch", gap <= 0.3,
                     f"{gap:.2f} points"))
-        fast = nf128.samples_per_second / pt128.samples_per_second
-        out.append(("inference samples/s ≥ PyTorch (784-256-128-10)", fast >= 1.0,
-                    f"{fast:.2f} ×"))
     if nf128 and sk128:
         ratio = nf128.ratio_to(sk128)
         out.append(("batch 128: neuroflow ≤ 0.75 × scikit-learn", ratio <= 0.75, f"{ratio:.2f}"))
@@ -262,7 +320,8 @@ def checks(all_results: dict[str, dict[str, Result]]) -> list[tuple[str, bool, s
                     f"{gap:.2f} points"))
     if nf128:
         ratio = nf128.bound_ratio
-        out.append(("batch 128: neuroflow ≤ 2 × sgemm bound", ratio <= 2.0, f"{ratio:.2f}"))
+        out.append(("batch 128: neuroflow ≤ 2 × sgemm bound (tight count)", ratio <= 2.0,
+                    f"{ratio:.2f}"))
         limit = (2 * DATASET_BYTES + 200e6) / 2**20
         out.append((f"peak RSS ≤ 2 × float32 MNIST + 200 MB ({limit:.0f} MiB)",
                     nf128.peak_rss_mb <= limit, f"{nf128.peak_rss_mb:.0f} MiB"))
@@ -273,7 +332,11 @@ def checks(all_results: dict[str, dict[str, Result]]) -> list[tuple[str, bool, s
     wide = get("wide-b128", "neuroflow")
     if wide:
         ratio = wide.bound_ratio
-        out.append(("wide: neuroflow ≤ 1.5 × sgemm bound", ratio <= 1.5, f"{ratio:.2f}"))
+        out.append(("wide: neuroflow ≤ 1.5 × sgemm bound (tight count)", ratio <= 1.5,
+                    f"{ratio:.2f}"))
+    inference = inference_check(all_results)
+    if inference:
+        out.append(inference)
     return out
 
 
@@ -328,14 +391,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick or args.train_samples:
             config["train_samples"] = args.train_samples or QUICK["train_samples"]
         n_samples = config.get("train_samples", 60000)
-        bounds[name] = epoch_flops(config["sizes"], n_samples) / (gflops * 1e9)
+        bounds[name] = epoch_flops(config["sizes"], n_samples,
+                                   first_input_gradient=False) / (gflops * 1e9)
         log(f"{name}: {'-'.join(map(str, config['sizes']))}, batch {config['batch_size']}, "
             f"sgemm bound {bounds[name]:.3f} s/epoch")
         all_results[name], round_rates[name] = run_config(name, config, tools, log)
         rows += format_table(name, all_results[name])
         if not args.quick:
             floor = floors.measure(config["sizes"], config["batch_size"], n_samples)
-            floor_bound = epoch_flops(config["sizes"], n_samples) / (matmul_gflops() * 1e9)
+            floor_bound = epoch_flops(config["sizes"], n_samples, first_input_gradient=False
+                                      ) / (matmul_gflops() * 1e9)
             floor_lines.append(floors.describe(name, floor, floor_bound))
             log(floor_lines[-1])
     load_after = os.getloadavg()
@@ -347,16 +412,23 @@ def main(argv: list[str] | None = None) -> int:
         tight = epoch_flops(CONFIGS[name]["sizes"], 1, first_input_gradient=False)
         rates = round_rates[name]
         bound_lines.append(
-            f"- {name}: {full / 1e6:.2f} MFLOP per sample, bound {bounds[name]:.3f} s/epoch "
-            f"at the starting rate (without the first layer's input gradient: "
-            f"{tight / 1e6:.2f} MFLOP, {bounds[name] * tight / full:.3f} s); the rounds "
-            f"measured {min(rates):.0f}–{max(rates):.0f} GFLOP/s")
+            f"- {name}: {tight / 1e6:.2f} MFLOP per sample (tight count), bound "
+            f"{bounds[name]:.3f} s/epoch at the starting rate (loose count, with the first "
+            f"layer's input gradient: {full / 1e6:.2f} MFLOP, {bounds[name] * full / tight:.3f}"
+            f" s); the rounds measured {min(rates):.0f}–{max(rates):.0f} GFLOP/s")
     verdicts = checks(all_results) if not args.quick else []
     verdict_lines = [f"- {'PASS' if ok else 'FAIL'} {text}: {value}"
                      for text, ok, value in verdicts]
     print(table)
     print(f"\nfloat32 matmul {gflops:.0f} GFLOP/s; " + "; ".join(
-        f"{n} bound {b:.3f} s" for n, b in bounds.items()))
+        f"{n} bound {b:.3f} s (tight)" for n, b in bounds.items()))
+    for line in bound_lines:
+        print(line)
+    for name, results in all_results.items():
+        for tool, result in results.items():
+            if result.subtracted_seconds:
+                print(f"{name} {tool}: {1e3 * result.subtracted_seconds:.1f} ms/epoch of "
+                      f"per-call input checks subtracted")
     for line in verdict_lines:
         print(line)
     print(f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; "
@@ -404,14 +476,26 @@ def main(argv: list[str] | None = None) -> int:
             "back to back), so the machine's speed drifting between rounds cancels out; the "
             "medians in the seconds column need not divide to it.",
             "",
-            "The sgemm lower bound is the epoch's matrix-product FLOPs (forward `x W`, weight "
-            "gradient `xᵀ δ` and input gradient `δ Wᵀ`, 2 FLOPs per weight each, per sample) "
-            "divided by the measured float32 matmul rate (2048² products, best of several). "
-            "The rate is measured again at the start of every round of epochs, and each "
-            "epoch is divided by its own round's bound; the table's \"× sgemm bound\" is the "
-            "median of those ratios, so a drift in the machine's speed during the run "
-            "cancels out in the same way. In brackets: the tighter count without the first "
-            "layer's input gradient, which no tool computes.",
+            "The sgemm lower bound counts only the matrix products that are computed: per "
+            "layer and sample the forward `x W` and the weight gradient `xᵀ δ`, and the input "
+            "gradient `δ Wᵀ` for every layer but the first (no tool computes the gradient "
+            "of the input images), 2 FLOPs per weight each; divided by the measured float32 "
+            "matmul rate (2048² products, best of several). The rate is measured again at "
+            "the start of every round of epochs, and each epoch is divided by its own "
+            "round's bound; the table's \"× sgemm bound\" is the median of those ratios, so "
+            "a drift in the machine's speed during the run cancels out in the same way. In "
+            "brackets: the same ratio against the loose count, which adds the first layer's "
+            "input gradient (0.1's reports quoted that one).",
+            "",
+            ONE_OFF_WORK,
+            *[f"  - {name}, {tool}: {1e3 * result.subtracted_seconds:.1f} ms per epoch "
+              f"subtracted ({100 * result.subtracted_seconds / result.seconds:.1f}% of the "
+              f"epoch)" for name, results in all_results.items()
+              for tool, result in results.items() if result.subtracted_seconds],
+            "",
+            "Inference is judged on every configuration: the target line below passes only "
+            "if neuroflow's samples/s is at least the target multiple of PyTorch's in each "
+            "configuration's row.",
             "",
             *bound_lines,
             "",

@@ -8,7 +8,17 @@ import math
 import pytest
 
 from benchmarks import floors
-from benchmarks.run import CONFIGS, MLP, Result, checks, epoch_flops
+from benchmarks.run import (
+    CONFIGS,
+    MLP,
+    Result,
+    checks,
+    epoch_flops,
+    format_table,
+    inference_check,
+    inference_ratios,
+    tight_over_loose,
+)
 
 
 def test_epoch_flops_counts_three_products_per_weight():
@@ -17,6 +27,26 @@ def test_epoch_flops_counts_three_products_per_weight():
     assert epoch_flops(MLP, 1) == 6 * weights
     assert epoch_flops(MLP, 1, first_input_gradient=False) == 6 * weights - 2 * 784 * 256
     assert epoch_flops(MLP, 60000) == 60000 * 6 * weights
+
+
+def test_tight_count_leaves_out_only_the_first_input_gradient():
+    # 784-256-128-10: forward + weight gradient for 3 layers, input gradient for 2
+    tight = epoch_flops(MLP, 1, first_input_gradient=False)
+    assert tight == 2 * (2 * 784 * 256) + 3 * (2 * 256 * 128) + 3 * (2 * 128 * 10)
+    assert tight == 1_007_104  # 1.01 MFLOP per sample, against 1.41 loose
+    assert tight_over_loose(MLP) == pytest.approx(1_007_104 / 1_408_512)
+    # deep 784-(256×6)-10: only the 784×256 input gradient is dropped
+    deep = CONFIGS["deep-b128"]["sizes"]
+    assert epoch_flops(deep, 1) - epoch_flops(deep, 1, first_input_gradient=False) == (
+        2 * 784 * 256)
+    # a single layer computes two products only
+    assert epoch_flops([5, 3], 4, first_input_gradient=False) == 4 * 2 * (2 * 5 * 3)
+
+
+def test_table_reports_the_tight_ratio_with_the_loose_one_beside():
+    # an epoch at 2.4 × the tight bound is at 2.4 × 1.01 / 1.41 = 1.72 × the loose one
+    row = format_table("mlp-b128", {"neuroflow": _result("neuroflow", [0.7], [2.4])})[0]
+    assert "| 2.40 (1.72) |" in row
 
 
 def test_step_products_match_the_flop_count():
@@ -75,6 +105,38 @@ def test_checks_judge_each_target():
     assert verdicts["batch 128: neuroflow ≤ 0.9 × PyTorch"] == (True, "0.78")
     assert verdicts["batch 128: neuroflow ≤ 0.75 × scikit-learn"] == (True, "0.64")
     assert verdicts["batch 128: accuracy within 0.3 points of scikit-learn"][0] is False
-    assert verdicts["batch 128: neuroflow ≤ 2 × sgemm bound"] == (True, "1.70")
-    assert verdicts["wide: neuroflow ≤ 1.5 × sgemm bound"] == (False, "1.66")
+    assert verdicts["batch 128: neuroflow ≤ 2 × sgemm bound (tight count)"] == (True, "1.70")
+    assert verdicts["wide: neuroflow ≤ 1.5 × sgemm bound (tight count)"] == (False, "1.66")
     assert "batch 32: neuroflow ≤ 1.0 × PyTorch" not in verdicts  # not measured
+
+
+def _inference(neuroflow: float, pytorch: float) -> dict[str, Result]:
+    mine, reference = _result("neuroflow", [1.0], [1.0]), _result("pytorch", [1.0], [1.0])
+    mine.samples_per_second, reference.samples_per_second = neuroflow, pytorch
+    return {"neuroflow": mine, "pytorch": reference}
+
+
+def test_inference_is_judged_on_every_configuration():
+    # 0.1's report: fast enough on batch 128, slower on batch 32 and deep
+    results = {"mlp-b32": _inference(323_363, 344_410), "mlp-b128": _inference(380_000, 345_141),
+               "wide-b128": _inference(47_792, 38_682), "deep-b128": _inference(143_135, 157_334)}
+    ratios = inference_ratios(results)
+    assert list(ratios) == ["mlp-b32", "mlp-b128", "wide-b128", "deep-b128"]
+    assert ratios["mlp-b128"] == pytest.approx(380_000 / 345_141)
+    text, ok, value = inference_check(results)
+    assert text == "inference samples/s ≥ 1.1 × PyTorch on every configuration (4 measured)"
+    assert ok is False  # three rows of four miss the target: one row does not decide
+    assert value.startswith("mlp-b32 0.94, mlp-b128 1.10, wide-b128 1.24, deep-b128 0.91")
+    assert value.endswith("worst deep-b128 0.91 ×")
+    verdicts = {text: ok for text, ok, _ in checks(results)}
+    assert verdicts[text] is False
+
+
+def test_inference_passes_only_when_every_row_does():
+    passing = {"mlp-b128": _inference(120.0, 100.0), "wide-b128": _inference(111.0, 100.0)}
+    assert inference_check(passing)[1] is True
+    one_short = {**passing, "deep-b128": _inference(109.0, 100.0)}
+    assert inference_check(one_short)[1] is False
+    # a configuration without PyTorch is not judged; none at all gives no verdict
+    alone = {"mlp-b128": {"neuroflow": _result("neuroflow", [1.0], [1.0])}}
+    assert inference_ratios(alone) == {} and inference_check(alone) is None
