@@ -18,19 +18,93 @@ Two kinds:
 * Every other function takes NumPy arrays only, and a ``work`` (or ``out``) array of
   the right shape and dtype: fused activations for the reused batch arrays, and the
   optimiser rules over a whole parameter buffer.
+
+The functions below are the reference, written with NumPy. The optimiser rules and the
+ReLU kernels also have a fast path, one compiled loop each in
+:mod:`neuroflow.kernels_fast` (numba, the optional ``[fast]`` extra), computing the same
+numbers in one pass instead of one pass per operation. It is taken when numba is
+installed and every array is a C-contiguous NumPy float32/float64 array of the same
+shape and dtype; anything else runs the NumPy code. The environment variable
+``NEUROFLOW_KERNELS`` (read once, at import) or :func:`use` chooses: ``"numpy"`` (the
+reference only), ``"numba"`` (an error at first use if numba is missing) or ``"auto"``
+(the default: numba when installed). numba is imported at the first kernel call that
+could use it, never by ``import neuroflow``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
 
+from neuroflow import kernels_fast
 from neuroflow.backend import namespace
 
 __all__ = ["matmul", "sum_rows", "squared_norm", "relu", "relu_backward", "copy", "softmax",
-           "dropout_mask", "sgd", "sgd_momentum", "adam", "rmsprop"]
+           "dropout_mask", "sgd", "sgd_momentum", "adam", "rmsprop", "use", "active"]
+
+# ---------------------------------------------------------------- choice of implementation
+CHOICES = ("auto", "numba", "numpy")
+_choice = os.environ.get("NEUROFLOW_KERNELS", "auto").strip().lower() or "auto"
+#: The compiled loops once resolved (None: the NumPy reference); unset until first use.
+_loops: dict[str, Any] | None = None
+_resolved = False
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def use(name: str) -> None:
+    """Choose the kernels' implementation: ``"numpy"`` (the reference), ``"numba"`` (the
+    compiled loops; ImportError if numba is not installed) or ``"auto"`` (numba when
+    installed). Overrides ``NEUROFLOW_KERNELS``."""
+    global _choice, _resolved
+    if name not in CHOICES:
+        raise ValueError(f"name: expected one of {', '.join(CHOICES)}, received: {name!r}")
+    _choice, _resolved = name, False
+    if name == "numba":
+        _resolve()
+
+
+def active() -> str:
+    """``"numba"`` or ``"numpy"``: the implementation eligible arrays get now (imports
+    numba if the choice is ``"auto"`` or ``"numba"``)."""
+    return "numpy" if _resolve() is None else "numba"
+
+
+def _resolve() -> dict[str, Any] | None:
+    global _loops, _resolved
+    if not _resolved:
+        if _choice not in CHOICES:
+            raise ValueError(f"NEUROFLOW_KERNELS: expected one of {', '.join(CHOICES)}, "
+                             f"received: {_choice!r}")
+        _loops = None if _choice == "numpy" else kernels_fast.load()
+        if _loops is None and _choice == "numba":
+            raise ImportError("neuroflow kernels 'numba': numba is not installed "
+                              "(pip install 'neuroflow[fast]')")
+        _resolved = True
+    return _loops
+
+
+def _fast(*arrays: Any) -> dict[str, Any] | None:
+    """The compiled loops when they are in use and ``arrays`` are writeable C-contiguous
+    NumPy arrays of one float dtype and one shape; else ``None`` (the NumPy code runs)."""
+    loops = _loops if _resolved else _resolve()
+    if loops is None:
+        return None
+    first = arrays[0]
+    if type(first) is not np.ndarray or first.dtype not in _FLOATS:
+        return None
+    for array in arrays:
+        if (type(array) is not np.ndarray or array.dtype != first.dtype
+                or array.shape != first.shape or not array.flags.c_contiguous
+                or not array.flags.writeable):
+            return None
+    return loops
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    return array if array.ndim == 1 else array.reshape(-1)
 
 
 # ---------------------------------------------------------------- any back-end
@@ -66,12 +140,19 @@ def squared_norm(a: Any) -> float:
 # ---------------------------------------------------------------- activations (NumPy)
 def relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``ReLU.forward``: ``xp.maximum(z, 0)``."""
+    if (fast := _fast(z, out)) is not None:
+        fast["relu"](_flat(z), _flat(out), z.dtype.type(0))
+        return out
     return np.maximum(z, 0, out=out)
 
 
 def relu_backward(grad_a: np.ndarray, z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``ReLU.backward``: ``grad_a * xp.astype(z > 0, grad_a.dtype)``, with the boolean
     mask multiplied in directly (several times faster than ``np.where``)."""
+    if (fast := _fast(grad_a, z, out)) is not None:
+        kind = grad_a.dtype.type
+        fast["relu_backward"](_flat(grad_a), _flat(z), _flat(out), kind(0), kind(1))
+        return out
     return np.multiply(grad_a, z > 0, out=out)
 
 
@@ -104,6 +185,9 @@ def dropout_mask(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dty
 # a step over the whole flat parameter buffer allocates nothing.
 def sgd(param: np.ndarray, grad: np.ndarray, learning_rate: float, work: np.ndarray) -> None:
     """``SGD.update`` without momentum: ``param -= grad * learning_rate``."""
+    if (fast := _fast(param, grad)) is not None:
+        fast["sgd"](_flat(param), _flat(grad), param.dtype.type(learning_rate))
+        return
     np.multiply(grad, learning_rate, out=work)
     param -= work
 
@@ -111,6 +195,11 @@ def sgd(param: np.ndarray, grad: np.ndarray, learning_rate: float, work: np.ndar
 def sgd_momentum(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, momentum: float,
                  nesterov: bool, learning_rate: float, work: np.ndarray) -> None:
     """``SGD.update`` with (Nesterov) momentum."""
+    if (fast := _fast(param, grad, velocity)) is not None:
+        kind = param.dtype.type
+        fast["sgd_nesterov" if nesterov else "sgd_momentum"](
+            _flat(param), _flat(grad), _flat(velocity), kind(momentum), kind(learning_rate))
+        return
     velocity *= momentum
     velocity += grad
     if nesterov:
@@ -126,6 +215,13 @@ def adam(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, beta
          beta_2: float, epsilon: float, learning_rate: float, t: int,
          work: np.ndarray) -> None:
     """``Adam.update`` at step ``t`` (bias corrections folded into two scalars)."""
+    c2 = math.sqrt(1 - beta_2**t)
+    if (fast := _fast(param, grad, m, v)) is not None:
+        kind = param.dtype.type
+        fast["adam"](_flat(param), _flat(grad), _flat(m), _flat(v), kind(beta_1),
+                     kind(1 - beta_1), kind(beta_2), kind(1 - beta_2), kind(epsilon * c2),
+                     kind(learning_rate * c2 / (1 - beta_1**t)))
+        return
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
     m += work
@@ -133,7 +229,6 @@ def adam(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, beta
     np.multiply(grad, grad, out=work)
     work *= 1 - beta_2
     v += work
-    c2 = math.sqrt(1 - beta_2**t)
     np.sqrt(v, out=work)
     work += epsilon * c2
     np.divide(m, work, out=work)
@@ -144,6 +239,11 @@ def adam(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, beta
 def rmsprop(param: np.ndarray, grad: np.ndarray, v: np.ndarray, rho: float, epsilon: float,
             learning_rate: float, work: np.ndarray) -> None:
     """``RMSProp.update``."""
+    if (fast := _fast(param, grad, v)) is not None:
+        kind = param.dtype.type
+        fast["rmsprop"](_flat(param), _flat(grad), _flat(v), kind(rho), kind(1 - rho),
+                        kind(epsilon), kind(learning_rate))
+        return
     v *= rho
     np.multiply(grad, grad, out=work)
     work *= 1 - rho

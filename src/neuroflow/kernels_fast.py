@@ -1,0 +1,103 @@
+"""Fused kernels compiled with numba: the optional fast path of :mod:`neuroflow.kernels`.
+
+:mod:`neuroflow.kernels` is the reference: each optimiser rule there is a dozen NumPy
+calls, each one pass over the whole parameter buffer. The loops below compute the very
+same expressions in one pass, element by element, in the same order of operations and in
+the arrays' own precision (the scalars are passed in the arrays' dtype, as NumPy casts a
+Python float), so on NumPy float32/float64 they give the reference's numbers (the tests,
+``tests/test_kernels_fast.py``, hold them to 4 ulp in float64 and 1e-6 relative in
+float32; measured: equal). They are compiled with ``fastmath=False`` (no reassociation,
+no fused multiply-add) and ``error_model="numpy"`` (a division by zero gives inf/nan as in
+NumPy, and the loop can vectorise).
+
+numba is the ``[fast]`` extra (``pip install neuroflow[fast]``): it is imported by
+:func:`load`, at the first kernel call that could use it, never by ``import neuroflow``.
+The loops are compiled at their first call for each dtype, or loaded from numba's
+on-disk cache (``cache=True``); the first call in a process costs about a second.
+
+Every loop takes 1-D C-contiguous arrays of one dtype and the same length, and checks
+nothing: :mod:`neuroflow.kernels` makes sure of that before calling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load", "LOOPS"]
+
+
+# ---------------------------------------------------------------- optimiser rules
+# One line of each NumPy kernel per line here; ``work`` is not needed (registers).
+def sgd(p, g, lr):  # pragma: no cover - compiled
+    for i in range(p.shape[0]):
+        p[i] -= g[i] * lr
+
+
+def sgd_momentum(p, g, velocity, mu, lr):  # pragma: no cover - compiled
+    for i in range(p.shape[0]):
+        vi = velocity[i] * mu + g[i]
+        velocity[i] = vi
+        p[i] -= vi * lr
+
+
+def sgd_nesterov(p, g, velocity, mu, lr):  # pragma: no cover - compiled
+    for i in range(p.shape[0]):
+        gi = g[i]
+        vi = velocity[i] * mu + gi
+        velocity[i] = vi
+        p[i] -= (vi * mu + gi) * lr
+
+
+def adam(p, g, m, v, b1, one_minus_b1, b2, one_minus_b2, eps, step):  # pragma: no cover
+    for i in range(p.shape[0]):
+        gi = g[i]
+        mi = m[i] * b1 + gi * one_minus_b1
+        vi = v[i] * b2 + (gi * gi) * one_minus_b2
+        m[i] = mi
+        v[i] = vi
+        p[i] -= (mi / (np.sqrt(vi) + eps)) * step
+
+
+def rmsprop(p, g, v, rho, one_minus_rho, eps, lr):  # pragma: no cover - compiled
+    for i in range(p.shape[0]):
+        gi = g[i]
+        vi = v[i] * rho + (gi * gi) * one_minus_rho
+        v[i] = vi
+        p[i] -= (gi / (np.sqrt(vi) + eps)) * lr
+
+
+# ---------------------------------------------------------------- ReLU epilogues
+def relu(z, out, zero):  # pragma: no cover - compiled
+    # np.maximum(z, 0): NaN stays NaN, -0.0 becomes +0.0
+    for i in range(z.shape[0]):
+        zi = z[i]
+        out[i] = zi if (zi > zero or zi != zi) else zero
+
+
+def relu_backward(grad_a, z, out, zero, one):  # pragma: no cover - compiled
+    # grad_a * (z > 0): the mask is 1 or 0 in grad_a's dtype, so 0 * inf is nan as in NumPy
+    for i in range(z.shape[0]):
+        out[i] = grad_a[i] * (one if z[i] > zero else zero)
+
+
+#: The plain loops, by name; :func:`load` compiles them.
+LOOPS: dict[str, Callable[..., None]] = {
+    "sgd": sgd, "sgd_momentum": sgd_momentum, "sgd_nesterov": sgd_nesterov, "adam": adam,
+    "rmsprop": rmsprop, "relu": relu, "relu_backward": relu_backward,
+}
+
+
+@cache
+def load() -> dict[str, Any] | None:
+    """The compiled loops by name (compiled lazily, at each one's first call per dtype),
+    or ``None`` when numba is not installed. Made once per process."""
+    try:
+        import numba  # optional extra (numba): the [fast] extra
+    except ImportError:
+        return None
+    jit = numba.njit(cache=True, fastmath=False, error_model="numpy", nogil=True)
+    return {name: jit(loop) for name, loop in LOOPS.items()}
