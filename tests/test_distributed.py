@@ -95,6 +95,17 @@ WORKER = textwrap.dedent('''
     checkpoint = nf.callbacks.ModelCheckpoint(f"{out}/checkpoint.safetensors")
     net = network("float32")
     nf.distributed.fit(net, x, y, epochs=1, batch_size=33, verbose=0, callbacks=[checkpoint])
+    # EarlyStopping (rank 0 only) restores its best weights at the end of training, and
+    # every rank must end with them
+    # (the rate grows each epoch and the smallest is "best", so epoch 1's weights return)
+    net = network("float64")
+    rising = nf.callbacks.LearningRateScheduler(lambda epoch: 0.1 * (epoch + 1))
+    best = nf.callbacks.EarlyStopping("learning_rate", mode="min", patience=10,
+                                      restore_best=True)
+    nf.distributed.fit(net, x, y, epochs=3, batch_size=33, optimizer="sgd", verbose=0,
+                       callbacks=[rising, best])
+    for key, param, _ in net.named_parameters():
+        arrays[f"restored/{key}"] = param
     comm.Barrier()  # rank 0 wrote the checkpoint
     saved = nf.load(f"{out}/checkpoint.safetensors")
     arrays["checkpoint_samples"] = np.array(saved.training_run["samples"])
@@ -209,6 +220,15 @@ def test_distributed_checkpoints_record_the_run(runs, tmp_path_factory):
     resume checked nothing."""
     for rank in ("rank0", "rank1"):
         assert int(runs[rank]["checkpoint_samples"]) == 250
+
+
+def test_weights_a_callback_restores_at_the_end_reach_every_rank(runs):
+    """The shared loop first broadcast rank 0's state and then ran on_train_end, so best
+    weights restored by EarlyStopping on rank 0 stayed there alone."""
+    keys = [k for k in runs["rank0"] if k.startswith("restored/")]
+    assert keys
+    for key in keys:
+        np.testing.assert_array_equal(runs["rank0"][key], runs["rank1"][key])
 
 
 def test_ranks_with_different_data_fail_together(runs):

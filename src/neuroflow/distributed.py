@@ -232,7 +232,12 @@ class DistributedSteps:
         return {"allreduce_time": self.reducing}
 
     def close(self) -> None:
-        _broadcast_state(self.network, self.comm)  # e.g. best weights restored on rank 0
+        """Nothing to release: the ranks' batches are gathered by fancy indexing."""
+
+    def finish(self) -> None:
+        """Rank 0's final state everywhere, e.g. the best weights its EarlyStopping
+        restored in ``on_train_end`` (callbacks run on rank 0 only)."""
+        _broadcast_state(self.network, self.comm)
 
 
 def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int = 32,

@@ -285,6 +285,7 @@ def _end(network: Network, hooks: CallbackList, saving: CallbackList, steps: Any
         steps.close()
         hooks.on_train_end()
         saving.on_train_end()
+        steps.finish()  # after on_train_end: e.g. best weights restored by a callback
         network.callback_states = network.current_callback_states() or None
     finally:
         network._callbacks = []

@@ -69,6 +69,10 @@ class LocalSteps:
         return {}
 
     def close(self) -> None:
-        # Reused arrays are for the training loop only: later forward passes (a
-        # callback's, the user's) must get fresh arrays, even after an exception.
+        """End of the loop, also after an exception: reused arrays are for the training
+        loop only, so later forward passes (a callback's, the user's) get fresh ones."""
         self.network.reuse_buffers(False)
+
+    def finish(self) -> None:
+        """After ``on_train_end`` of a run that ended normally or diverged: make every
+        process's network the same (nothing to do in one process)."""
