@@ -278,3 +278,30 @@ def test_b11_preset_runs_resume_exactly_with_their_callbacks(capsys, idx_dir, tm
     assert part.epochs_trained == whole.epochs_trained == 4
     assert all(np.array_equal(p, q) for p, q in zip(whole.parameters(), part.parameters()))
     assert [s["type"] for s in part.callback_states] == ["EarlyStopping"]
+
+
+def test_a4_image_folders_take_the_same_training_path(capsys, tmp_path, monkeypatch):
+    """One training path for every data source: a folder of images, one sub-folder per
+    class, trains like MNIST and CSV (default --out, per-epoch checkpoint, held-out test
+    score), keeps the folder names as class names, and predict prints them."""
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    for label, (name, bright) in enumerate((("circle", 200), ("square", 60))):
+        (tmp_path / "shapes" / name).mkdir(parents=True)
+        for i in range(12):
+            pixels = (rng.random((28, 28)) * 40).astype(np.uint8)
+            pixels[8:20, 8:20] = bright + label
+            Image.fromarray(pixels).save(tmp_path / "shapes" / name / f"{i}.png")
+    code, out, err = run(capsys, "train", "--data", "shapes", "--layers", "784,8,3",
+                         "--epochs", "2", "--quiet")
+    assert code == 2 and "--layers: the last size must be 2, one output per class folder" in err
+    code, out, err = run(capsys, "train", "--data", "shapes", "--layers", "784,8,2",
+                         "--epochs", "2", "--quiet")
+    assert code == 0, err
+    assert "4 held-out images" in out and "saved model to model.safetensors" in out
+    net = nf.load("model.safetensors")
+    assert net.class_names == ["circle", "square"] and net.epochs_trained == 2
+    code, out, err = run(capsys, "predict", "model.safetensors", "shapes/circle/0.png")
+    assert code == 0 and out.splitlines()[1].split(",")[1] in ("circle", "square")

@@ -31,6 +31,28 @@ def load_data(spec: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     raise UsageError(f"--data: expected 'mnist' or a directory of IDX files, received {spec!r}")
 
 
+def is_image_folder(spec: str) -> bool:
+    """Whether ``--data`` names a folder of images, one sub-folder per class (an IDX
+    folder holds files only)."""
+    path = Path(spec)
+    return spec.lower() != "mnist" and path.is_dir() and any(
+        child.is_dir() for child in path.iterdir())
+
+
+def load_image_folder(spec: str, seed: int, dtype: str
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """``--data FOLDER/<class>/<images>``: ``(x_train, y_train, x_test, y_test, class
+    names)``, a fifth of the images (drawn with ``seed``) held out for the test score.
+    Images follow the rule of ``nf.datasets.load_images`` (inverted to light-on-dark)."""
+    data = datasets.load_images(spec, dtype=dtype)
+    assert data.y is not None  # load_images always labels by folder
+    order = np.random.default_rng(seed).permutation(data.x.shape[0])
+    n_test = data.x.shape[0] // 5 if data.x.shape[0] >= 10 else 0
+    test, train = order[:n_test], order[n_test:]
+    return (data.x[train], data.y[train], data.x[test], data.y[test],
+            [str(name) for name in data.class_names or []])
+
+
 def data_inputs(spec: str) -> list[str]:
     """The files ``--data`` reads (a folder stands for its files), which outputs must not
     overwrite; none for the bundled MNIST."""

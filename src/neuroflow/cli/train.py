@@ -29,7 +29,14 @@ from neuroflow.cli._args import (
     positive,
     seed,
 )
-from neuroflow.cli._data import TrainingData, csv_training_data, data_inputs, load_data
+from neuroflow.cli._data import (
+    TrainingData,
+    csv_training_data,
+    data_inputs,
+    is_image_folder,
+    load_data,
+    load_image_folder,
+)
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 from neuroflow.io import load
 from neuroflow.network import Network
@@ -107,7 +114,8 @@ def add(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """``neuroflow train``: one path for every data source.
 
-    The source (bundled MNIST or an IDX folder, or a CSV file) decides how the data is
+    The source (bundled MNIST, an IDX folder, a folder of images, or a CSV file) decides
+    how the data is
     read and the network is built or resumed; checking ``--out`` up front, the
     per-epoch checkpoint, Ctrl-C (exit 130 and a resume command), divergence (exit 1
     naming the last good checkpoint), the test score and the final save are common.
@@ -223,20 +231,34 @@ def _setting_text(key: str, value: Any) -> str:
 # ---------------------------------------------------------------------------- MNIST data
 def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None,
                          resumed: Any) -> TrainingData:
-    """Bundled MNIST or a folder of IDX files: the network resumed, from the preset, or
-    built from ``--layers``."""
-    x_train, y_train, x_test, y_test = load_data(args.data)
+    """Bundled MNIST, a folder of IDX files, or a folder of images with one sub-folder
+    per class (a fifth held out, drawn with the seed; the folder names become the class
+    names): the network resumed, from the preset, or built from ``--layers``."""
+    names = None
+    if is_image_folder(args.data):
+        seed = args.seed if resumed is None or resumed.seed is None else resumed.seed
+        x_train, y_train, x_test, y_test, names = load_image_folder(
+            args.data, seed, args.dtype if resumed is None else np.dtype(resumed.dtype).name)
+    else:
+        x_train, y_train, x_test, y_test = load_data(args.data)
     n_inputs = x_train.shape[1]
     if resumed is not None:
         if resumed.in_features != n_inputs:
             raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
                              f"data has {n_inputs} columns")
+        if names is not None and [str(n) for n in resumed.class_names or []] != names:
+            raise UsageError(f"--data: the classes of {args.data} ({', '.join(names)}) differ "
+                             "from the checkpoint's")
         return TrainingData(resumed, x_train, y_train, x_test, y_test)
     layers = list(args.layers)
     if layers[0] != n_inputs:
         raise UsageError(f"--layers: the first size must be the number of inputs, "
                          f"{n_inputs}, received {layers[0]}")
     n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
+    if names is not None and layers[-1] != len(names):
+        raise UsageError(f"--layers: the last size must be {len(names)}, one output per class "
+                         f"folder of --data {args.data} ({', '.join(names)}), received "
+                         f"{layers[-1]}")
     if args.loss == "cross_entropy" and layers[-1] < n_classes:
         raise UsageError(f"--layers: the last size must be {n_classes}, one output per class "
                          f"(the labels of --data {args.data} run from 0 to {n_classes - 1}), "
@@ -247,7 +269,9 @@ def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None
         net = Network.from_sizes(layers, hidden=args.activation,
                                  output=args.output_activation, loss=args.loss,
                                  seed=args.seed, dtype=args.dtype)
-    return TrainingData(net, x_train, y_train, x_test, y_test)
+    net.class_names = names
+    return TrainingData(net, x_train, y_train, x_test, y_test,
+                        held_out=f"{len(y_test)} held-out images" if names else "")
 
 
 # ---------------------------------------------------------------------------- fit and save
