@@ -176,7 +176,7 @@ def test_d26_missing_folder_and_empty_paths(capsys, idx_dir, model, tmp_path):
     assert ".tmp" not in line
     code, _, err = run(capsys, "export", model, "--onnx", "")
     assert code == 2
-    one_line(err, "--onnx: expected a file name ending in .onnx, received ''")
+    one_line(err, "--onnx: expected a path, received an empty string ''")
     code, _, err = run(capsys, "plot", "architecture", "--out", tmp_path / "no" / "a.png")
     assert code == 2
     one_line(err, "--out: the folder")
@@ -352,3 +352,17 @@ def test_d26_plot_curves_of_a_bad_history_is_one_line(capsys, tmp_path, monkeypa
     assert code == 2
     one_line(err, "plot curves: the history in m.safetensors holds values that are not "
                   "numbers under 'loss'")
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--out", ""], ["train", "--resume", ""], ["predict", "m.safetensors", "x.csv",
+                                                      "--out", ""],
+    ["gradcheck", ""], ["explain", ""], ["plot", "architecture", "", "--out", "a.png"],
+    ["export", "m.safetensors", "--onnx", ""],
+], ids=["train-out", "train-resume", "predict-out", "gradcheck", "explain", "plot", "export"])
+def test_an_empty_path_is_refused_not_read_as_not_given(capsys, argv):
+    """The CLI fuzz test found '' read as "not given": `train --out ''` saved to
+    model.safetensors and `gradcheck ''` checked a fresh network, exit 0."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "expected a path, received an empty string" in err[0]

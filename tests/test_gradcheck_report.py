@@ -117,3 +117,13 @@ def test_cli_gradcheck_passes_a_relu_model_on_5000_mnist_samples(monkeypatch, ca
     assert main(["gradcheck", "model.safetensors", "--samples", "5000"]) == 0
     out = capsys.readouterr().out
     assert "PASSED" in out and "entries skipped: the step +-1e-05" in out
+
+
+def test_b13_samples_beyond_the_test_set_are_refused_not_capped(capsys):
+    """reliability.md B.13: --samples 100000 was silently cut to the 10,000 MNIST test
+    images; it is now refused with the bound."""
+    from neuroflow.cli import main
+
+    assert main(["gradcheck", "--samples", "100000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--samples" in err[0] and "10000" in err[0].replace(",", "")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 __all__ = [
+    "path_text",
     "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "MAX_EPOCHS", "MAX_PLOT_EPOCHS",
     "MAX_PLOT_PANELS", "MAX_PLOT_SIZE", "MAX_PLOT_LAYERS", "MIN_DPI", "MAX_DPI", "UsageError",
     "Parser", "int_list", "positive", "int_in", "seed", "choices", "delimiter",
@@ -71,6 +72,14 @@ def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
     convert.__name__ = f"positive {kind.__name__}"
     return convert
+
+
+def path_text(text: str) -> str:
+    """An argparse type: a file or folder path, which may not be empty (an empty string
+    would otherwise read as "not given" and fall back to a default)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path, received an empty string ''")
+    return text
 
 
 def int_in(low: int, high: int) -> Callable[[str], int]:

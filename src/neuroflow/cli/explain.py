@@ -10,7 +10,7 @@ import numpy as np
 
 from neuroflow import activations
 from neuroflow.backprop import trace
-from neuroflow.cli._args import UsageError, choices, int_list, positive
+from neuroflow.cli._args import UsageError, choices, int_list, path_text, positive
 from neuroflow.cli._data import fresh_network, small_data
 from neuroflow.io import load
 
@@ -25,10 +25,11 @@ def add(commands: Any) -> None:
                     "small network (--layers 2,3,1): the weighted sums z = xW + b, the "
                     "activations a = f(z), the output error, the deltas, dC/dW, dC/db and "
                     "the weight change -eta dC/dW of one gradient-descent step.")
-    parser.add_argument("model", nargs="?", help="a .safetensors model file (optional)")
+    parser.add_argument("model", nargs="?", type=path_text,
+                        help="a .safetensors model file (optional)")
     parser.add_argument("--sample", type=int, default=0, metavar="N",
                         help="index of the test sample to trace (default 0)")
-    parser.add_argument("--data", default=None, metavar="SOURCE",
+    parser.add_argument("--data", default=None, type=path_text, metavar="SOURCE",
                         help="'mnist', 'moons', 'circles' or a directory of IDX files "
                              "(default: mnist for 784 inputs, else random inputs)")
     parser.add_argument("--layers", type=int_list, default=None, metavar="SIZES",

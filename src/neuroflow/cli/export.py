@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroflow import files
-from neuroflow.cli._args import UsageError
+from neuroflow.cli._args import UsageError, path_text
 from neuroflow.io import load
 
 __all__ = ["add", "run"]
@@ -21,7 +21,7 @@ def add(commands: Any) -> None:
                     "version 8; Gemm and activation nodes, the stored standardisation "
                     "included) for onnxruntime and other runtimes. Needs neuroflow[onnx].")
     parser.add_argument("model", help="a .safetensors model file")
-    parser.add_argument("--onnx", required=True, metavar="PATH",
+    parser.add_argument("--onnx", required=True, type=path_text, metavar="PATH",
                         help="the .onnx file to write (not the MODEL file)")
     parser.add_argument("--no-preprocessing", action="store_true",
                         help="leave the stored input standardisation out of the graph")

@@ -9,10 +9,13 @@ from typing import Any
 import numpy as np
 
 from neuroflow import datasets
-from neuroflow.cli._args import positive
+from neuroflow.cli._args import int_in, path_text, positive
 from neuroflow.gradcheck import check_gradients
 from neuroflow.io import load
 from neuroflow.network import Network
+
+#: Most samples a check may use: the 10,000 MNIST test images it draws them from.
+MAX_SAMPLES = 10_000
 
 __all__ = ["add", "run"]
 
@@ -24,8 +27,10 @@ def add(commands: Any) -> None:
         description="Compare backprop's gradients with central finite differences on a "
                     "float64 copy of a saved model (or a fresh 784-16-10 network) on a few "
                     "MNIST samples. Exit status 1 when any parameter fails.")
-    parser.add_argument("model", nargs="?", help="a .safetensors model file (optional)")
-    parser.add_argument("--samples", type=positive(int), default=8, help="default 8")
+    parser.add_argument("model", nargs="?", type=path_text,
+                        help="a .safetensors model file (optional)")
+    parser.add_argument("--samples", type=int_in(1, MAX_SAMPLES), default=8,
+                        help=f"default 8, at most {MAX_SAMPLES:,} (the MNIST test images)")
     parser.add_argument("--threshold", type=positive(float), default=1e-6,
                         help="relative error threshold (default 1e-6)")
     parser.add_argument("--max-entries", type=positive(int), default=100, metavar="N",

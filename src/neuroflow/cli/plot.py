@@ -21,6 +21,7 @@ from neuroflow.cli._args import (
     choices,
     int_in,
     int_list,
+    path_text,
     positive,
     seed,
 )
@@ -69,10 +70,10 @@ def add(commands: Any) -> None:
                     "trains on two moons or circles). Needs the [plot] extra.")
     parser.add_argument("kind", type=choices(list(PLOT_KINDS)), metavar="KIND",
                         help=", ".join(PLOT_KINDS))
-    parser.add_argument("model", nargs="?", help="a .safetensors model file")
-    parser.add_argument("--out", default=None, metavar="PATH",
+    parser.add_argument("model", nargs="?", type=path_text, help="a .safetensors model file")
+    parser.add_argument("--out", default=None, type=path_text, metavar="PATH",
                         help="output file, .png or .svg (default KIND.png)")
-    parser.add_argument("--data", default=None, metavar="SOURCE",
+    parser.add_argument("--data", default=None, type=path_text, metavar="SOURCE",
                         help="'mnist', 'moons', 'circles', a directory of IDX files, or a "
                              "CSV file (target in the last column) for a model trained on "
                              "one")

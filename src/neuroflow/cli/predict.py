@@ -10,7 +10,7 @@ from io import StringIO
 from typing import Any
 
 from neuroflow import files
-from neuroflow.cli._args import add_csv_options
+from neuroflow.cli._args import add_csv_options, path_text
 from neuroflow.cli._data import check_fits
 from neuroflow.cli._inputs import INPUT_KINDS, read_inputs
 from neuroflow.io import load
@@ -34,7 +34,7 @@ def add(commands: Any) -> None:
                     "standard error).")
     parser.add_argument("model", help="a .safetensors model file")
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help=INPUT_KINDS)
-    parser.add_argument("--out", default=None, metavar="PATH",
+    parser.add_argument("--out", default=None, type=path_text, metavar="PATH",
                         help="write the CSV to PATH instead of standard output")
     parser.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
                         help="images only: invert brightness so digits are light on dark as "

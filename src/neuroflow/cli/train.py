@@ -26,6 +26,7 @@ from neuroflow.cli._args import (
     choices,
     int_in,
     int_list,
+    path_text,
     positive,
     seed,
 )
@@ -92,11 +93,11 @@ def add(commands: Any) -> None:
                              "held-out rows (default 0)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default=None,
                         help="floating-point type of weights and arithmetic (default float32)")
-    parser.add_argument("--out", default=None, metavar="PATH",
+    parser.add_argument("--out", default=None, type=path_text, metavar="PATH",
                         help="where to save the model, a plain file path; it is also "
                              "rewritten (atomically) at the end of every epoch as a checkpoint "
                              "(default model.safetensors, or the --resume file)")
-    parser.add_argument("--resume", default=None, metavar="MODEL",
+    parser.add_argument("--resume", default=None, type=path_text, metavar="MODEL",
                         help="continue training the checkpoint MODEL (written by an "
                              "interrupted 'neuroflow train') up to a total of --epochs "
                              "epochs; architecture, dtype, seed and optimiser come from "
