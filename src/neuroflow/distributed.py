@@ -43,6 +43,7 @@ from neuroflow.hooks import Callback, History
 from neuroflow.metrics import accuracy
 from neuroflow.network import Network
 from neuroflow.training import (
+    PROBE_ROWS,
     check_options,
     prepare_data,
     resolve_optimizer,
@@ -150,7 +151,7 @@ class DistributedSteps:
         n_ranks, my_rank = comm.Get_size(), comm.Get_rank()
         self.is_root = my_rank == 0
         self.samples = x.shape[0]
-        self.probe = x[:1024]
+        self.probe = x[:PROBE_ROWS]
         self.classification = network.loss.is_classification
         # One flat buffer: every gradient, then the extra slots. Each parameter is updated
         # from a view into the reduced buffer, so unpacking costs nothing.

@@ -15,6 +15,7 @@ import numpy as np
 from neuroflow import losses as _losses
 from neuroflow import optimizers as _optimizers
 from neuroflow import schedules as _schedules
+from neuroflow._validation import all_finite
 from neuroflow.errors import ModelFileError
 from neuroflow.hooks import History
 from neuroflow.io.format import (
@@ -94,13 +95,9 @@ def _parse_fields(metadata: dict[str, Any], tensors: dict[str, np.ndarray],
         if prefix == "callbacks" and not (parsed.training or {}).get("callbacks"):
             raise ModelFileError(f"{source}: tensor {name!r} without callback metadata")
         array = parsed.tensors[name]
-        if array.dtype.kind == "f" and not _all_finite(array):
+        if array.dtype.kind == "f" and not all_finite(array):
             raise ModelFileError(f"{source}: tensor {name!r} holds NaN or infinite values")
     return parsed
-
-
-def _all_finite(array: np.ndarray) -> bool:
-    return bool(np.isfinite(array).all())
 
 
 def _check_version(version: object, source: str) -> int:

@@ -10,7 +10,11 @@ from neuroflow.metrics import accuracy
 from neuroflow.network import Network
 from neuroflow.training.batching import BatchGatherer
 
-__all__ = ["LocalSteps"]
+__all__ = ["LocalSteps", "PROBE_ROWS"]
+
+#: Rows whose outputs the trained network must still compute as finite numbers at the
+#: end of ``fit`` (the divergence guard's last check; a clipped loss can hide overflow).
+PROBE_ROWS = 1024
 
 
 class LocalSteps:
@@ -28,14 +32,14 @@ class LocalSteps:
         self.network = network
         self.samples = x.shape[0]
         self.classification = network.loss.is_classification
-        network.pack_parameters()  # loading weights replaces arrays: lay them end to end
+        network.pack_parameters()  # a cast or a move between back-ends replaced arrays
         #: (parameter, gradient) pairs the optimiser steps on.
         self.pairs = network.parameter_buffer or list(zip(network.parameters(),
                                                           network.gradients()))
         # Hot path: batches are gathered into reused arrays and the layers reuse their
         # work arrays, so a step allocates (almost) nothing; see neuroflow.training.batching.
         self.batches = BatchGatherer(x, target, weights, backend=network.backend)
-        self.probe = x[:1024]
+        self.probe = x[:PROBE_ROWS]
         network.reuse_buffers(True)
 
     def order(self, order: np.ndarray) -> np.ndarray:
