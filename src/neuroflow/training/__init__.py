@@ -28,7 +28,7 @@ from neuroflow.training.resume import data_fingerprint, run_settings
 from neuroflow.training.steps import PROBE_ROWS, LocalSteps
 
 __all__ = ["fit", "run_epochs", "LocalSteps", "PROBE_ROWS", "split_validation",
-           "class_sample_weight", "prepare_data", "resolve_optimizer", "run_settings", "data_fingerprint",
-           "check_options", "BatchGatherer"]
+           "class_sample_weight", "prepare_data", "resolve_optimizer", "run_settings",
+           "data_fingerprint", "check_options", "BatchGatherer"]
 
 provide("fit", fit)
