@@ -72,6 +72,12 @@ class Inference:
     def evaluate(self, x: Any, y: Any, batch_size: int | None = None,
                  sample_weight: Any = None) -> dict[str, float]:
         """Loss (and accuracy for classification losses) on ``(x, y)``."""
+        return self.score(*self.prepare_examples(x, y, sample_weight), batch_size)
+
+    def prepare_examples(self, x: Any, y: Any, sample_weight: Any = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Validated and prepared ``(inputs, targets, per-sample weights or None)``, one
+        target and weight per row of ``x`` (what ``evaluate`` and ``fit`` score)."""
         x = self.prepare_inputs(x)
         target = self.prepare_targets(y)
         if target.shape[0] != x.shape[0]:
@@ -80,7 +86,7 @@ class Inference:
         weights = None
         if sample_weight is not None:
             weights = check_sample_weight(sample_weight, x.shape[0], self.dtype)
-        return self.score(x, target, weights, batch_size)
+        return x, target, weights
 
     def score(self, x: np.ndarray, target: np.ndarray, sample_weight: np.ndarray | None = None,
               batch_size: int | None = None) -> dict[str, float]:

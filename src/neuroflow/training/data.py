@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from neuroflow import optimizers as _optimizers
-from neuroflow._validation import check_sample_weight
 from neuroflow.metrics import labels_from_targets
 from neuroflow.network import Network
 
@@ -42,14 +41,7 @@ def prepare_data(network: Network, x: Any, y: Any, *, sample_weight: Any = None,
     (or ``None``), and the validation pair taken from ``validation_data`` or split off the
     end of the samples (``None`` when neither is given).
     """
-    x = network.prepare_inputs(x, "x")
-    target = network.prepare_targets(y, "y")
-    if target.shape[0] != x.shape[0]:
-        raise ValueError(f"y: expected {x.shape[0]} targets (one per row of x), received "
-                         f"{target.shape[0]}")
-    weights = None
-    if sample_weight is not None:
-        weights = check_sample_weight(sample_weight, x.shape[0], network.dtype)
+    x, target, weights = network.prepare_examples(x, y, sample_weight)
     if class_weight is not None:
         per_class = class_sample_weight(class_weight, target, network)
         weights = per_class if weights is None else weights * per_class
