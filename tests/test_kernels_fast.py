@@ -100,6 +100,46 @@ def test_relu_kernels_match_the_reference(dtype, restore_choice):
         np.testing.assert_array_equal(np.signbit(fast), np.signbit(reference))  # -0.0
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_fused_epilogues_match_the_two_step_reference(dtype, restore_choice):
+    """bias + ReLU forward and ReLU derivative + bias gradient: one pass each on the fast
+    path, the same numbers (bias gradient: rows added in order, as NumPy's axis-0 sum)."""
+    rng = np.random.default_rng(3)
+    z0 = rng.standard_normal((37, 19)).astype(dtype)
+    z0.flat[:3] = [np.nan, np.inf, -np.inf]
+    bias = rng.standard_normal(19).astype(dtype)
+    grad = rng.standard_normal((37, 19)).astype(dtype)
+    results = {}
+    for path in ("numba", "numpy"):
+        kernels.use(path)
+        z, forward = z0.copy(), np.empty_like(z0)
+        kernels.bias_relu(z, bias, forward)
+        delta, bias_gradient = np.empty_like(z0), np.full(19, 7.0, dtype)
+        with np.errstate(invalid="ignore"):
+            kernels.relu_backward_bias(grad, z, delta, bias_gradient)
+        results[path] = (z, forward, delta, bias_gradient)
+    two_steps = z0 + bias
+    np.testing.assert_array_equal(results["numpy"][0], two_steps)
+    np.testing.assert_array_equal(results["numpy"][1], np.maximum(two_steps, 0))
+    for fast, reference in zip(results["numba"], results["numpy"]):
+        np.testing.assert_array_equal(fast, reference)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(results["numpy"][3],
+                                      np.sum(grad * (two_steps > 0), axis=0))
+
+
+def test_fused_epilogues_take_the_fast_path_only_for_matching_bias(restore_choice):
+    """A bias of another dtype or length runs the two NumPy steps (same numbers)."""
+    kernels.use("numba")
+    z = np.ones((4, 3), np.float32)
+    out = np.empty_like(z)
+    assert kernels._fast_rows((z, out), np.ones(3, np.float32)) is not None
+    assert kernels._fast_rows((z, out), np.ones(3, np.float64)) is None
+    assert kernels._fast_rows((z, out), np.ones(4, np.float32)) is None
+    kernels.bias_relu(z, np.full(3, -2.0), out)  # float64 bias: NumPy's z += bias
+    np.testing.assert_array_equal(out, np.zeros((4, 3), np.float32))
+
+
 def _fit(path, optimizer, dtype):
     kernels.use(path)
     rng = np.random.default_rng(0)

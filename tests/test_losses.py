@@ -76,6 +76,23 @@ def test_fused_softmax_cross_entropy_equals_chain_rule(rng):
     np.testing.assert_allclose(fused, chain, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_delta_from_labels_equals_the_one_hot_rows_bit_for_bit(rng, dtype):
+    """Labels skip building one-hot rows; (a - y) / n must not change by a bit."""
+    a = activations.Softmax().forward(rng.normal(size=(7, 5)).astype(dtype))
+    before = a.copy()
+    labels = rng.integers(0, 5, size=7)
+    weights = rng.uniform(0.5, 2.0, size=7).astype(dtype)
+    loss = losses.CrossEntropy()
+    for sample_weight in (None, weights):
+        from_labels = loss.fused_delta(activations.Softmax(), a, labels, sample_weight)
+        from_rows = loss.fused_delta(activations.Softmax(), a, np.eye(5, dtype=dtype)[labels],
+                                     sample_weight)
+        assert from_labels.dtype == dtype
+        np.testing.assert_array_equal(from_labels, from_rows)
+    np.testing.assert_array_equal(a, before)  # the output itself is not written
+
+
 def test_fused_sigmoid_bce_equals_chain_rule(rng):
     z = rng.normal(size=(6, 3))
     sigmoid = activations.Sigmoid()

@@ -46,6 +46,12 @@ class Activation:
     #: by :meth:`forward_into` and :meth:`backward_into`; ``None``: none.
     forward_kernel: ClassVar[Callable[..., np.ndarray] | None] = None
     backward_kernel: ClassVar[Callable[..., np.ndarray] | None] = None
+    #: The same with a layer's bias folded in, one pass each where it has a fused loop:
+    #: ``kernel(z, bias, out)`` (``z += bias``, then ``f(z)`` into ``out``) and
+    #: ``kernel(grad_a, z, out, bias_gradient)`` (``dC/dz`` into ``out``, its sum over
+    #: rows into ``bias_gradient``); ``None``: the two steps are made one after the other.
+    bias_forward_kernel: ClassVar[Callable[..., np.ndarray] | None] = None
+    bias_backward_kernel: ClassVar[Callable[..., np.ndarray] | None] = None
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """Return ``f(z)`` as a new array of ``z``'s shape and dtype."""
@@ -80,6 +86,26 @@ class Activation:
         if kernel is None or not isinstance(out, np.ndarray):
             return self.backward(grad_a, z, a)
         return kernel(grad_a, z, out)
+
+    def forward_bias_into(self, z: np.ndarray, bias: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``z += bias`` (in place), then :meth:`forward_into`: a layer's forward epilogue
+        on the reused arrays of the training loop."""
+        kernel = type(self).bias_forward_kernel
+        if kernel is None or not isinstance(out, np.ndarray):
+            z += bias
+            return self.forward_into(z, out)
+        return kernel(z, bias, out)
+
+    def backward_bias_into(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray,
+                           out: np.ndarray, bias_gradient: np.ndarray) -> np.ndarray:
+        """:meth:`backward_into`, then ``dC/db``, the sum over rows of ``dC/dz``, into
+        ``bias_gradient``: a layer's backward epilogue; returns the array holding dC/dz."""
+        kernel = type(self).bias_backward_kernel
+        if kernel is None or not isinstance(out, np.ndarray):
+            delta = self.backward_into(grad_a, z, a, out)
+            kernels.sum_rows(delta, out=bias_gradient)
+            return delta
+        return kernel(grad_a, z, out, bias_gradient)
 
     def get_config(self) -> dict[str, Any]:
         """Describe this activation for saving: its name and parameters."""
@@ -134,6 +160,8 @@ class ReLU(Activation):
     name = "relu"
     forward_kernel = staticmethod(kernels.relu)
     backward_kernel = staticmethod(kernels.relu_backward)
+    bias_forward_kernel = staticmethod(kernels.bias_relu)
+    bias_backward_kernel = staticmethod(kernels.relu_backward_bias)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return namespace(z).maximum(z, 0)

@@ -42,8 +42,9 @@ import numpy as np
 from neuroflow import kernels_fast
 from neuroflow.backend import namespace
 
-__all__ = ["matmul", "sum_rows", "squared_norm", "relu", "relu_backward", "copy", "softmax",
-           "dropout_mask", "sgd", "sgd_momentum", "adam", "rmsprop", "use", "active"]
+__all__ = ["matmul", "sum_rows", "squared_norm", "relu", "relu_backward", "bias_relu",
+           "relu_backward_bias", "copy", "softmax", "dropout_mask", "sgd", "sgd_momentum",
+           "adam", "rmsprop", "use", "active"]
 
 # ---------------------------------------------------------------- choice of implementation
 CHOICES = ("auto", "numba", "numpy")
@@ -103,6 +104,18 @@ def _fast(*arrays: Any) -> dict[str, Any] | None:
     return loops
 
 
+def _fast_rows(matrices: tuple[np.ndarray, ...], vector: np.ndarray) -> dict[str, Any] | None:
+    """:func:`_fast` for ``(n, k)`` matrices of one shape and a ``(k,)`` vector of their
+    dtype (a layer's batch arrays and its bias)."""
+    loops = _fast(*matrices)
+    first = matrices[0]
+    if (loops is None or first.ndim != 2 or type(vector) is not np.ndarray
+            or vector.dtype != first.dtype or vector.shape != first.shape[1:]
+            or not vector.flags.c_contiguous or not vector.flags.writeable):
+        return None
+    return loops
+
+
 def _flat(array: np.ndarray) -> np.ndarray:
     return array if array.ndim == 1 else array.reshape(-1)
 
@@ -154,6 +167,30 @@ def relu_backward(grad_a: np.ndarray, z: np.ndarray, out: np.ndarray) -> np.ndar
         fast["relu_backward"](_flat(grad_a), _flat(z), _flat(out), kind(0), kind(1))
         return out
     return np.multiply(grad_a, z > 0, out=out)
+
+
+def bias_relu(z: np.ndarray, bias: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """A ReLU layer's epilogue: ``z += bias`` (in place, row by row), then
+    :func:`relu` of ``z`` into ``out``; one pass over memory on the fast path."""
+    if (fast := _fast_rows((z, out), bias)) is not None:
+        fast["bias_relu"](z, bias, out, z.dtype.type(0))
+        return out
+    z += bias
+    return relu(z, out)
+
+
+def relu_backward_bias(grad_a: np.ndarray, z: np.ndarray, out: np.ndarray,
+                       bias_gradient: np.ndarray) -> np.ndarray:
+    """:func:`relu_backward` into ``out`` (``delta = dC/dz``), then the bias gradient
+    ``sum_rows(delta)`` into ``bias_gradient``; one pass over memory on the fast path
+    (rows added in order, as NumPy's sum over axis 0 does)."""
+    if (fast := _fast_rows((grad_a, z, out), bias_gradient)) is not None:
+        kind = grad_a.dtype.type
+        fast["relu_backward_bias"](grad_a, z, out, bias_gradient, kind(0), kind(1))
+        return out
+    relu_backward(grad_a, z, out)
+    sum_rows(out, out=bias_gradient)
+    return out
 
 
 def copy(z: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -15,8 +15,9 @@ numba is the ``[fast]`` extra (``pip install neuroflow[fast]``): it is imported 
 The loops are compiled at their first call for each dtype, or loaded from numba's
 on-disk cache (``cache=True``); the first call in a process costs about a second.
 
-Every loop takes 1-D C-contiguous arrays of one dtype and the same length, and checks
-nothing: :mod:`neuroflow.kernels` makes sure of that before calling.
+Every loop takes C-contiguous arrays of one dtype (1-D of one length; the epilogues:
+``(n, k)`` matrices and a ``(k,)`` bias) and checks nothing: :mod:`neuroflow.kernels`
+makes sure of that before calling.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def rmsprop(p, g, v, rho, one_minus_rho, eps, lr):  # pragma: no cover - compile
 
 
 # ---------------------------------------------------------------- ReLU epilogues
+# A layer's element-wise work after its matrix product: the bias and the activation
+# going forward, the activation's derivative and the bias gradient coming back.
 def relu(z, out, zero):  # pragma: no cover - compiled
     # np.maximum(z, 0): NaN stays NaN, -0.0 becomes +0.0
     for i in range(z.shape[0]):
@@ -84,10 +87,32 @@ def relu_backward(grad_a, z, out, zero, one):  # pragma: no cover - compiled
         out[i] = grad_a[i] * (one if z[i] > zero else zero)
 
 
+def bias_relu(z, bias, out, zero):  # pragma: no cover - compiled
+    # z += bias (row by row), then relu(z) into out; z (n, k), bias (k,)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            zi = z[i, j] + bias[j]
+            z[i, j] = zi
+            out[i, j] = zi if (zi > zero or zi != zi) else zero
+
+
+def relu_backward_bias(grad_a, z, out, bias_gradient, zero, one):  # pragma: no cover
+    # out = grad_a * (z > 0); bias_gradient = out summed over rows, in row order (as
+    # NumPy's sum over axis 0 of a C-contiguous array: the first row, then each next one)
+    for j in range(z.shape[1]):
+        bias_gradient[j] = zero
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            d = grad_a[i, j] * (one if z[i, j] > zero else zero)
+            out[i, j] = d
+            bias_gradient[j] += d
+
+
 #: The plain loops, by name; :func:`load` compiles them.
 LOOPS: dict[str, Callable[..., None]] = {
     "sgd": sgd, "sgd_momentum": sgd_momentum, "sgd_nesterov": sgd_nesterov, "adam": adam,
-    "rmsprop": rmsprop, "relu": relu, "relu_backward": relu_backward,
+    "rmsprop": rmsprop, "relu": relu, "relu_backward": relu_backward, "bias_relu": bias_relu,
+    "relu_backward_bias": relu_backward_bias,
 }
 
 

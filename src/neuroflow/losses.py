@@ -87,7 +87,9 @@ class Loss:
 
     name: ClassVar[str] = ""
     #: Whether targets are class labels (accuracy makes sense) rather than real values.
-    is_classification: ClassVar[bool] = False
+    #: Fixed per class, except for ``mse``, where it follows the targets last prepared
+    #: (:meth:`MeanSquaredError.prepare_targets`).
+    is_classification: bool = False
     #: The output activation this loss requires (see :meth:`check_output_activation`);
     #: ``None``: any output.
     required_output: ClassVar[type[_activations.Activation] | None] = None

@@ -94,9 +94,16 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         # During fit (training, reuse_buffers) z and a go into reused work arrays.
         shape, dtype = (x.shape[0], self.out_features), self.params["W"].dtype
-        z = self.pre_activation(x, out=self.buffer("z", shape, dtype) if training else None)
         out = self.buffer("a", shape, dtype) if training else None
-        a = self.activation.forward(z) if out is None else self.activation.forward_into(z, out)
+        if out is None:
+            z = self.pre_activation(x)
+            a = self.activation.forward(z)
+        elif self.use_bias:  # z = x W, then z += b and a = f(z) in one epilogue
+            z = kernels.matmul(x, self.params["W"], out=self.buffer("z", shape, dtype))
+            a = self.activation.forward_bias_into(z, self.params["b"], out)
+        else:
+            z = self.pre_activation(x, out=self.buffer("z", shape, dtype))
+            a = self.activation.forward_into(z, out)
         self._x, self._z, self._a = x, z, a
         return a
 
@@ -111,19 +118,28 @@ class Dense(Layer):
         if z is None or a is None:
             raise RuntimeError("Dense.backward() needs a forward() first")
         out = self.buffer("delta", grad_output.shape, grad_output.dtype)
-        delta = (self.activation.backward(grad_output, z, a) if out is None
-                 else self.activation.backward_into(grad_output, z, a, out))
+        if out is None:
+            delta = self.activation.backward(grad_output, z, a)
+        elif self.use_bias:  # delta = f'(z) * g and dC/db = sum of its rows, one epilogue
+            delta = self.activation.backward_bias_into(grad_output, z, a, out, self.grads["b"])
+            return self._backward_products(delta, need_input_grad)
+        else:
+            delta = self.activation.backward_into(grad_output, z, a, out)
         return self.backward_pre_activation(delta, need_input_grad)
 
     def backward_pre_activation(self, delta: np.ndarray,
                                 need_input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate ``delta = dC/dz`` (used directly by fused output gradients)."""
+        if self.use_bias:
+            kernels.sum_rows(delta, out=self.grads["b"])  # dC/db = sum over rows of delta
+        return self._backward_products(delta, need_input_grad)
+
+    def _backward_products(self, delta: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
+        """dC/dW and dC/dx from ``delta`` (dC/db is already in place)."""
         x = self._x
         if x is None:
             raise RuntimeError("Dense.backward() needs a forward() first")
         kernels.matmul(x.T, delta, out=self.grads["W"])  # dC/dW = x^T delta
-        if self.use_bias:
-            kernels.sum_rows(delta, out=self.grads["b"])  # dC/db = sum over rows of delta
         if not need_input_grad:
             return None
         # dC/dx = delta W^T

@@ -181,6 +181,13 @@ def check_options(epochs: Any, batch_size: Any, verbose: Any, shuffle: Any,
             "callbacks": list(callbacks)}
 
 
+def _guarded_arrays(network: Network) -> list[Any]:
+    """What the divergence guard checks after each step: the one flat buffer when the
+    parameters are packed (one dot product instead of one per array), else each array."""
+    buffer = network.parameter_buffer
+    return [buffer.parameters] if buffer is not None else network.parameters()
+
+
 def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.ndarray] | None,
                *, epochs: int, batch_size: int, shuffle: bool, callbacks: list[Callback],
                verbose: int, resumed: bool = False,
@@ -237,7 +244,7 @@ def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.nd
                         f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; "
                         f"{_hint(opt)}")
                 opt.step(steps.pairs)
-                if parameters_diverged(network.parameters()):
+                if parameters_diverged(_guarded_arrays(network)):
                     raise TrainingDivergedError(
                         f"the weights became NaN, infinite or too large to compute with "
                         f"(norm beyond 1e{_norm_limit(network)}) at epoch {epoch + 1}, "
