@@ -103,6 +103,15 @@ class NeuroflowTool:
                 "samples_per_second": self.x_test.shape[0] / seconds}
 
 
+class NeuroflowNumpyTool(NeuroflowTool):
+    """neuroflow with its NumPy reference kernels only (``kernels.use("numpy")``): the
+    default of an installation without the ``[fast]`` extra, to measure what numba pays."""
+
+    def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
+        nf.kernels.use("numpy")
+        super().__init__(config, data)
+
+
 class TorchTool:
     """The idiomatic PyTorch loop: ``nn.Sequential`` of ``Linear``/``ReLU``, logits into
     ``cross_entropy`` (softmax fused), batches gathered by index from a per-epoch
@@ -237,7 +246,8 @@ class SklearnTool:
                 "samples_per_second": self.x_test.shape[0] / seconds}
 
 
-TOOLS = {"neuroflow": NeuroflowTool, "pytorch": TorchTool, "sklearn": SklearnTool}
+TOOLS = {"neuroflow": NeuroflowTool, "neuroflow-numpy": NeuroflowNumpyTool,
+         "pytorch": TorchTool, "sklearn": SklearnTool}
 
 
 def load_data(config: dict[str, Any]) -> tuple[np.ndarray, ...]:

@@ -98,16 +98,21 @@ def test_ratio_to_pairs_the_epochs_of_each_round():
 def test_checks_judge_each_target():
     results = {"mlp-b128": {
         "neuroflow": _result("neuroflow", [0.7] * 3, [1.7] * 3, accuracy=0.980),
-        "pytorch": _result("pytorch", [0.9] * 3, [2.2] * 3, accuracy=0.981),
-        "sklearn": _result("sklearn", [1.1] * 3, [2.7] * 3, accuracy=0.976),
-    }, "wide-b128": {"neuroflow": _result("neuroflow", [5.8] * 3, [1.66] * 3)}}
-    verdicts = {text: (ok, value) for text, ok, value in checks(results)}
-    assert verdicts["batch 128: neuroflow ≤ 0.9 × PyTorch"] == (True, "0.78")
-    assert verdicts["batch 128: neuroflow ≤ 0.75 × scikit-learn"] == (True, "0.64")
-    assert verdicts["batch 128: accuracy within 0.3 points of scikit-learn"][0] is False
-    assert verdicts["batch 128: neuroflow ≤ 2 × sgemm bound (tight count)"] == (True, "1.70")
-    assert verdicts["wide: neuroflow ≤ 1.5 × sgemm bound (tight count)"] == (False, "1.66")
-    assert "batch 32: neuroflow ≤ 1.0 × PyTorch" not in verdicts  # not measured
+        "pytorch": _result("pytorch", [1.0] * 3, [2.2] * 3, accuracy=0.981),
+        "sklearn": _result("sklearn", [1.4] * 3, [2.7] * 3, accuracy=0.976),
+    }, "wide-b128": {"neuroflow": _result("neuroflow", [5.8] * 3, [1.66] * 3),
+                     "pytorch": _result("pytorch", [6.0] * 3, [1.7] * 3)}}
+    floor = floors.Floor(products=0.5, optimizer=0.1, flops=1e9)
+    verdicts = {text: (ok, value) for text, ok, value in checks(results, {"mlp-b128": floor})}
+    assert verdicts["mlp-b128: neuroflow ≤ 0.70 × PyTorch"] == (True, "0.70")
+    assert verdicts["mlp-b128: neuroflow ≤ 0.55 × scikit-learn"] == (True, "0.50")
+    assert verdicts["mlp-b128: accuracy within 0.3 points of PyTorch"] == (True, "0.10 points")
+    ok, value = verdicts["mlp-b128: neuroflow ≤ 1.25 × the floor's matrix products alone"]
+    assert ok is False and value.startswith("1.40")
+    assert verdicts["wide-b128: neuroflow ≤ 0.90 × PyTorch"] == (False, "0.97")
+    assert "mlp-b32: neuroflow ≤ 0.60 × PyTorch" not in verdicts  # not measured
+    # without floors the products target is not judged
+    assert not any("products" in text for text, _, _ in checks(results))
 
 
 def _inference(neuroflow: float, pytorch: float) -> dict[str, Result]:

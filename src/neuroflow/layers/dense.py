@@ -109,9 +109,13 @@ class Dense(Layer):
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         # f(z) overwrites z where the activation has a NumPy kernel: one array per layer
-        # instead of two, and one pass fewer.
-        z = self.pre_activation(x)
-        return self.activation.forward_into(z, z)
+        # instead of two, and one pass fewer (with the bias folded in where it has a
+        # fused loop).
+        if not self.use_bias or not isinstance(x, np.ndarray):
+            z = self.pre_activation(x)
+            return self.activation.forward_into(z, z)
+        z = kernels.matmul(x, self.params["W"])
+        return self.activation.forward_bias_into(z, self.params["b"], z)
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         z, a = self._z, self._a
