@@ -73,6 +73,10 @@ class LayerTrace:
         The change of one plain gradient-descent step, ``-eta dC/dW`` and ``-eta dC/db``.
     delta_rule : str
         The equation used for ``delta`` (fused, element-wise or softmax Jacobian).
+    weight : ndarray (in_features, out_features) or None
+        A copy of the layer's weights ``W`` at the time of the trace.
+    bias : ndarray (out_features,) or None
+        A copy of its biases ``b`` (``None`` without bias).
     """
 
     index: int
@@ -87,6 +91,8 @@ class LayerTrace:
     weight_change: np.ndarray
     bias_change: np.ndarray | None
     delta_rule: str
+    weight: np.ndarray | None = None
+    bias: np.ndarray | None = None
 
     @property
     def in_features(self) -> int:
@@ -95,6 +101,23 @@ class LayerTrace:
     @property
     def out_features(self) -> int:
         return int(self.z.shape[1])
+
+    def weighted_sum_terms(self, inputs: Any, sample: int = 0
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""Split :math:`z_j = \sum_i x_i W_{ij} + b_j` of one sample into the sum over
+        ``inputs`` (indices), the sum over every other input, and :math:`b_j`.
+
+        Returns three float64 arrays ``(out_features,)`` whose sum is ``z[sample]`` up to
+        rounding (the bias is zeros without bias).
+        """
+        if self.weight is None:
+            raise ValueError("weight: expected the layer's weights in the trace, received None")
+        terms = self.x[sample].astype(np.float64)[:, None] * self.weight.astype(np.float64)
+        shown = np.zeros(self.in_features, dtype=bool)
+        shown[np.asarray(inputs, dtype=np.int64)] = True
+        bias = np.zeros(self.out_features) if self.bias is None else \
+            self.bias.astype(np.float64)
+        return terms[shown].sum(axis=0), terms[~shown].sum(axis=0), bias
 
 
 @dataclass
@@ -115,6 +138,14 @@ class Trace:
         ``e = a - y``, the difference between output and target.
     learning_rate : float
         ``eta`` of the weight change shown.
+    sizes : list of int
+        Layer sizes, input first.
+    cost_before_step, cost_after_step : float
+        The mean cost of the batch with the parameters as they are, and after one plain
+        gradient-descent step of every layer, ``W - eta dC/dW`` and ``b - eta dC/db``.
+        Both are computed in float64 on copies of the parameters (the network is not
+        modified), so they compare exactly; ``cost_before_step`` equals ``cost`` up to
+        the rounding of the network's dtype.
     """
 
     layers: list[LayerTrace]
@@ -124,11 +155,27 @@ class Trace:
     output_error: np.ndarray
     learning_rate: float
     sizes: list[int] = field(default_factory=list)
+    cost_before_step: float = float("nan")
+    cost_after_step: float = float("nan")
 
     @property
     def output(self) -> np.ndarray:
         """The network output ``a^(L)`` ``(n, k)``."""
         return self.layers[-1].a
+
+    @property
+    def probabilities(self) -> np.ndarray | None:
+        r"""The probability of every class ``(n, k)``: a softmax output
+        :math:`a_j = e^{z_j} / \sum_m e^{z_m}` (rows add up to 1), or :math:`[1 - p, p]`
+        for a classifier's single sigmoid output :math:`p`; ``None`` for other outputs
+        (regression, several independent sigmoids)."""
+        last = self.layers[-1]
+        if last.activation == "softmax":
+            return last.a
+        if last.activation == "sigmoid" and last.out_features == 1 and \
+                self.loss in ("binary_cross_entropy", "cross_entropy"):
+            return np.hstack([1 - last.a, last.a])
+        return None
 
     def gradients(self) -> dict[str, np.ndarray]:
         """``dC/dparam`` keyed like :meth:`Network.named_parameters` (``layers.{i}.W``)."""
@@ -145,7 +192,7 @@ class Trace:
     renderer: ClassVar[Callable[..., str] | None] = None
 
     def format(self, precision: int = 4, max_rows: int = 8, max_columns: int = 8,
-               unicode: bool = True) -> str:
+               unicode: bool = True, **options: Any) -> str:
         """Aligned tables of every quantity, with the equation of each
         (:func:`neuroflow.explain.format_trace`).
 
@@ -154,15 +201,19 @@ class Trace:
         precision : int
             Significant digits of each number.
         max_rows, max_columns : int
-            Larger arrays show their first rows/columns and a count of those left out.
+            Sample rows shown; inputs and neurons shown per layer when there are more
+            (chosen by the size of their gradients; the others are counted).
         unicode : bool
             Write δ, ∂, ⊙, η and Σ; ``False`` keeps plain ASCII.
+        **options
+            What else the renderer takes (``inputs``, ``classes``, ``class_names``,
+            ``image_shape``, ``sample_indices``: see :func:`~neuroflow.explain.format_trace`).
         """
         render = Trace.renderer
         if render is None:  # only when neuroflow.explain was never imported
             raise RuntimeError("Trace.format: no renderer; import neuroflow.explain")
         return render(self, precision=precision, max_rows=max_rows, max_columns=max_columns,
-                      unicode=unicode)
+                      unicode=unicode, **options)
 
     def __str__(self) -> str:
         return self.format()
@@ -268,13 +319,34 @@ def trace(network: Network, x: Any, y: Any, learning_rate: float = 0.1) -> Trace
             activation_gradient=grad_a, delta=delta, weight_gradient=weight_gradient,
             bias_gradient=bias_gradient, weight_change=-eta * weight_gradient,
             bias_change=None if bias_gradient is None else -eta * bias_gradient,
-            delta_rule=rule,
+            delta_rule=rule, weight=layer.params["W"].copy(),
+            bias=layer.params["b"].copy() if layer.use_bias else None,
         ))
         delta_next = delta
     records.reverse()
+    before, after = (_cost_in_float64(dense_layers, records, inputs, target, loss, step)
+                     for step in (0.0, float(learning_rate)))
     return Trace(layers=records, loss=loss.name, cost=float(cost), target=dense_target,
                  output_error=output - dense_target, learning_rate=float(learning_rate),
-                 sizes=network.sizes)
+                 sizes=network.sizes, cost_before_step=before, cost_after_step=after)
+
+
+def _cost_in_float64(dense_layers: list[Dense], records: list[LayerTrace],
+                     inputs: np.ndarray, target: np.ndarray, loss: _losses.Loss,
+                     step: float) -> float:
+    """The mean cost after the step ``W - step dC/dW``, ``b - step dC/db`` of every layer,
+    the forward pass recomputed in float64 on copies (``step = 0``: the cost as it is)."""
+    a = inputs.astype(np.float64)
+    for layer, record in zip(dense_layers, records):
+        weight = layer.params["W"].astype(np.float64) - \
+            step * record.weight_gradient.astype(np.float64)
+        z = a @ weight
+        if record.bias_gradient is not None:
+            z = z + (layer.params["b"].astype(np.float64)
+                     - step * record.bias_gradient.astype(np.float64))
+        a = layer.activation.forward(z)
+    dense = target.astype(np.float64) if target.dtype.kind == "f" else target
+    return float(loss.value(a, dense))
 
 
 def _delta_from_grad_a(activation: _activations.Activation, grad_a: np.ndarray,

@@ -1,10 +1,13 @@
 r"""The terminal rendering of a traced pass: aligned tables with the equation of each line.
 
-:func:`format_trace` writes a :class:`~neuroflow.backprop.Trace` (the numbers of one
-forward and backward pass, computed by the reference implementation
-:func:`neuroflow.backprop.trace`) as text: the forward pass layer by layer, the cost, then
-the backward pass from the output layer to the first, each quantity under its equation.
-``print(nf.trace(...))`` and ``neuroflow explain`` show it.
+:func:`format_trace` writes a :class:`~neuroflow.backprop.Trace` (computed by the
+reference implementation :func:`neuroflow.backprop.trace`) as text: the label, prediction
+and probability of every class (:attr:`Trace.probabilities`); the forward pass with ``W``,
+``b`` and each ``z = x W + b`` split into the terms shown, the others and ``b``
+(:meth:`LayerTrace.weighted_sum_terms`); the cost; the backward pass from the output
+layer to the first; the cost after one gradient-descent step. A layer with many inputs
+shows the :func:`informative_inputs`: the largest rows of :math:`\partial C/\partial W`
+(an input that is 0 in every sample, a blank corner pixel, has an all-zero row).
 
 Importing this module makes :func:`format_trace` the renderer of
 :meth:`Trace.format <neuroflow.backprop.Trace.format>` and ``str(trace)`` (the package
@@ -13,11 +16,14 @@ imports it): the reference pass sits below its presentation and does not import 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
-from neuroflow.backprop import Trace
+from neuroflow.backprop import LayerTrace, Trace
 
-__all__ = ["format_trace"]
+__all__ = ["format_trace", "informative_inputs"]
 
 #: dC/da of each loss, as printed in the trace (n samples, k outputs).
 _LOSS_GRADIENTS = {
@@ -31,11 +37,62 @@ _LOSS_VALUES = {
     "binary_cross_entropy": "C = -(1/(n k)) sum [y log a + (1 - y) log(1 - a)]",
 }
 _PRETTY = [("dC/d", "∂C/∂"), ("delta", "δ"), ("eta", "η"), (" * ", " ⊙ "), ("sum", "Σ"),
-           ("^T", "ᵀ")]
+           ("^T", "ᵀ"), ("<-", "←"), ("Delta ", "Δ")]
+#: Every output is shown up to this many; wider tables continue in blocks this wide.
+_WRAP = 10
 
 
+# ------------------------------------------------------------------ what to show
+def informative_inputs(trace: Trace, count: int, layer: int = 0) -> list[int]:
+    r"""The ``count`` inputs of layer ``layer`` with the largest rows of ``dC/dW``.
+
+    The score of input ``i`` is the norm of row ``i`` of
+    :math:`\partial C/\partial W = x^\top \delta`, that is
+    :math:`\lVert \sum_s x_{si} \delta_s \rVert` (one sample: :math:`|x_i|\,\lVert\delta\rVert`):
+    the inputs whose weights the step changes most. An input that is 0 in every sample
+    has an all-zero row and is only chosen when no row is nonzero. Ties (many MNIST
+    pixels are exactly 1) go to the larger :math:`|\sum_s x_{si}\, \partial C/\partial
+    x_{si}|` (with :math:`\partial C/\partial x = \delta W^\top`: how much the cost moves
+    with the input), then to the smaller index.
+
+    Parameters
+    ----------
+    trace : Trace
+        What :func:`neuroflow.trace` returned.
+    count : int
+        How many inputs to return (at most ``in_features`` of the layer).
+    layer : int
+        Position of the layer (0: the network inputs; ``l``: the neurons of layer ``l - 1``).
+
+    Returns
+    -------
+    list of int
+        Input indices in ascending order; fewer than ``count`` when fewer inputs have a
+        nonzero row (none is left out while ``count`` allows it).
+    """
+    if not 0 <= _whole(layer, "layer") < len(trace.layers):
+        raise ValueError(f"layer: expected a layer index from 0 to {len(trace.layers) - 1}, "
+                         f"received {layer!r}")
+    record = trace.layers[layer]
+    if _whole(count, "count") < 1:
+        raise ValueError(f"count: expected a positive whole number, received {count!r}")
+    row_norm = np.linalg.norm(record.weight_gradient.astype(np.float64), axis=1)
+    influence = np.zeros_like(row_norm)
+    if record.weight is not None:
+        input_gradient = record.delta.astype(np.float64) @ record.weight.astype(np.float64).T
+        influence = np.abs((record.x * input_gradient).sum(axis=0))
+    ranked = np.lexsort((np.arange(row_norm.size), -influence, -row_norm))
+    nonzero = ranked[row_norm[ranked] > 0]
+    chosen = (nonzero if nonzero.size else ranked)[:count]
+    return sorted(int(i) for i in chosen)
+
+
+# ------------------------------------------------------------------ the text
 def format_trace(trace: Trace, precision: int = 4, max_rows: int = 8, max_columns: int = 8,
-                 unicode: bool = True) -> str:
+                 unicode: bool = True, *, inputs: Sequence[int] | None = None,
+                 classes: Sequence[int] | None = None, class_names: Sequence[Any] | None = None,
+                 image_shape: tuple[int, int] | None = None,
+                 sample_indices: Sequence[int] | None = None) -> str:
     """Aligned tables of every quantity of ``trace``, with the equation of each.
 
     Parameters
@@ -43,117 +100,300 @@ def format_trace(trace: Trace, precision: int = 4, max_rows: int = 8, max_column
     trace : Trace
         What :func:`neuroflow.trace` returned.
     precision : int
-        Significant digits of each number.
-    max_rows, max_columns : int
-        Larger arrays show their first rows/columns and a count of those left out.
+        Significant digits of each number (a negative zero prints as 0).
+    max_rows : int
+        Sample rows shown.
+    max_columns : int
+        Inputs and neurons shown per layer when there are more: by default the
+        :func:`informative_inputs`; every output up to 10, else those with the largest
+        mean ``|a - y|``.
     unicode : bool
         Write δ, ∂, ⊙, η and Σ; ``False`` keeps plain ASCII.
+    inputs : sequence of int, optional
+        The network inputs to show (rows of the first ``W``), in this order.
+    classes : sequence of int, optional
+        The output neurons to show, in this order.
+    class_names : sequence, optional
+        Names of the classes (``k`` of them; two for a single sigmoid output).
+    image_shape : (rows, columns), optional
+        The inputs are the pixels of such an image: each is also named ``(row, col)``.
+    sample_indices : sequence of int, optional
+        The samples' positions in their data set, which label the rows (default 0..n-1).
     """
     for name, value in (("precision", precision), ("max_rows", max_rows),
                         ("max_columns", max_columns)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected a positive integer, received: {value!r}")
-    table = _Tables(precision, max_rows, max_columns)
     n = trace.target.shape[0]
+    first, last = trace.layers[0], trace.layers[-1]
+    shown = [_indices(inputs, first.in_features, "inputs") if inputs is not None
+             else _default_inputs(trace, 0, max_columns)]
+    shown += [_default_inputs(trace, index, max_columns) for index in range(1, len(trace.layers))]
+    shown.append(_indices(classes, last.out_features, "classes") if classes is not None
+                 else _default_classes(trace, max_columns))
+    samples = list(range(n)) if sample_indices is None else [int(s) for s in sample_indices]
+    if len(samples) != n:
+        raise ValueError(f"sample_indices: expected {n} indices (one per sample), received "
+                         f"{len(samples)}")
+    if image_shape is not None and int(np.prod(image_shape)) != first.in_features:
+        raise ValueError(f"image_shape: expected a shape of {first.in_features} pixels, "
+                         f"received {tuple(image_shape)}")
+    table = _Tables(precision, max_rows, samples, unicode)
+    say = table.say
     lines = [
         f"Trace of one gradient-descent step: network {' -> '.join(map(str, trace.sizes))}, "
         f"{n} sample{'s' if n != 1 else ''}, loss {trace.loss}, learning rate "
-        f"eta = {trace.learning_rate:g}",
-        "",
-        "FORWARD PASS  (each layer: z = x W + b, a = f(z))",
-    ]
-    for layer in trace.layers:
-        lines.append("")
-        lines.append(f"layer {layer.index + 1}: Dense {layer.in_features} -> "
-                     f"{layer.out_features}, activation {layer.activation}")
-        x_name = "x (network input)" if layer.index == 0 else \
-            f"x = a of layer {layer.index}"
-        lines += table.samples(x_name, layer.x, "x" if layer.index == 0 else "n")
-        lines += table.samples("z = x W + b", layer.z)
-        lines += table.samples(f"a = {layer.activation}(z)", layer.a)
-    lines += [
-        "",
-        f"COST  {_LOSS_VALUES.get(trace.loss, 'C')} = {trace.cost:.{precision}g}",
-    ]
-    lines += table.samples("y (target)", trace.target)
-    lines += table.samples("e = a - y (output error)", trace.output_error)
+        + say(f"eta = {trace.learning_rate:g}")]
+    lines += _prediction(trace, table, class_names)
+    lines += ["", "FORWARD PASS  (each layer: z = x W + b, a = f(z))"]
+    for index, layer in enumerate(trace.layers):
+        rows, columns = shown[index], shown[index + 1]
+        lines += ["", _title(layer)] + (_choice_note(trace, rows, inputs is not None,
+                                                      image_shape, say) if index == 0 else [])
+        if len(columns) < layer.out_features:
+            why = ("chosen" if classes is not None else "those with the largest mean |a - y|")\
+                if layer is last else f"those with the largest rows of dC/dW in layer {index + 2}"
+            lines.append(say(f"  neurons shown: {len(columns)} of {layer.out_features} "
+                             f"({why})"))
+        picture = image_shape if index == 0 else None  # the inputs are its pixels
+        lines += table.samples("x (network input)" if index == 0 else f"x = a of layer {index}",
+                               layer.x, rows, "x" if index == 0 else "n", _pixels(rows, picture))
+        labels = _row_labels(rows, picture)
+        if layer.weight is not None:
+            lines += table.weights("W  (row i: input i; column j: neuron j)", layer.weight,
+                                   rows, columns, labels)
+        if layer.bias is not None:
+            lines += table.vector("b", layer.bias, columns)
+        lines += table.samples("z = x W + b", layer.z, columns)
+        if layer.weight is not None:
+            lines += _check(trace, index, rows, columns, table)
+        lines += table.samples(f"a = {layer.activation}(z)", layer.a, columns)
+    lines += ["", say(f"COST  {_LOSS_VALUES.get(trace.loss, 'C')} = ")
+              + table.number(trace.cost)]
+    lines += table.samples("y (target)", trace.target, shown[-1])
+    lines += table.samples("e = a - y (output error)", trace.output_error, shown[-1])
     lines += ["", "BACKWARD PASS  (from the output layer back to the first)"]
-    for layer in reversed(trace.layers):
-        lines.append("")
-        lines.append(f"layer {layer.index + 1}: Dense {layer.in_features} -> "
-                     f"{layer.out_features}, activation {layer.activation}")
+    for index in range(len(trace.layers) - 1, -1, -1):
+        layer = trace.layers[index]
+        rows, columns = shown[index], shown[index + 1]
+        labels = _row_labels(rows, image_shape if index == 0 else None)
+        lines += ["", _title(layer)]
         if layer.activation_gradient is not None:
-            is_output = layer is trace.layers[-1]
-            rule = _LOSS_GRADIENTS.get(trace.loss, "dC/da") if is_output else \
-                f"dC/da = delta_{layer.index + 2} W_{layer.index + 2}^T"
-            lines += table.samples(rule, layer.activation_gradient)
-        lines += table.samples(layer.delta_rule, layer.delta)
-        lines += table.weights("dC/dW = x^T delta", layer.weight_gradient)
+            rule = _LOSS_GRADIENTS.get(trace.loss, "dC/da") if layer is last else \
+                f"dC/da = delta_{index + 2} W_{index + 2}^T"
+            lines += table.samples(rule, layer.activation_gradient, columns)
+        lines += table.samples(layer.delta_rule, layer.delta, columns)
+        lines += table.weights("dC/dW = x^T delta", layer.weight_gradient, rows, columns,
+                               labels, _zero_rows(layer, rows))
         if layer.bias_gradient is not None:
-            lines += table.vector("dC/db = sum_samples delta", layer.bias_gradient)
+            lines += table.vector("dC/db = sum_samples delta", layer.bias_gradient, columns)
         lines += table.weights(f"Delta W = -eta dC/dW  (eta = {trace.learning_rate:g})",
-                               layer.weight_change)
+                               layer.weight_change, rows, columns, labels)
         if layer.bias_change is not None:
-            lines += table.vector("Delta b = -eta dC/db", layer.bias_change)
-    text = "\n".join(lines)
-    if unicode:
-        for plain, pretty in _PRETTY:
-            text = text.replace(plain, pretty)
-        text = text.replace("Delta ", "Δ")
-    return text
+            lines += table.vector("Delta b = -eta dC/db", layer.bias_change, columns)
+    lines += _after_step(trace, table)
+    return "\n".join(lines)
+
+
+def _whole(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name}: expected a whole number, received {value!r}")
+    return int(value)
+
+
+def _indices(values: Sequence[int], size: int, name: str) -> list[int]:
+    chosen = [_whole(value, name) for value in values]
+    bad = [value for value in chosen if not 0 <= value < size]
+    if not chosen or bad or len(set(chosen)) != len(chosen):
+        raise ValueError(f"{name}: expected distinct indices from 0 to {size - 1}, received "
+                         f"{list(values)!r}")
+    return chosen
+
+
+def _default_inputs(trace: Trace, layer: int, count: int) -> list[int]:
+    size = trace.layers[layer].in_features
+    return list(range(size)) if size <= count else informative_inputs(trace, count, layer)
+
+
+def _default_classes(trace: Trace, count: int) -> list[int]:
+    k = trace.layers[-1].out_features
+    if k <= max(_WRAP, count):
+        return list(range(k))
+    error = np.abs(trace.output_error.astype(np.float64)).mean(axis=0)
+    return sorted(int(j) for j in np.argsort(-error, kind="stable")[:count])
+
+
+def _title(layer: LayerTrace) -> str:
+    return (f"layer {layer.index + 1}: Dense {layer.in_features} -> {layer.out_features}, "
+            f"activation {layer.activation}")
+
+
+def _pixels(rows: list[int], image_shape: tuple[int, int] | None) -> list[str] | None:
+    """``(row,col)`` of each input in ``rows`` of an image (``None``: not an image)."""
+    return None if image_shape is None else \
+        [f"({i // image_shape[1]},{i % image_shape[1]})" for i in rows]
+
+
+def _row_labels(rows: list[int], image_shape: tuple[int, int] | None) -> list[str]:
+    pixels = _pixels(rows, image_shape) or [""] * len(rows)
+    return [f"in {i} {pixel}".rstrip() for i, pixel in zip(rows, pixels)]
+
+
+def _choice_note(trace: Trace, rows: list[int], given: bool,
+                 image_shape: tuple[int, int] | None, say: Any) -> list[str]:
+    """Which inputs are shown and why, when not all of them are."""
+    first = trace.layers[0]
+    notes = [] if image_shape is None else [
+        f"  the inputs are the pixels of a {image_shape[0]} x {image_shape[1]} image: input i "
+        f"is pixel (row, col) = (i // {image_shape[1]}, i % {image_shape[1]})"]
+    if len(rows) < first.in_features:
+        zero = int((~np.any(first.x != 0, axis=0)).sum())
+        why = "chosen" if given else "those with the largest rows of dC/dW"
+        notes.append(say(f"  inputs shown: {len(rows)} of {first.in_features} ({why}); "
+                         f"{zero} inputs are 0 in every sample, so their rows of "
+                         "dC/dW = x^T delta are 0"))
+    return notes
+
+
+def _prediction(trace: Trace, table: _Tables, class_names: Sequence[Any] | None
+                ) -> list[str]:
+    """Label, prediction and the probability of every class, sample by sample."""
+    probabilities = trace.probabilities
+    if probabilities is None:
+        return []
+    k = probabilities.shape[1]
+    if class_names is not None and len(class_names) != k:
+        raise ValueError(f"class_names: expected {k} names (one per class), received "
+                         f"{len(class_names)}")
+    names = [str(name) for name in class_names] if class_names is not None else \
+        [str(j) for j in range(k)]
+    target = trace.target if k == trace.target.shape[1] else \
+        np.hstack([1 - trace.target, trace.target])
+    lines = ["", "PREDICTION  (the probability of every class; they add up to 1)"]
+    for row, sample in enumerate(table.samples_shown):
+        label, guess = int(np.argmax(target[row])), int(np.argmax(probabilities[row]))
+        verdict = "correct" if label == guess else "wrong"
+        lines.append(f"  sample {sample}: label {names[label]}, prediction {names[guess]} "
+                     f"(p = {table.number(probabilities[row, guess])}), {verdict}")
+    return lines + table.samples("p", probabilities, list(range(k)), labels=names)[1:]
+
+
+def _check(trace: Trace, layer: int, rows: list[int], columns: list[int],
+           table: _Tables) -> list[str]:
+    """``z_j = shown + others + b_j`` of the first sample, for the neurons shown."""
+    shown, others, bias = trace.layers[layer].weighted_sum_terms(rows)
+    z = trace.layers[layer].z[0].astype(np.float64)
+    sample = table.samples_shown[0]
+    rest = trace.layers[layer].in_features - len(rows)
+    if rest:
+        heading = (f"  check z_j = (sum_i x_i W_ij over the {len(rows)} inputs shown) + "
+                   f"(the same over the other {rest}) + b_j, sample {sample}")
+        head, parts = ["shown", "others", "b_j", "z_j"], [shown, others, bias, z]
+    else:
+        heading = f"  check z_j = (sum_i x_i W_ij over every input i) + b_j, sample {sample}"
+        head, parts = ["sum", "b_j", "z_j"], [shown, bias, z]
+    cells = [[table.number(part[j]) for part in parts] for j in columns]
+    return [table.say(heading)] + table.grid([f"n{j}" for j in columns], head, cells)
+
+
+def _zero_rows(layer: LayerTrace, rows: list[int]) -> int:
+    """Rows of ``dC/dW`` not shown that are all zero."""
+    hidden = np.ones(layer.in_features, dtype=bool)
+    hidden[rows] = False
+    return int((~np.any(layer.weight_gradient[hidden] != 0, axis=1)).sum())
+
+
+def _after_step(trace: Trace, table: _Tables) -> list[str]:
+    before, after = trace.cost_before_step, trace.cost_after_step
+    if not (np.isfinite(before) and np.isfinite(after)):
+        return []
+    change = after - before
+    verdict = (f"the cost went {'down' if change < 0 else 'up'} by "
+               f"{table.number(abs(change))}" if change else "the cost did not change")
+    return ["", table.say(f"AFTER ONE STEP  (W <- W + Delta W and b <- b + Delta b in every "
+                          f"layer, eta = {trace.learning_rate:g}, on a float64 copy; the "
+                          "network is not changed)"),
+            f"  C before = {table.number(before)}, C after = {table.number(after)}: {verdict}"]
 
 
 class _Tables:
     """Render arrays as right-aligned tables under a heading line."""
 
-    def __init__(self, precision: int, max_rows: int, max_columns: int) -> None:
+    def __init__(self, precision: int, max_rows: int, samples: list[int],
+                 unicode: bool) -> None:
         self.precision = precision
-        self.max_rows = max_rows
-        self.max_columns = max_columns
+        self.samples_shown = samples[:max_rows]
+        self.sample_count = len(samples)
+        self.unicode = unicode
 
-    def _cells(self, values: np.ndarray) -> list[str]:
-        return [f"{float(v):.{self.precision}g}" for v in values]
+    def say(self, text: str) -> str:
+        """``text`` with δ, ∂, η, Σ ... when writing Unicode."""
+        if self.unicode:
+            for plain, pretty in _PRETTY:
+                text = text.replace(plain, pretty)
+        return text
 
-    def _grid(self, row_labels: list[str], column_labels: list[str],
-              rows: list[list[str]], indent: str = "      ") -> list[str]:
-        width = max(len(cell) for cell in column_labels + [c for row in rows for c in row])
-        label_width = max(len(label) for label in row_labels + [""])
-        head = indent + " " * label_width + "  ".join(c.rjust(width + 2) for c in column_labels)
-        body = [indent + label.ljust(label_width) + "  ".join(c.rjust(width + 2) for c in row)
-                for label, row in zip(row_labels, rows)]
-        return [head.rstrip()] + body
+    def number(self, value: Any) -> str:
+        """``value`` to the precision; a negative zero is written 0."""
+        return f"{float(value) + 0.0:.{self.precision}g}"
 
-    def _matrix(self, heading: str, array: np.ndarray, row_name: str,
-                column_name: str, shape: tuple[int, ...] | None = None) -> list[str]:
-        n_rows, n_columns = array.shape
-        shown_rows = min(n_rows, self.max_rows)
-        shown_columns = min(n_columns, self.max_columns)
-        column_labels = [f"{column_name}{j}" for j in range(shown_columns)]
-        if shown_columns < n_columns:
-            column_labels.append(f"+{n_columns - shown_columns}")
-        rows = []
-        for i in range(shown_rows):
-            cells = self._cells(array[i, :shown_columns])
-            if shown_columns < n_columns:
-                cells.append("...")
-            rows.append(cells)
-        row_labels = [f"{row_name}{i}" if row_name else "" for i in range(shown_rows)]
-        lines = [f"  {heading}    shape {array.shape if shape is None else shape}"]
-        lines += self._grid(row_labels, column_labels, rows)
-        if shown_rows < n_rows:
-            lines.append(f"      ... {n_rows - shown_rows} more {row_name.strip()} rows")
+    def grid(self, row_labels: list[str], column_labels: list[str], rows: list[list[str]],
+             sub_labels: list[str] | None = None) -> list[str]:
+        cells = column_labels + (sub_labels or []) + [c for row in rows for c in row]
+        width = max(len(cell) for cell in cells) + 2
+        indent = "      " + " " * max(len(label) for label in row_labels + [""])
+        lines = [indent + "  ".join(c.rjust(width) for c in column_labels)]
+        if sub_labels:
+            lines.append(indent + "  ".join(c.rjust(width) for c in sub_labels))
+        lines += ["      " + label.ljust(len(indent) - 6) + "  ".join(c.rjust(width)
+                                                                     for c in row)
+                  for label, row in zip(row_labels, rows)]
+        return [line.rstrip() for line in lines]
+
+    def _matrix(self, heading: str, array: np.ndarray, rows: list[int], row_labels: list[str],
+                columns: list[int], column_labels: list[str], sub_labels: list[str] | None
+                ) -> list[str]:
+        cells = [[self.number(array[i, j]) for j in columns] for i in rows]
+        left = array.shape[1] - len(columns)
+        lines = [f"  {self.say(heading)}    shape {array.shape}"]
+        for start in range(0, len(columns), _WRAP):  # blocks of at most _WRAP columns
+            part = slice(start, start + _WRAP)
+            labels, block = column_labels[part], [row[part] for row in cells]
+            notes = sub_labels[part] if sub_labels else None
+            if left and start + _WRAP >= len(columns):  # the columns left out, counted
+                labels, block = labels + [f"+{left}"], [row + ["..."] for row in block]
+                notes = notes + [""] if notes else None
+            lines += self.grid(row_labels, labels, block, notes)
         return lines
 
-    def samples(self, heading: str, array: np.ndarray, column_name: str = "n") -> list[str]:
-        """Rows are samples, columns neurons (or inputs)."""
-        return self._matrix(heading, array, "sample ", column_name)
+    def samples(self, heading: str, array: np.ndarray, columns: list[int],
+                column_name: str = "n", sub_labels: list[str] | None = None,
+                labels: list[str] | None = None) -> list[str]:
+        """Rows are samples, columns the neurons (or inputs) ``columns``."""
+        rows = list(range(len(self.samples_shown)))
+        lines = self._matrix(heading, array, rows, [f"sample {s}" for s in self.samples_shown],
+                             columns, labels or [f"{column_name}{j}" for j in columns],
+                             sub_labels)
+        if self.sample_count > len(rows):
+            lines.append(f"      ... {self.sample_count - len(rows)} more sample rows")
+        return lines
 
-    def weights(self, heading: str, array: np.ndarray) -> list[str]:
+    def weights(self, heading: str, array: np.ndarray, rows: list[int], columns: list[int],
+                row_labels: list[str], zero_rows: int | None = None) -> list[str]:
         """Rows are inputs i, columns neurons j: entry (i, j) belongs to weight w_ij."""
-        return self._matrix(heading, array, "in ", "n")
+        lines = self._matrix(heading, array, rows, row_labels, columns,
+                             [f"n{j}" for j in columns], None)
+        left = array.shape[0] - len(rows)
+        if left:
+            zeros = f" ({zero_rows} of them all 0)" if zero_rows else ""
+            lines.append(f"      ... {left} more in rows{zeros}")
+        return lines
 
-    def vector(self, heading: str, array: np.ndarray) -> list[str]:
-        return self._matrix(heading, array.reshape(1, -1), "", "n", array.shape)
+    def vector(self, heading: str, array: np.ndarray, columns: list[int]) -> list[str]:
+        lines = self._matrix(heading, array.reshape(1, -1), [0], [""], columns,
+                             [f"n{j}" for j in columns], None)
+        lines[0] = f"  {self.say(heading)}    shape {array.shape}"
+        return lines
 
 
 # Trace.format and str(trace) render through this module (see the module docstring)

@@ -1,5 +1,12 @@
 """``neuroflow explain``: one forward and backward pass, number by number, for a sample
-through a saved model or a fresh small network."""
+through a saved model or a fresh small network.
+
+The numbers and the choice of what a large network shows (the most informative inputs,
+every class's probability, the cost after the step) come from :mod:`neuroflow.backprop`
+and :mod:`neuroflow.explain`; this module reads the options, checks them against the
+model and picks the sample. A model is traced in float64 (a copy), so every printed
+number is exact to its digits.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,16 @@ import numpy as np
 
 from neuroflow import activations
 from neuroflow.backprop import trace
-from neuroflow.cli._args import UsageError, choices, int_list, path_text, positive
+from neuroflow.cli._args import UsageError, choices, int_in, int_list, path_text, positive
 from neuroflow.cli._data import fresh_network, small_data
+from neuroflow.explain import format_trace, informative_inputs
 from neuroflow.io import load
+from neuroflow.network import Network
 
-__all__ = ["add", "run"]
+__all__ = ["add", "run", "MAX_SHOWN"]
+
+#: The most inputs (``--inputs``, ``--pixels``) or classes (``--classes``) one run shows.
+MAX_SHOWN = 100
 
 
 def add(commands: Any) -> None:
@@ -24,7 +36,12 @@ def add(commands: Any) -> None:
         description="Trace one sample through a saved model (MODEL --sample N) or a fresh "
                     "small network (--layers 2,3,1): the weighted sums z = xW + b, the "
                     "activations a = f(z), the output error, the deltas, dC/dW, dC/db and "
-                    "the weight change -eta dC/dW of one gradient-descent step.")
+                    "the weight change -eta dC/dW of one gradient-descent step, and the "
+                    "cost after that step. For a classifier it prints the label, the "
+                    "prediction and every class's probability. A layer with more than 8 "
+                    "inputs shows those with the largest rows of dC/dW (never an input that "
+                    "is 0), with W and b, and splits each z into the terms shown and the "
+                    "rest, so that z = xW + b can be checked by hand.")
     parser.add_argument("model", nargs="?", type=path_text,
                         help="a .safetensors model file (optional)")
     parser.add_argument("--sample", type=int, default=0, metavar="N",
@@ -42,6 +59,15 @@ def add(commands: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--learning-rate", type=positive(float), default=0.1, metavar="RATE",
                         help="eta of the weight change shown (default 0.1)")
+    parser.add_argument("--inputs", type=int_in(1, MAX_SHOWN), default=None, metavar="N",
+                        help="show the N most informative network inputs: the largest rows "
+                             "of dC/dW (default 8)")
+    parser.add_argument("--pixels", type=_index_list, default=None, metavar="I,J,...",
+                        help="show exactly these network inputs (0-based; pixel i of a 28 x "
+                             "28 image is row i // 28, column i %% 28)")
+    parser.add_argument("--classes", type=_class_list, default=None, metavar="C,D,...|all",
+                        help="output neurons (classes) to show, by index or class name, or "
+                             "'all' (default: all up to 10 outputs)")
     parser.add_argument("--precision", type=positive(int), default=4,
                         help="significant digits (default 4)")
     parser.add_argument("--ascii", action="store_true", help="plain ASCII symbols")
@@ -53,11 +79,25 @@ def run(args: argparse.Namespace) -> int:
     the tables."""
     if args.model and args.layers:
         raise UsageError("--layers: give either MODEL or --layers, not both")
+    if args.inputs is not None and args.pixels is not None:
+        raise UsageError("--pixels: give either --inputs N or --pixels I,J,..., not both")
     if args.model:
         net = load(args.model)
+        if net.dtype != np.float64:
+            net = net.copy("float64")
     else:
         args.layers = args.layers or [2, 3, 1]
         net = fresh_network(args)
+    classes = _classes(args.classes, net)
+    if args.pixels is not None and max(args.pixels) >= net.in_features:
+        raise UsageError(f"--pixels: expected input indices from 0 to {net.in_features - 1} "
+                         f"(the network has {net.in_features} inputs), received "
+                         f"{max(args.pixels)}")
+    if args.inputs is not None and args.inputs > net.in_features:
+        raise UsageError(f"--inputs: expected a number from 1 to {net.in_features} (the "
+                         f"network's inputs), received {args.inputs}")
+    samples: list[int] | None = None
+    image_shape: tuple[int, int] | None = None
     if args.data is None and net.in_features != 784:
         rng = np.random.default_rng(args.seed)
         x = rng.normal(size=(1, net.in_features))
@@ -74,6 +114,74 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--sample: expected an index in [0, {len(inputs) - 1}], "
                              f"received {args.sample}")
         x, y = inputs[args.sample:args.sample + 1], labels[args.sample:args.sample + 1]
+        samples = [args.sample]
+        side = int(round(np.sqrt(net.in_features)))
+        if (args.data or "mnist").lower() not in ("moons", "circles") and \
+                side * side == net.in_features:
+            image_shape = (side, side)  # MNIST-style images, flattened row by row
     result = trace(net, x, y, learning_rate=args.learning_rate)
-    print(result.format(precision=args.precision, unicode=not args.ascii))
+    shown = args.pixels if args.pixels is not None else \
+        informative_inputs(result, args.inputs) if args.inputs is not None else None
+    probabilities = result.probabilities
+    names = net.class_names if probabilities is not None and net.class_names is not None \
+        and len(net.class_names) == probabilities.shape[1] else None
+    print(format_trace(result, precision=args.precision, unicode=not args.ascii,
+                       inputs=shown, classes=classes, class_names=names,
+                       image_shape=image_shape, sample_indices=samples))
     return 0
+
+
+def _index_list(text: str) -> list[int]:
+    """``--pixels``: distinct non-negative whole numbers, comma-separated, at most
+    :data:`MAX_SHOWN` (their upper bound is checked against the model)."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated input indices like 350,378,406, received {text!r}"
+        ) from None
+    if any(value < 0 for value in values) or len(set(values)) != len(values) \
+            or len(values) > MAX_SHOWN:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_SHOWN} distinct input indices >= 0, received {text!r}")
+    return values
+
+
+def _class_list(text: str) -> list[str] | str:
+    """``--classes``: ``all``, or comma-separated class indices or names (checked against
+    the model), at most :data:`MAX_SHOWN`."""
+    if text.strip().lower() == "all":
+        return "all"
+    tokens = [part.strip() for part in text.split(",")]
+    if not all(tokens) or len(set(tokens)) != len(tokens) or len(tokens) > MAX_SHOWN:
+        raise argparse.ArgumentTypeError(
+            f"expected 'all' or at most {MAX_SHOWN} distinct class indices or names like "
+            f"3,8,9, received {text!r}")
+    return tokens
+
+
+def _classes(spec: list[str] | str | None, net: Network) -> list[int] | None:
+    """The output neurons of ``--classes`` (``None``: the default choice)."""
+    k = net.out_features
+    if spec is None:
+        return None
+    if spec == "all":
+        return list(range(k))
+    names = [str(name) for name in net.class_names or []]
+    chosen = []
+    for token in spec:
+        if token in names:
+            index = names.index(token) if k > 1 else 0
+        else:
+            try:
+                index = int(token)
+            except ValueError:
+                index = -1
+        if not 0 <= index < k:
+            named = f", {', '.join(names[:20])}" if names and k > 1 else ""
+            raise UsageError(f"--classes: expected output neurons from 0 to {k - 1}{named} or "
+                             f"'all', received {token!r}")
+        chosen.append(index)
+    if len(set(chosen)) != len(chosen):
+        raise UsageError(f"--classes: expected distinct classes, received {','.join(spec)}")
+    return chosen
