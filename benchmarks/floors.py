@@ -9,7 +9,9 @@ module measures both at the configuration's own sizes:
   ``xᵀ δ``, input gradient ``δ Wᵀ`` except the first layer's), timed alone with
   ``np.matmul`` on operands of the step's shapes and memory layouts;
 - **optimizer**: one Adam step of :class:`neuroflow.optimizers.Adam` over the packed
-  parameters of a network of these sizes (the pass ``fit`` makes).
+  parameters of a network of these sizes (the pass ``fit`` makes);
+- **inference**: the forward products ``x W`` of the 10,000 test images, layer by layer
+  (the floor of a ``predict`` of the test set: any tool's inference does these).
 
 Each is the best of several runs with warm caches, so their sum per epoch is a floor:
 a training loop that does this work can at best match it. Printed per configuration::
@@ -64,13 +66,13 @@ def step_products(sizes: list[int], batch: int) -> list[tuple[str, int, int, int
 
 
 def product_seconds(m: int, k: int, n: int, transposed_a: bool,
-                    rng: np.random.Generator) -> float:
+                    rng: np.random.Generator, calls: int = CALLS) -> float:
     """Best time of one float32 ``(m, k) @ (k, n)`` product written into a kept array."""
     a = rng.random((k, m) if transposed_a else (m, k), dtype=np.float32)
     left = a.T if transposed_a else a
     right = rng.random((k, n), dtype=np.float32)
     out = np.empty((m, n), np.float32)
-    return best_seconds(lambda: np.matmul(left, right, out=out))
+    return best_seconds(lambda: np.matmul(left, right, out=out), calls=calls)
 
 
 def optimizer_seconds(sizes: list[int], batch: int) -> float:
@@ -85,13 +87,22 @@ def optimizer_seconds(sizes: list[int], batch: int) -> float:
     return best_seconds(lambda: optimizer.step(pairs))
 
 
+def inference_seconds(sizes: list[int], n_samples: int = 10000) -> float:
+    """Best time of the forward products of ``n_samples`` rows through ``sizes``."""
+    rng = np.random.default_rng(0)
+    return sum(product_seconds(n_samples, n_in, n_out, False, rng, calls=3)
+               for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+
 @dataclass
 class Floor:
-    """Per-epoch floor of one configuration, in seconds."""
+    """Per-epoch floor of one configuration, in seconds (``inference``: of one forward
+    pass over the 10,000 test images)."""
 
     products: float
     optimizer: float
     flops: float
+    inference: float = float("nan")
 
     @property
     def total(self) -> float:
@@ -118,14 +129,17 @@ def measure(sizes: list[int], batch: int, n_samples: int = 60000) -> Floor:
     # the products of step_products are the epoch's FLOPs without the first layer's
     # input gradient
     return Floor(products, steps * optimizer_seconds(sizes, batch),
-                 epoch_flops(sizes, n_samples, first_input_gradient=False))
+                 epoch_flops(sizes, n_samples, first_input_gradient=False),
+                 inference_seconds(sizes))
 
 
 def describe(name: str, floor: Floor, bound: float) -> str:
     """One report line for configuration ``name`` against its sgemm ``bound``."""
     return (f"- {name}: products {floor.products:.3f} s at {floor.product_rate:.0f} GFLOP/s "
             f"+ Adam {floor.optimizer:.3f} s = {floor.total:.3f} s/epoch, "
-            f"{floor.total / bound:.2f} × the sgemm bound")
+            f"{floor.total / bound:.2f} × the sgemm bound; inference: the forward products "
+            f"of the 10,000 test images take {1e3 * floor.inference:.1f} ms "
+            f"({1e4 / floor.inference:,.0f} samples/s at most)")
 
 
 def main(argv: list[str] | None = None) -> int:

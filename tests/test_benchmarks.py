@@ -68,6 +68,7 @@ def test_floor_of_a_small_network_is_positive_and_consistent():
     assert floor.flops == pytest.approx(flops * 20 / 8)
     line = floors.describe("tiny", floor, bound=floor.total / 2)
     assert line.startswith("- tiny: products") and "2.00 × the sgemm bound" in line
+    assert 0 < floor.inference < 1 and "samples/s at most" in line
 
 
 def _result(tool: str, seconds: list[float], ratios: list[float],

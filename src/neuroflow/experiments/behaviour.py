@@ -5,8 +5,8 @@ optionally, the parameter positions :math:`w_0, \dots, w_T`). Four behaviours:
 
 ``diverges``
     a cost is NaN or infinite, or the path ends above where it started
-    (:math:`C_T > C_0`), or it climbs above :math:`C_0` by more than the whole drop
-    it achieved: the steps overshoot further each time.
+    (:math:`C_T > C_0`): the steps overshoot further each time. (A path that climbs
+    above :math:`C_0` on the way but ends below it oscillates.)
 ``oscillates``
     the path does not diverge but goes back and forth: the cost rises on at least a
     quarter of the steps, or (positions given) the step direction reverses on at least
@@ -70,7 +70,7 @@ def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
         return "diverges"
     start, end = path[0], path[-1]
     drop = start - path.min()
-    if end > start or path.max() - start > max(drop, 0.0) + 1e-12 * abs(start):
+    if end > start:
         return "diverges"
     steps = path.size - 1
     rises = int(np.count_nonzero(np.diff(path) > 1e-12 * max(abs(start), 1.0)))
