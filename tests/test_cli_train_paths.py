@@ -217,9 +217,13 @@ def test_b14_csv_loss_must_suit_the_target(capsys, prices, pets):
                        "--quiet")
     assert code == 2
     one_line(err, "--loss: cross_entropy needs class labels", "'price'")
-    code, _, err = run(capsys, "train", "--data", "pets.csv", "--loss", "mse", "--quiet")
-    assert code == 2
-    one_line(err, "--loss: mse is a regression loss", "'animal'")
+    # mse on a class column is the quadratic-cost classifier: one-hot targets, an accuracy
+    code, out, err = run(capsys, "train", "--data", "pets.csv", "--loss", "mse", "--quiet",
+                         "--epochs", "1", "--out", "mse.safetensors")
+    assert code == 0, err
+    assert "test accuracy:" in out
+    net = nf.load("mse.safetensors")
+    assert net.loss.name == "mse" and net.out_features == 2
 
 
 def test_d26_mnist_layers_must_end_in_the_number_of_classes(capsys, idx_dir, tmp_path):

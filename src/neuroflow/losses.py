@@ -180,6 +180,12 @@ class MeanSquaredError(Loss):
     r"""Mean squared error :math:`C = \frac{1}{n k} \sum_i \sum_j (a_{ij} - y_{ij})^2`.
 
     Gradient: :math:`\partial C / \partial a = \frac{2}{n k} (a - y)`.
+
+    Targets ``(n, k)``, or ``(n,)`` for one output, are real values: a regression. With
+    ``k > 1`` outputs, targets ``(n,)`` are class labels ``0 .. k-1``, each made the
+    one-hot row :math:`e_{label}` (Nielsen's quadratic-cost classifier); the loss then
+    counts as a classification loss (:attr:`Loss.is_classification`), and ``fit`` and
+    ``evaluate`` report the accuracy, argmax of the output against the label.
     """
 
     name = "mse"
@@ -194,7 +200,14 @@ class MeanSquaredError(Loss):
         return _scale_rows((output - target) * (2.0 / (n * k)), sample_weight)
 
     def prepare_targets(self, target, n_outputs, dtype, argument="y"):
-        return _real_targets(target, n_outputs, dtype, argument)
+        target = np.asarray(target)
+        if target.ndim == 1 and n_outputs > 1 and _whole_numbers(target):
+            labels = _class_labels(target, n_outputs, argument)
+            self.is_classification = True
+            return np.eye(n_outputs, dtype=dtype)[labels]
+        prepared = _real_targets(target, n_outputs, dtype, argument)
+        self.is_classification = False
+        return prepared
 
 
 class CrossEntropy(Loss):
@@ -239,7 +252,12 @@ class CrossEntropy(Loss):
         # No division by a, so no loss of precision when a probability is tiny.
         if not isinstance(activation, _activations.Softmax):
             return None
-        delta = output - _one_hot(target, output.shape[1], output.dtype)
+        if isinstance(output, np.ndarray) and target.ndim == 1:
+            # the same numbers without building the one-hot rows: a - 0 = a exactly
+            delta = output.copy()
+            delta[np.arange(output.shape[0]), target] -= 1
+        else:
+            delta = output - _one_hot(target, output.shape[1], output.dtype)
         delta *= 1.0 / output.shape[0]
         return _scale_rows(delta, sample_weight)
 
@@ -252,22 +270,7 @@ class CrossEntropy(Loss):
                     f"the network has {n_outputs}; use loss='binary_cross_entropy' with one "
                     "sigmoid output"
                 )
-            if target.dtype.kind == "f":
-                if not np.all(np.isfinite(target)) or not np.all(target == np.round(target)):
-                    raise ValueError(
-                        f"{argument}: expected integer class labels, received non-integer values"
-                    )
-            elif target.dtype.kind not in "iub":
-                raise ValueError(
-                    f"{argument}: expected integer class labels, received dtype {target.dtype}"
-                )
-            labels = target.astype(np.int64)
-            if labels.size and (labels.min() < 0 or labels.max() >= n_outputs):
-                raise ValueError(
-                    f"{argument}: expected class labels in [0, {n_outputs - 1}], received "
-                    f"values in [{labels.min()}, {labels.max()}]"
-                )
-            return labels
+            return _class_labels(target, n_outputs, argument)
         target = _real_targets(target, n_outputs, dtype, argument)
         return _probability_rows(target, argument)
 
@@ -319,6 +322,26 @@ class BinaryCrossEntropy(Loss):
                 f"in [{target.min()}, {target.max()}] (first outside at row {row + 1})"
             )
         return target
+
+
+def _whole_numbers(target: np.ndarray) -> bool:
+    """Integers or booleans, or finite floats without a fractional part."""
+    return target.dtype.kind in "iub" or (target.dtype.kind == "f" and bool(
+        np.all(np.isfinite(target)) and np.all(target == np.round(target))))
+
+
+def _class_labels(target: np.ndarray, n_outputs: int, argument: str) -> np.ndarray:
+    """Integer class labels ``(n,)`` in ``[0, n_outputs - 1]`` as int64 (whole-number
+    floats accepted)."""
+    if not _whole_numbers(target):
+        what = "non-integer values" if target.dtype.kind == "f" else f"dtype {target.dtype}"
+        raise ValueError(f"{argument}: expected integer class labels, received {what}")
+    labels = target.astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_outputs):
+        raise ValueError(
+            f"{argument}: expected class labels in [0, {n_outputs - 1}], received "
+            f"values in [{labels.min()}, {labels.max()}]")
+    return labels
 
 
 def _probability_rows(target: np.ndarray, argument: str) -> np.ndarray:

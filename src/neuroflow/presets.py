@@ -1,4 +1,4 @@
-"""Named training recipes shared by the command line (``neuroflow train --preset NAME``)
+r"""Named training recipes shared by the command line (``neuroflow train --preset NAME``)
 and the README.
 
 A preset is a plain dict of settings (JSON-like, no code). :func:`build_network` turns
@@ -7,6 +7,38 @@ one into a network and :func:`fit_options` into the keyword arguments of
 (:func:`resolve`), which is what explicit command-line options do.
 
 ``mnist-best`` is written out as plain Python in the README; the two must stay equal.
+
+``nielsen`` reproduces the network of chapter 1 of Michael Nielsen's *Neural Networks and
+Deep Learning* (``network.py``): 784-30-10, sigmoid hidden and output units, the
+quadratic cost, plain stochastic gradient descent (no momentum, no weight decay) on
+mini-batches of 10 for 30 epochs, trained on the first 50,000 MNIST training images (the
+last 10,000 are held out for validation, as Nielsen's ``validation_data``).
+
+**The learning rate.** Nielsen's cost for a mini-batch of :math:`n` samples is
+
+.. math:: C_N = \frac{1}{2n} \sum_x \lVert y(x) - a(x) \rVert^2,
+          \qquad \frac{\partial C_N}{\partial a_{xj}} = \frac{1}{n} (a_{xj} - y_{xj}),
+
+with the step :math:`w \leftarrow w - \eta_N \, \partial C_N / \partial w`. neuroflow's
+``mse`` averages over the :math:`n` samples *and* the :math:`k` outputs, without the
+:math:`\frac12`:
+
+.. math:: C = \frac{1}{n k} \sum_x \sum_j (a_{xj} - y_{xj})^2,
+          \qquad \frac{\partial C}{\partial a_{xj}} = \frac{2}{n k} (a_{xj} - y_{xj})
+          = \frac{2}{k} \, \frac{\partial C_N}{\partial a_{xj}}.
+
+Backpropagation is linear in :math:`\partial C / \partial a`, so every weight's gradient
+carries the same factor :math:`2/k`, and the steps are equal when
+:math:`\eta \cdot 2/k = \eta_N`:
+
+.. math:: \eta = \eta_N \, \frac{k}{2} = 3.0 \times \frac{10}{2} = 15.0.
+
+(``tests/test_cli_teaching_train.py`` checks one step against Nielsen's update written
+out in NumPy.)
+
+**The initialisation.** Nielsen draws every weight and bias from :math:`N(0, 1)`. The
+preset draws the weights the same way (``initializer={"name": "normal", "std": 1.0}``);
+neuroflow's ``Dense`` starts its biases at 0, the one difference.
 """
 
 from __future__ import annotations
@@ -26,7 +58,9 @@ __all__ = ["PRESETS", "names", "resolve", "build_network", "fit_options"]
 
 #: Every preset by name. Keys:
 #: ``layers`` (sizes, input first), ``activation`` (hidden), ``output_activation``,
-#: ``loss``, ``dropout`` (rate after every hidden layer), ``input_dropout`` (rate on the
+#: ``loss``, ``initializer`` (of the weights, a name or config dict of
+#: :func:`neuroflow.initializers.get`; absent or ``None``: each activation's default),
+#: ``dropout`` (rate after every hidden layer), ``input_dropout`` (rate on the
 #: inputs), ``optimizer`` (registered name), ``learning_rate`` (peak rate),
 #: ``weight_decay``, ``schedule`` (``"one_cycle"``, ``"cosine"`` or ``None``),
 #: ``warmup_epochs`` (cosine only), ``epochs``, ``batch_size``, ``validation_split`` and
@@ -49,6 +83,21 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 128,
         "validation_split": 0.1,
         "select_best": "val_accuracy",
+    },
+    "nielsen": {
+        "layers": [784, 30, 10],
+        "activation": "sigmoid",
+        "output_activation": "sigmoid",
+        "loss": "mse",
+        "initializer": {"name": "normal", "std": 1.0},
+        "optimizer": "sgd",
+        "learning_rate": 15.0,  # Nielsen's eta = 3.0 for his cost (module docstring)
+        "weight_decay": 0.0,
+        "schedule": None,
+        "epochs": 30,
+        "batch_size": 10,
+        "validation_split": 1 / 6,  # 10,000 of 60,000: trains on Nielsen's 50,000
+        "select_best": None,
     },
 }
 
@@ -84,7 +133,8 @@ def build_network(preset: dict[str, Any], seed: int | np.random.Generator | None
     for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         hidden = index < len(sizes) - 2
         layers.append(Dense(n_in, n_out, activation=preset["activation"] if hidden
-                            else preset["output_activation"]))
+                            else preset["output_activation"],
+                            initializer=preset.get("initializer")))
         if hidden and preset.get("dropout"):
             layers.append(Dropout(preset["dropout"]))
     return Network(layers, loss=preset["loss"], seed=seed, dtype=dtype)

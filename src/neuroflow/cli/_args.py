@@ -14,7 +14,8 @@ __all__ = [
     "path_text",
     "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "MAX_EPOCHS", "MAX_PLOT_EPOCHS",
     "MAX_PLOT_PANELS", "MAX_PLOT_SIZE", "MAX_PLOT_LAYERS", "MIN_DPI", "MAX_DPI", "UsageError",
-    "Parser", "int_list", "positive", "int_in", "seed", "choices", "delimiter",
+    "Parser", "int_list", "positive", "positive_list", "int_in", "seed", "choices",
+    "delimiter",
     "add_csv_options",
 ]
 
@@ -71,6 +72,30 @@ def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
         return value
 
     convert.__name__ = f"positive {kind.__name__}"
+    return convert
+
+
+def positive_list(limit: int) -> Callable[[str], list[float]]:
+    """An argparse type: 1 to ``limit`` comma-separated positive finite numbers, such
+    as learning rates ``0.01,0.1,1``."""
+
+    def convert(text: str) -> list[float]:
+        expected = f"1 to {limit} comma-separated positive numbers like 0.01,0.1,1"
+        try:
+            values = [float(part) for part in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, received {text!r}") \
+                from None
+        if not 1 <= len(values) <= limit:
+            raise argparse.ArgumentTypeError(
+                f"expected {expected}, received {len(values)} values")
+        bad = [part for part, value in zip(text.split(","), values)
+               if not 0 < value < float("inf")]
+        if bad:
+            raise argparse.ArgumentTypeError(f"expected {expected}, received {bad[0]!r}")
+        return values
+
+    convert.__name__ = "positive numbers"
     return convert
 
 

@@ -16,6 +16,7 @@ from neuroflow.network import Network
 from neuroflow.preprocessing import StandardScaler
 
 __all__ = ["load_data", "data_inputs", "TrainingData", "csv_training_data", "csv_for_model",
+           "classifies",
            "check_fits", "small_data", "fresh_network"]
 
 
@@ -95,6 +96,14 @@ def check_fits(array: Any, dtype: Any, where: str, advice: str) -> None:
                          f"{limit:.4g}); {advice}")
 
 
+def classifies(net: Any) -> bool:
+    """Whether a model's targets are classes: a classification loss, or ``mse`` with
+    ``k > 1`` outputs, the one-hot targets of class labels (a CSV target is one column,
+    so ``k > 1`` outputs cannot be a regression on it)."""
+    return bool(net.loss.is_classification) or (net.loss.name == "mse"
+                                                 and net.out_features > 1)
+
+
 def csv_for_model(net: Any, source: str, target: str | None, *, header: bool | None = None,
                   delimiter: str = ",") -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` of a CSV file for a saved model: raw features (the model applies its
@@ -105,7 +114,7 @@ def csv_for_model(net: Any, source: str, target: str | None, *, header: bool | N
     path = Path(source)
     if not path.is_file():
         raise UsageError(f"--data: no such file: {source!r}")
-    classification = net.loss.is_classification
+    classification = classifies(net)
     data = datasets.load_csv(path, target=csv_target(target),
                              task="classification" if classification else "regression",
                              dtype=str(net.dtype), header=header, delimiter=delimiter)
@@ -152,7 +161,7 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
         raise UsageError("--distributed: trains MNIST-style data only, not --data PATH.csv")
     task, dtype = args.task, args.dtype
     if resumed is not None:
-        saved_task = "classification" if resumed.loss.is_classification else "regression"
+        saved_task = "classification" if classifies(resumed) else "regression"
         if task not in ("auto", saved_task):
             raise UsageError(f"--task: the resumed model is a {saved_task} model (it is read "
                              f"from --resume {args.resume}); drop --task")
@@ -214,11 +223,12 @@ def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
                  n_features: int) -> Network:
     """A fresh network for CSV data: ``--loss`` and ``--output-activation`` when given
     (else cross_entropy and softmax for classes, mse and linear for numbers) and
-    ``--layers`` when given (else ``inputs,64,outputs``)."""
+    ``--layers`` when given (else ``inputs,64,outputs``). ``mse`` on classes trains on
+    one-hot targets, one output per class (sigmoid by default, Nielsen's setup)."""
     classification = data.task == "classification"
     n_classes = len(data.class_names or [])
     loss = args.loss if "loss" in explicit else ("cross_entropy" if classification else "mse")
-    if classification and not losses.get(loss).is_classification:
+    if classification and not losses.get(loss).is_classification and loss != "mse":
         raise UsageError(f"--loss: {loss} is a regression loss, but the target "
                          f"{data.target_name!r} holds classes; use cross_entropy, or "
                          "--task regression for a numeric target")
@@ -229,8 +239,10 @@ def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
     if loss == "binary_cross_entropy" and n_classes != 2:
         raise UsageError(f"--loss: binary_cross_entropy needs two classes, the target "
                          f"{data.target_name!r} has {n_classes}; use cross_entropy")
-    outputs = n_classes if loss == "cross_entropy" else 1
+    one_hot = classification and loss == "mse"
+    outputs = n_classes if loss == "cross_entropy" or one_hot else 1
     output = (args.output_activation if "output_activation" in explicit else
+              "sigmoid" if one_hot else
               {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, "linear"))
     layers = list(args.layers) if "layers" in explicit else [n_features, 64, outputs]
     if layers[0] != n_features or layers[-1] != outputs:
@@ -258,7 +270,9 @@ def small_data(spec: str, n_features: int) -> tuple[np.ndarray, np.ndarray]:
 
 def fresh_network(args: argparse.Namespace) -> Network:
     """The float64 network of ``--layers``, ``--activation``, ``--output-activation`` (by
-    default sigmoid for one output, else softmax) and ``--seed`` (``explain``, ``plot``)."""
+    default sigmoid for one output, else softmax), ``--loss`` where the command has it
+    (default the output's own) and ``--seed`` (``explain``, ``plot``, ``sweep``)."""
     output = args.output_activation or ("sigmoid" if args.layers[-1] == 1 else "softmax")
     return Network.from_sizes(args.layers, hidden=args.activation, output=output,
-                              seed=args.seed, dtype="float64")
+                              loss=getattr(args, "loss", None), seed=args.seed,
+                              dtype="float64")

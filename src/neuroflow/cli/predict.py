@@ -11,7 +11,7 @@ from typing import Any
 
 from neuroflow import files
 from neuroflow.cli._args import add_csv_options, path_text
-from neuroflow.cli._data import check_fits
+from neuroflow.cli._data import check_fits, classifies
 from neuroflow.cli._inputs import INPUT_KINDS, read_inputs
 from neuroflow.io import load
 
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                else [f"output_{i}" for i in range(k)])
     header = ["input"]
     classes = None
-    if net.loss.is_classification:
+    if classifies(net):  # mse on class labels too (one output per class)
         header.append("class")
         classes = net.classes_from_output(output)
     buffer = StringIO()

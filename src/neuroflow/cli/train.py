@@ -4,20 +4,21 @@ The source (bundled MNIST or an IDX folder, or a CSV file, :mod:`neuroflow.cli._
 decides how the data is read and the network is built or resumed; a preset
 (``--preset``) fills in the options not given. Common to all: ``--out`` checked up front,
 a checkpoint at the end of every epoch, Ctrl-C (exit 130 and the command that resumes),
-divergence (exit 1 naming the last good checkpoint), the test score and the final save.
+divergence (exit 1 naming the last good checkpoint and the rate to try), the test score,
+the final save, and a hint on stderr when the accuracy is no better than chance
+(:mod:`neuroflow.cli._hints`).
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from typing import Any
 
 import numpy as np
 
 from neuroflow import activations, files, losses, optimizers, presets
-from neuroflow.callbacks import ModelCheckpoint
+from neuroflow.callbacks import Diagnostics, ModelCheckpoint
+from neuroflow.cli import _hints
 from neuroflow.cli._args import (
     EXIT_INTERRUPTED,
     MAX_EPOCHS,
@@ -77,7 +78,8 @@ def add(commands: Any) -> None:
                                                 "sigmoid or linear)")
     parser.add_argument("--loss", type=choices(losses.names()), default="cross_entropy",
                         help="cost function: " + ", ".join(losses.names()) + " (default "
-                             "cross_entropy; for a CSV regression target mse)")
+                             "cross_entropy; for a CSV regression target mse); mse on class "
+                             "labels trains one output per class on one-hot targets")
     parser.add_argument("--optimizer", type=choices(optimizers.names()), default="adam",
                         help="optimiser: " + ", ".join(optimizers.names()) + " (default adam)")
     parser.add_argument("--learning-rate", type=positive(float), default=1e-3, metavar="RATE",
@@ -104,6 +106,11 @@ def add(commands: Any) -> None:
                              "MODEL (giving other ones is refused), so give the same "
                              "--data, --batch-size and --validation-split as before")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--diagnostics", action="store_true",
+                        help="watch for dead ReLUs, saturation, vanishing or exploding "
+                             "gradients, divergence and plateaus, and print what is found "
+                             "after each epoch (a run that diverges or ends below chance "
+                             "gets a hint on stderr either way)")
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over MPI ranks; launch with mpiexec -n N "
                              "(needs neuroflow[mpi]); --batch-size is the global batch")
@@ -146,8 +153,10 @@ def _add_preset_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=presets.names(), default=None,
                         help="a named recipe from neuroflow.presets (mnist-best: 784-512-512-10 "
                              "ReLU with dropout, AdamW with a one-cycle schedule, 15 epochs, "
-                             "best epoch chosen on a 10%% validation split); options given "
-                             "explicitly override it")
+                             "best epoch chosen on a 10%% validation split; nielsen: "
+                             "784-30-10 sigmoid, quadratic cost, plain SGD eta 15 (Nielsen's "
+                             "3.0) on batches of 10 for 30 epochs); options given explicitly "
+                             "override it")
     # defaults become None so that _apply_preset can tell explicit options apart
     defaults = {key: parser.get_default(key) for key in _PRESET_OPTIONS}
     parser.set_defaults(preset_defaults=defaults, **{key: None for key in _PRESET_OPTIONS})
@@ -260,7 +269,8 @@ def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None
         raise UsageError(f"--layers: the last size must be {len(names)}, one output per class "
                          f"folder of --data {args.data} ({', '.join(names)}), received "
                          f"{layers[-1]}")
-    if args.loss == "cross_entropy" and layers[-1] < n_classes:
+    if (args.loss == "cross_entropy" or args.loss == "mse" and layers[-1] > 1) \
+            and layers[-1] < n_classes:
         raise UsageError(f"--layers: the last size must be {n_classes}, one output per class "
                          f"(the labels of --data {args.data} run from 0 to {n_classes - 1}), "
                          f"received {layers[-1]}")
@@ -305,6 +315,7 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
     # ModelCheckpoint fills {fields} of its path in; --out is a plain path, so its braces
     # are escaped and the checkpoint is written to exactly the file named.
     checkpoint = ModelCheckpoint(str(args.out).replace("{", "{{").replace("}", "}}"))
+    diagnostics = [Diagnostics()] if getattr(args, "diagnostics", False) and root else []
     try:
         net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
                 # a resumed run continues with the checkpoint's optimiser and schedule
@@ -313,16 +324,24 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
                 else args.learning_rate,
                 validation_split=args.validation_split,
                 verbose=0 if args.quiet or not root else 1, distributed=args.distributed,
-                callbacks=[checkpoint, *extra.get("callbacks", [])] if root else [],
+                callbacks=[checkpoint, *diagnostics, *extra.get("callbacks", [])]
+                if root else [],
                 **({"resume_from": args.resume} if args.resume else {}))
     except (TrainingInterrupted, TrainingDivergedError) as error:
         if root:
-            return _report_stop(args, error, checkpoint)
+            return _hints.report_stop(args, error, checkpoint, _rate(args, net),
+                                      _found(diagnostics))
         return 1 if isinstance(error, TrainingDivergedError) else EXIT_INTERRUPTED
     if not root:  # rank 0 alone evaluates and saves
         return 0
+    history = net.history.history if net.history is not None else {}
+    final = (history.get("val_accuracy") or history.get("accuracy") or [None])[-1]
+    predicted = None
     if data.x_test is not None and data.y_test is not None:
         scores = net.evaluate(data.x_test, data.y_test)
+        final = scores.get("accuracy")
+        if final is not None and final < 2 / max(2, net.out_features):  # hints tell apart
+            predicted = net.predict_classes(data.x_test)
         held_out = f", {data.held_out}" if data.held_out else ""
         if "accuracy" in scores:
             print(f"test accuracy: {scores['accuracy']:.2%}  (loss {scores['loss']:.4f}"
@@ -332,42 +351,20 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
                   + (f"  ({data.held_out})" if data.held_out else ""))
     net.save(args.out)
     print(f"saved model to {args.out}")
+    if final is not None:
+        _hints.say(_hints.poor_accuracy(final, net, _rate(args, net), history.get("loss", []),
+                                        args.epochs, _found(diagnostics), predicted))
     return 0
 
 
-#: Data-reading options a resume command repeats when they differ from their default.
-_RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header": None,
-                   "preset": None}
+def _rate(args: argparse.Namespace, net: Network) -> float | None:
+    """The learning rate the run used: ``--learning-rate`` (or the preset's), or a
+    resumed checkpoint's (``None`` for a schedule)."""
+    if not args.resume:
+        return float(args.learning_rate)
+    rate = getattr(net.optimizer, "learning_rate", None)
+    return None if callable(rate) or rate is None else float(rate)
 
 
-def _report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any) -> int:
-    """Tell where the last checkpoint is after Ctrl-C (exit 130, with the command that
-    resumes it) or divergence (exit 1)."""
-    if checkpoint.last_path is not None:
-        where = (f"the last checkpoint (epoch {checkpoint.last_epoch}) is at "
-                 f"{checkpoint.last_path}")
-    elif args.resume:
-        where = f"the checkpoint {args.resume} is unchanged"
-    else:
-        where = "no epoch was completed, so no checkpoint was written"
-    if isinstance(error, TrainingDivergedError):
-        print(f"neuroflow train: error: {error}; {where}", file=sys.stderr)
-        return 1
-    print(f"neuroflow train: interrupted; {where}", file=sys.stderr)
-    saved = checkpoint.last_path or args.resume
-    if saved is not None:
-        command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
-        for key, default in _RESUME_REPEATS.items():
-            value = getattr(args, key, default)
-            if value == default:
-                continue
-            flag = "--" + key.replace("_", "-")
-            if isinstance(value, bool):
-                command.append(flag if value else f"--no-{key}")
-            else:
-                command += [flag, str(value)]
-        command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
-        if args.validation_split:
-            command += ["--validation-split", str(args.validation_split)]
-        print(f"resume with: {shlex.join(command)}", file=sys.stderr)
-    return EXIT_INTERRUPTED
+def _found(diagnostics: list[Diagnostics]) -> list[Any]:
+    return [finding for callback in diagnostics for finding in callback.findings]

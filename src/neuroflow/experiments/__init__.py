@@ -9,5 +9,17 @@ and the same data. :func:`behaviour.classify` names what a cost path did.
 from __future__ import annotations
 
 from neuroflow.experiments.behaviour import BEHAVIOURS, classify
+from neuroflow.experiments.cost_curve import CostCurve, DescentPath, cost_curve
+from neuroflow.experiments.landscape import (
+    CostSurface,
+    TrainingPath,
+    cost_surface,
+    training_path,
+)
+from neuroflow.experiments.sweep import SweepRow, sweep, to_csv, to_markdown, to_table
+from neuroflow.experiments.weights import informative_weight, rank_weights
 
-__all__ = ["BEHAVIOURS", "classify"]
+__all__ = ["BEHAVIOURS", "classify", "CostCurve", "DescentPath", "cost_curve",
+           "informative_weight", "rank_weights", "CostSurface", "TrainingPath",
+           "cost_surface", "training_path", "SweepRow", "sweep", "to_csv", "to_markdown",
+           "to_table"]

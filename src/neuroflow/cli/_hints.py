@@ -1,0 +1,167 @@
+r"""What ``neuroflow train`` says when a run stops (Ctrl-C, divergence) or ends badly: where
+the last checkpoint is, and one plain-language hint naming the setting to change.
+
+Two cases are always reported, with or without ``--diagnostics``:
+
+- the run **diverged** (the loss or the weights became NaN or infinite; ``train`` exits
+  1 with one error line): the learning rate :math:`\eta` is the usual cause, and the
+  line ends with the rate ten times smaller to try;
+- the run finished but its accuracy is **below chance**, :math:`1/k` for :math:`k`
+  classes (1/2 for one sigmoid output), or it answers **one class for every sample**:
+  the network does no better than guessing. When its training loss did not fall, the
+  steps were too large and knocked it off (dead or saturated units): a rate a hundred
+  times smaller is suggested. When the loss did fall, it has barely started: more
+  epochs or a larger rate.
+
+When the run had a :class:`~neuroflow.callbacks.Diagnostics` callback (``--diagnostics``)
+its most telling finding of the last epoch is quoted as the evidence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neuroflow.cli._args import EXIT_INTERRUPTED
+from neuroflow.errors import TrainingDivergedError
+
+__all__ = ["chance_level", "poor_accuracy", "divergence", "say", "report_stop", "EVIDENCE"]
+
+#: Diagnostics finding kinds quoted as evidence, most telling first.
+EVIDENCE = ("divergence", "exploding_gradient", "dead_relu", "saturation",
+            "vanishing_gradient", "plateau")
+
+
+def chance_level(network: Any) -> float | None:
+    """The accuracy of guessing, :math:`1/k` for ``k`` classes (1/2 for binary
+    cross-entropy, whose accuracy counts each yes/no output); ``None`` when the network
+    does not classify (no accuracy is reported for it)."""
+    if not network.loss.is_classification:
+        return None
+    if network.loss.name == "binary_cross_entropy":
+        return 0.5
+    return 1.0 / max(2, int(network.out_features))
+
+
+def _rate_text(rate: float) -> str:
+    return f"{rate:.3g}"
+
+
+def _evidence(findings: Sequence[Any]) -> str:
+    """The most telling finding of the last epoch that has any, as ``"message; "``."""
+    if not findings:
+        return ""
+    last = max(finding.epoch for finding in findings)
+    recent = [finding for finding in findings if finding.epoch == last]
+    recent.sort(key=lambda f: EVIDENCE.index(f.kind) if f.kind in EVIDENCE else len(EVIDENCE))
+    return f"{recent[0].message}; "
+
+
+def poor_accuracy(accuracy: float, network: Any, learning_rate: float | None,
+                  losses: Sequence[float], epochs: int, findings: Sequence[Any] = (),
+                  predicted: Any = None) -> str | None:
+    """The hint for a run whose final ``accuracy`` is below chance, or whose network
+    answers one class for every sample, else ``None``.
+
+    Parameters
+    ----------
+    accuracy : float
+        The final accuracy (on held-out data when there is some), in [0, 1].
+    network : Network
+        The trained network (its loss and outputs give the chance level).
+    learning_rate : float or None
+        The rate the run used (``None``: a schedule, named as "the learning rate").
+    losses : sequence of float
+        The training loss of each epoch.
+    epochs : int
+        The ``--epochs`` given, suggested doubled when the run only started to learn.
+    findings : sequence of Finding
+        ``Diagnostics`` findings of the run, if any.
+    predicted : array (n,), optional
+        The predicted classes of the samples ``accuracy`` was measured on.
+    """
+    chance = chance_level(network)
+    if chance is None:
+        return None
+    answers = np.unique(np.asarray(predicted)) if predicted is not None else np.array([])
+    if accuracy < chance:
+        start = f"the accuracy {accuracy:.1%} is below chance ({chance:.1%}): "
+    elif answers.size == 1 and len(predicted) > 1 and (
+            network.loss.name != "binary_cross_entropy" or network.out_features == 1):
+        start = (f"the network answers class {answers[0]} for every sample (accuracy "
+                 f"{accuracy:.1%}, chance {chance:.1%}): ")
+    else:
+        return None
+    start += _evidence(findings)
+    rate = "the learning rate" + ("" if learning_rate is None else
+                                  f" {_rate_text(learning_rate)}")
+    falling = len(losses) >= 2 and losses[-1] < 0.98 * losses[0]
+    if falling:
+        larger = "" if learning_rate is None else (
+            f" or --learning-rate {_rate_text(learning_rate * 10)}")
+        return (f"{start}the network has only started to learn ({rate} may be too small); "
+                f"try --epochs {2 * epochs}{larger}")
+    smaller = "a smaller one" if learning_rate is None else _rate_text(learning_rate / 100)
+    return (f"{start}{rate} is probably too large; try --learning-rate {smaller} "
+            "(neuroflow sweep compares several)")
+
+
+def divergence(learning_rate: float | None, findings: Sequence[Any] = ()) -> str:
+    """The hint for a run stopped because its loss or weights became NaN or infinite,
+    which ends the error line (the error already names the learning rate as the usual
+    cause): the setting to try, after the Diagnostics evidence when there is some."""
+    smaller = "a smaller one" if learning_rate is None else _rate_text(learning_rate / 10)
+    evidence = f"diagnostics: {_evidence(findings)}" if findings else ""
+    return (f"{evidence}try --learning-rate {smaller} (ten times smaller; neuroflow sweep "
+            "compares several)")
+
+
+def say(text: str | None) -> None:
+    """Print a hint, when there is one, as one line on standard error."""
+    if text:
+        print(f"neuroflow train: hint: {text}", file=sys.stderr)
+
+
+#: Data-reading options a resume command repeats when they differ from their default.
+_RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header": None,
+                   "preset": None}
+
+
+def report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any,
+                learning_rate: float | None = None, findings: Sequence[Any] = ()) -> int:
+    """Tell where the last checkpoint is after Ctrl-C (exit 130, with the command that
+    resumes it) or divergence (exit 1, followed by the :func:`divergence` hint)."""
+    if checkpoint.last_path is not None:
+        where = (f"the last checkpoint (epoch {checkpoint.last_epoch}) is at "
+                 f"{checkpoint.last_path}")
+    elif args.resume:
+        where = f"the checkpoint {args.resume} is unchanged"
+    else:
+        where = "no epoch was completed, so no checkpoint was written"
+    if isinstance(error, TrainingDivergedError):
+        print(f"neuroflow train: error: {error}; {where}; "
+              f"{divergence(learning_rate, findings)}", file=sys.stderr)
+        return 1
+    print(f"neuroflow train: interrupted; {where}", file=sys.stderr)
+    saved = checkpoint.last_path or args.resume
+    if saved is not None:
+        command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
+        for key, default in _RESUME_REPEATS.items():
+            value = getattr(args, key, default)
+            if value == default:
+                continue
+            flag = "--" + key.replace("_", "-")
+            if isinstance(value, bool):
+                command.append(flag if value else f"--no-{key}")
+            else:
+                command += [flag, str(value)]
+        command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
+        if args.validation_split:
+            command += ["--validation-split", str(args.validation_split)]
+        print(f"resume with: {shlex.join(command)}", file=sys.stderr)
+    return EXIT_INTERRUPTED
