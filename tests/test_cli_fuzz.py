@@ -122,7 +122,7 @@ def _alarm(signum: int, frame: object) -> None:
 
 
 #: Options whose value names the file a run may write (train also its --resume file).
-_OUTPUT_FLAGS = ("--out", "--onnx")
+_OUTPUT_FLAGS = ("--out", "--onnx", "--animate")
 
 
 def _option_values(argv: Sequence[str], flags: Sequence[str]) -> list[str]:
@@ -246,8 +246,9 @@ class Fuzzer:
         values = _option_values(argv, flags)
         if command == "train":
             values.append("model.safetensors")
-        if command == "plot" and len(argv) > 1:
-            values += [f"{argv[1]}.png", f"{argv[1].lower()}.png"]
+        if command == "plot":  # the kind is a positional anywhere among the options
+            kinds = [a for a in argv[1:] if isinstance(a, str) and a.lower() in cli.PLOT_KINDS]
+            values += [name for kind in kinds for name in (f"{kind}.png", f"{kind.lower()}.png")]
         declared = set()
         for value in values:
             rel = self._relative(value) if value else None

@@ -12,6 +12,7 @@ import neuroflow as nf  # noqa: E402
 from neuroflow import plotting  # noqa: E402
 from neuroflow.callbacks import History  # noqa: E402
 from neuroflow.datasets import make_circles, make_moons  # noqa: E402
+from neuroflow.experiments import cost_curve  # noqa: E402
 
 DPI = 50
 
@@ -67,21 +68,24 @@ def test_architecture_edge_colour_follows_weight_sign(tmp_path):
     _check(figure, tmp_path, (4, 3))
 
 
-def test_cost_vs_weight_three_learning_rates(tmp_path, moons):
+def test_cost_vs_weight_titles_name_the_simulated_behaviour(tmp_path, moons):
     x, y = moons
     net = nf.Network.from_sizes([2, 4, 2], hidden="tanh", seed=0)
     before = [p.copy() for p in net.parameters()]
     figure = plotting.cost_vs_weight(net, x[:40], y[:40], layer=1, weight=(0, 1), steps=5,
-                                     figsize=(9, 3))
-    assert len(figure.axes) == 3
-    assert "too large" in figure.axes[2].get_title()
+                                     figsize=(9, 5))
+    curve = cost_curve(net, x[:40], y[:40], layer=1, weight=(0, 1), steps=5)
+    panels = len(curve.paths)
+    assert len(figure.axes) == 2 * panels                   # the curve, the cost per step
+    assert [ax.get_title() for ax in figure.axes[:panels]] == [
+        f"η = {p.learning_rate:.3g}: {p.behaviour}" for p in curve.paths]
     for old, new in zip(before, net.parameters()):
         np.testing.assert_array_equal(old, new)
-    _check(figure, tmp_path, (9, 3))
+    _check(figure, tmp_path, (9, 5))
     figure = plotting.cost_vs_weight(net, x[:40], y[:40], learning_rates=[0.5, 5.0],
-                                     figsize=(6, 3))
-    assert len(figure.axes) == 2
-    _check(figure, tmp_path, (6, 3), "two.png")
+                                     figsize=(6, 4))
+    assert len(figure.axes) == 4
+    _check(figure, tmp_path, (6, 4), "two.png")
 
 
 def test_learning_curves_from_history_and_dict(tmp_path, moons):

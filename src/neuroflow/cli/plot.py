@@ -31,7 +31,11 @@ from neuroflow.io import load
 __all__ = ["PLOT_KINDS", "add", "run"]
 
 PLOT_KINDS = ("architecture", "cost-weight", "curves", "confusion", "weights",
-              "misclassified", "boundary")
+              "misclassified", "boundary", "activations", "landscape", "neurons")
+#: The kinds ``--animate`` draws as a GIF.
+ANIMATED_KINDS = ("boundary", "cost-weight", "landscape", "neurons")
+#: Frames of a boundary or neurons animation without --epochs: every 2 epochs up to 40.
+ANIMATION_EPOCHS = list(range(0, 41, 2))
 
 
 def _plot_sizes(text: str) -> list[int]:
@@ -58,6 +62,20 @@ def _plot_epochs(text: str) -> list[int]:
     return epochs
 
 
+def _weight(text: str) -> tuple[int, int, int]:
+    """``--weight L,I,J``: layer L counted from 1 (as ``explain`` and the figures name
+    layers), input I and neuron J from 0; returned as ``(L - 1, I, J)``."""
+    try:
+        layer, i, j = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected three integers L,I,J like 2,0,1, received "
+                                         f"{text!r}") from None
+    if layer < 1 or i < 0 or j < 0:
+        raise argparse.ArgumentTypeError(f"expected layer L >= 1 and I, J >= 0, received "
+                                         f"{text!r}")
+    return layer - 1, i, j
+
+
 def add(commands: Any) -> None:
     """Add the ``plot`` command to the subparsers ``commands``."""
     parser = commands.add_parser(
@@ -67,7 +85,10 @@ def add(commands: Any) -> None:
                     "rates), curves (a saved model's learning curves), confusion, weights "
                     "(first-layer weights as images), misclassified (test images the model "
                     "gets wrong), boundary (a 2-D decision boundary while a fresh network "
-                    "trains on two moons or circles). Needs the [plot] extra.")
+                    "trains on two moons or circles), activations (each activation and its "
+                    "derivative), landscape (the cost over two weights with the path of "
+                    "training), neurons (each neuron's output over a 2-D input plane, or "
+                    "first-layer weights as images). Needs the [plot] extra.")
     parser.add_argument("kind", type=choices(list(PLOT_KINDS)), metavar="KIND",
                         help=", ".join(PLOT_KINDS))
     parser.add_argument("model", nargs="?", type=path_text, help="a .safetensors model file")
@@ -84,11 +105,27 @@ def add(commands: Any) -> None:
                         help="hidden activation of a fresh network (default tanh)")
     parser.add_argument("--output-activation", type=choices(activations.names()),
                         default=None, help="output activation of a fresh network")
-    parser.add_argument("--epochs", type=_plot_epochs, default="0,5,20,100", metavar="LIST",
-                        help="boundary: epochs at which to draw (default 0,5,20,100; at most "
-                             f"{MAX_PLOT_PANELS}, each at most {MAX_PLOT_EPOCHS})")
-    parser.add_argument("--learning-rate", type=positive(float), default=0.01, metavar="RATE",
-                        help="boundary: Adam learning rate (default 0.01)")
+    parser.add_argument("--epochs", type=_plot_epochs, default=None, metavar="LIST",
+                        help="boundary: epochs at which to draw (default 0,5,20,100; with "
+                             "--animate 0,2,...,40); landscape, neurons: the last one is the "
+                             "epochs to train (default 5; neurons of a fresh network 50, 1 "
+                             "for images); at most "
+                             f"{MAX_PLOT_PANELS}, each at most {MAX_PLOT_EPOCHS}")
+    parser.add_argument("--optimizer", type=choices(["sgd", "adam", "rmsprop"]), default=None,
+                        help="boundary, neurons: default adam; landscape: default sgd")
+    parser.add_argument("--learning-rate", type=positive(float), default=None, metavar="RATE",
+                        help="boundary, neurons, landscape: the optimiser's learning rate "
+                             "(default 0.01 for adam and rmsprop, 0.5 for sgd)")
+    parser.add_argument("--weight", type=_weight, default=None, metavar="L,I,J",
+                        help="cost-weight, landscape: the weight w[I, J] of layer L (layers "
+                             "counted from 1, I and J from 0); default: the weight with the "
+                             "largest gradient that is not fed by a constant input")
+    parser.add_argument("--animate", default=None, type=path_text, metavar="OUT.gif",
+                        help="also write an animated GIF (boundary, cost-weight, landscape, "
+                             "neurons); the still image is written only with --out")
+    parser.add_argument("--style", type=choices(["paper", "slides"]), default="paper",
+                        help="paper (default) or slides: large fonts, thick lines and a "
+                             "caption naming the network, optimiser and learning rate")
     parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     parser.add_argument("--dpi", type=int_in(MIN_DPI, MAX_DPI), default=100,
                         help=f"image resolution, {MIN_DPI} to {MAX_DPI} (default 100)")
@@ -96,7 +133,8 @@ def add(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Draw the figure ``args.kind`` of a saved model or a fresh network and save it."""
+    """Draw the figure ``args.kind`` of a saved model or a fresh network and save it (and,
+    with ``--animate``, its animation)."""
     try:
         # a face that needs the optional matplotlib extra (neuroflow[plot]): imported on
         # use, and probed before any work so that a missing extra is one line
@@ -106,22 +144,91 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise UsageError(str(error)) from None
     kind = args.kind
-    out = args.out or f"{kind}.png"
-    if Path(out).suffix.lower() not in (".png", ".svg"):
-        raise UsageError(f"--out: expected a file name ending in .png or .svg, received "
-                         f"{out!r}")
-    data_files = [] if args.data is None else data_inputs(args.data)
-    files.check_writable(out, inputs=[args.model, *data_files], argument="--out")
+    _check_outputs(args)
     if args.model and args.layers:
         raise UsageError("--layers: give either MODEL or --layers, not both")
-    default_layers = {"boundary": [2, 16, 16, 2], "cost-weight": [2, 4, 2]}
+    net = _network(args) if kind != "activations" else None
+    # the animation starts from the same network as the still figure, which may train it
+    frames_from = net.copy() if args.animate and net is not None else None
+    with plotting.figure_style(args.style):
+        figure = _figure(args, plotting, net)
+        if frames_from is not None:
+            _animate(args, plotting, frames_from)
+        if figure is not None:
+            plotting.save(figure, args.out, dpi=args.dpi)
+            print(f"wrote {args.out}")
+    if args.animate:
+        print(f"wrote {args.animate}")
+    return 0
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse a bad ``--out`` or ``--animate`` before any work; ``args.out`` becomes the
+    still image to write, or ``None`` (``--animate`` alone writes only the GIF)."""
+    kind = args.kind
+    inputs = [args.model, *([] if args.data is None else data_inputs(args.data))]
+    if args.animate is not None:
+        if kind not in ANIMATED_KINDS:
+            raise UsageError(f"--animate: plot {kind} has no animation; it is available for "
+                             f"{', '.join(ANIMATED_KINDS)}")
+        if Path(args.animate).suffix.lower() != ".gif":
+            raise UsageError(f"--animate: expected a file name ending in .gif, received "
+                             f"{args.animate!r}")
+        files.check_writable(args.animate, inputs=inputs, argument="--animate")
+    if args.out is None and args.animate is None:
+        args.out = f"{kind}.png"
+    if args.out is not None:
+        if Path(args.out).suffix.lower() not in (".png", ".svg"):
+            raise UsageError(f"--out: expected a file name ending in .png or .svg, received "
+                             f"{args.out!r}")
+        written = files.check_writable(args.out, inputs=inputs, argument="--out")
+        if args.animate is not None and written == files.check_writable(args.animate):
+            raise UsageError("--animate: expected a file other than --out")
+
+
+def _network(args: argparse.Namespace) -> Any:
+    """The model file, or a fresh network for the kinds that draw one."""
+    default_layers = {"boundary": [2, 16, 16, 2], "cost-weight": [2, 4, 2],
+                      "landscape": [2, 4, 2], "neurons": [2, 6, 4, 2]}
     if args.model:
-        net = load(args.model)
-    elif kind in ("architecture", "cost-weight", "boundary"):
-        args.layers = args.layers or default_layers.get(kind, [784, 256, 128, 10])
-        net = fresh_network(args)
-    else:
-        raise UsageError(f"plot {kind}: expected a MODEL file (a trained network)")
+        return load(args.model)
+    if args.kind in ("architecture", "cost-weight", "boundary", "landscape", "neurons"):
+        args.layers = args.layers or default_layers.get(args.kind, [784, 256, 128, 10])
+        return fresh_network(args)
+    raise UsageError(f"plot {args.kind}: expected a MODEL file (a trained network)")
+
+
+def _training(args: argparse.Namespace, optimizer: str) -> dict[str, Any]:
+    """``fit`` options of the kinds that train: ``--optimizer`` and ``--learning-rate``."""
+    optimizer = args.optimizer or optimizer
+    rate = args.learning_rate or (0.5 if optimizer == "sgd" else 0.01)
+    return {"optimizer": optimizer, "learning_rate": rate, "batch_size": 32}
+
+
+def _weight_for(args: argparse.Namespace, net: Any) -> tuple[int, int, int] | None:
+    """``--weight`` checked against the network, in the numbering the user gave."""
+    if args.weight is None:
+        return None
+    layer, i, j = args.weight
+    layers = [index for index, part in enumerate(net.layers) if "W" in part.params]
+    if layer not in layers:
+        raise UsageError(f"--weight: expected a layer L holding weights, one of "
+                         f"{', '.join(str(index + 1) for index in layers)}, received "
+                         f"{layer + 1}")
+    rows, columns = net.layers[layer].params["W"].shape
+    if i >= rows or j >= columns:
+        raise UsageError(f"--weight: layer {layer + 1} has weights w[I, J] with I < {rows} "
+                         f"and J < {columns}, received {i},{j}")
+    return layer, i, j
+
+
+def _figure(args: argparse.Namespace, plotting: Any, net: Any) -> Any:
+    """The still figure of ``args.kind`` (``None`` when only an animation is asked for)."""
+    kind, style = args.kind, args.style
+    if args.out is None:
+        return None
+    if kind == "activations":
+        return plotting.activations(style=style)
     if kind == "architecture":
         figure = plotting.architecture(net)
     elif kind == "curves":
@@ -135,28 +242,81 @@ def run(args: argparse.Namespace) -> int:
         figure = plotting.learning_curves(net.history)
     elif kind == "boundary":
         x, y = _plot_data(args, net, "moons")
-        epochs = args.epochs
         if args.model:
             figure = plotting.decision_boundary(net, x, y)
         else:
+            training = _training(args, "adam")
             figure = plotting.decision_boundary_over_time(
-                net, x, y, epochs=epochs, optimizer="adam", learning_rate=args.learning_rate,
-                batch_size=32)
+                net, x, y, epochs=args.epochs or [0, 5, 20, 100], **training)
+            plotting.caption(figure, style, f"{plotting.describe_network(net)}; "
+                                            f"{training['optimizer']}, η = "
+                                            f"{training['learning_rate']:g}, batch 32")
+        return figure
     elif kind == "weights":
         figure = plotting.first_layer_weights(net)
     else:
         x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
         if kind == "cost-weight":
-            figure = plotting.cost_vs_weight(net, x[:64], y[:64], layer=len(net.layers) - 1)
-        elif kind == "confusion":
+            weight = _weight_for(args, net)
+            return plotting.cost_vs_weight(net, x[:64], y[:64], style=style,
+                                           **({} if weight is None else
+                                              {"layer": weight[0], "weight": weight[1:]}))
+        if kind == "landscape":
+            return plotting.cost_landscape(net, x[:256], y[:256], **_landscape(args, net),
+                                           style=style)
+        if kind == "neurons":
+            _train_fresh(args, net, x, y)
+            return plotting.neurons(net, x, y, style=style)
+        if kind == "confusion":
             figure = plotting.confusion_matrix(y, net.predict_classes(x),
                                                n_classes=max(net.out_features, 2),
                                                class_names=net.class_names)
         else:
             figure = plotting.misclassified(net, x, y)
-    plotting.save(figure, out, dpi=args.dpi)
-    print(f"wrote {out}")
-    return 0
+    plotting.caption(figure, style, plotting.describe_network(net))
+    return figure
+
+
+def _landscape(args: argparse.Namespace, net: Any) -> dict[str, Any]:
+    """``cost_landscape`` options: the path's training and ``--weight`` as the first
+    weight."""
+    training = _training(args, "sgd")
+    weight = _weight_for(args, net)
+    return {"first": weight, "epochs": args.epochs[-1] if args.epochs else 5, **training}
+
+
+def _train_fresh(args: argparse.Namespace, net: Any, x: np.ndarray, y: np.ndarray) -> None:
+    """``plot neurons`` of a fresh network: train it first (the last of ``--epochs``,
+    default 50 for two inputs and 1 for images), so that the neurons show something
+    learnt."""
+    if not args.model:
+        epochs = args.epochs[-1] if args.epochs else (50 if net.in_features == 2 else 1)
+        if epochs:
+            net.fit(x, y, epochs=epochs, verbose=0, **_training(args, "adam"))
+
+
+def _animate(args: argparse.Namespace, plotting: Any, net: Any) -> None:
+    """Write the ``--animate`` GIF of ``args.kind``."""
+    kind = args.kind
+    x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
+    options: dict[str, Any] = {"style": args.style, "dpi": args.dpi}
+    if kind == "cost-weight":
+        weight = _weight_for(args, net)
+        if weight is not None:
+            options.update(layer=weight[0], weight=weight[1:])
+        x, y = x[:64], y[:64]
+    elif kind == "landscape":
+        options.update(_landscape(args, net))
+        x, y = x[:256], y[:256]
+    else:
+        if args.model:
+            raise UsageError(f"--animate: plot {kind} animates a fresh network while it "
+                             "trains; give --layers instead of MODEL")
+        options.update(_training(args, "adam"), epochs=args.epochs or ANIMATION_EPOCHS)
+    try:
+        plotting.animate(kind, net, x, y, args.animate, **options)
+    except ValueError as error:
+        raise UsageError(f"--animate: {error}") from None
 
 
 def _plot_data(args: argparse.Namespace, net: Any, default: str) -> tuple[np.ndarray,

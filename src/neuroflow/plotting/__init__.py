@@ -9,7 +9,14 @@ called.
 =============================  ==========================================================
 :func:`architecture`           neurons as columns, connections coloured by weight
 :func:`cost_vs_weight`         the cost as a function of one weight, with gradient-descent
-                               paths for a small, a good and a too-large learning rate
+                               paths labelled by what they did (crawls, converges,
+                               oscillates, diverges)
+:func:`cost_landscape`         the cost over two weights, with the path of training
+:func:`activations`            each activation function and its derivative
+:func:`neurons`                each neuron's output over a 2-D input plane, or the
+                               first layer's weights as images
+:func:`animate`                an animated GIF of a boundary, the neurons, descent steps
+                               or a landscape path
 :func:`learning_curves`        loss, metrics and learning rate per epoch
 :func:`confusion_matrix`       true against predicted classes
 :func:`first_layer_weights`    each first-layer neuron's weights as an image
@@ -20,17 +27,28 @@ called.
 
 Modules: ``network`` (architecture, first-layer weights), ``learning`` (cost against a
 weight, learning curves), ``evaluation`` (confusion matrix, misclassified samples),
-``boundary`` (decision boundaries) and ``_common`` (matplotlib loading, saving, checks).
+``boundary`` (decision boundaries), ``activations``, ``landscape``, ``neurons``,
+``animation`` (GIFs), ``style`` (the ``paper`` and ``slides`` styles: every function of
+the teaching figures takes ``style=``, and ``with figure_style("slides"):`` applies a
+style's fonts and lines to any figure) and ``_common`` (matplotlib loading, saving,
+checks).
 """
 
 from neuroflow.plotting._common import FORMATS, require_matplotlib, save
+from neuroflow.plotting.activations import activations
+from neuroflow.plotting.animation import ANIMATIONS, animate
 from neuroflow.plotting.boundary import decision_boundary, decision_boundary_over_time
 from neuroflow.plotting.evaluation import confusion_matrix, misclassified
+from neuroflow.plotting.landscape import cost_landscape
 from neuroflow.plotting.learning import cost_vs_weight, learning_curves
 from neuroflow.plotting.network import architecture, first_layer_weights
+from neuroflow.plotting.neurons import neurons
+from neuroflow.plotting.style import STYLES, caption, describe_network, figure_style
 
 __all__ = [
     "architecture", "cost_vs_weight", "learning_curves", "confusion_matrix",
     "first_layer_weights", "misclassified", "decision_boundary",
-    "decision_boundary_over_time", "save", "FORMATS", "require_matplotlib",
+    "decision_boundary_over_time", "save", "FORMATS", "require_matplotlib", "activations",
+    "cost_landscape", "neurons", "animate", "ANIMATIONS", "figure_style", "STYLES",
+    "caption", "describe_network",
 ]

@@ -3,28 +3,40 @@ learning curves of a training run."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroflow.experiments.cost_curve import CostCurve, DescentPath, cost_curve
 from neuroflow.network import Network
 from neuroflow.plotting._common import check_figsize, check_network, new_figure
+from neuroflow.plotting.style import caption, describe_network, figure_style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["cost_vs_weight", "learning_curves"]
+__all__ = ["cost_vs_weight", "draw_cost_curve", "learning_curves", "BEHAVIOUR_COLOURS"]
 
 
-def cost_vs_weight(network: Network, x: Any, y: Any, layer: int = 0,
-                   weight: tuple[int, int] = (0, 0),
-                   learning_rates: Sequence[float] | None = None, steps: int = 8,
-                   figsize: tuple[float, float] = (12.0, 4.0)) -> Figure:
-    r"""The cost :math:`C(w)` as one chosen weight moves, all others fixed, with the path
-    of ``steps`` gradient-descent steps :math:`w \leftarrow w - \eta\, \partial C/\partial w`
-    drawn on it, side by side for each learning rate.
+#: The colour of each behaviour's title and path.
+BEHAVIOUR_COLOURS = {"crawls": "#7f7f7f", "converges": "#2ca02c", "oscillates": "#ff7f0e",
+                     "diverges": "#d62728"}
+
+
+def cost_vs_weight(network: Network, x: Any, y: Any, layer: int | None = None,
+                   weight: tuple[int, int] | None = None,
+                   learning_rates: Sequence[float] | None = None, steps: int = 10,
+                   figsize: tuple[float, float] | None = None,
+                   style: str = "paper") -> Figure:
+    r"""The cost :math:`C(w)` as one weight moves, all others fixed, with ``steps``
+    gradient-descent steps :math:`w \leftarrow w - \eta\, \partial C/\partial w` drawn
+    on it, one column per learning rate; below each, the cost after each step.
+
+    Each column is titled with :math:`\eta` and what its path *did*, measured by
+    :func:`neuroflow.experiments.classify` (crawls, converges, oscillates, diverges):
+    the labels are never assumed from the size of :math:`\eta`. The numbers come from
+    :func:`neuroflow.experiments.cost_curve`.
 
     Parameters
     ----------
@@ -32,89 +44,115 @@ def cost_vs_weight(network: Network, x: Any, y: Any, layer: int = 0,
         Not modified: the curve and the paths are computed on a float64 copy.
     x, y : arrays
         The data the cost is measured on (a small batch is enough).
-    layer : int
-        Index of the layer (0 = first) holding the weight.
-    weight : (int, int)
-        ``(i, j)``: the weight from input ``i`` to neuron ``j`` of that layer.
+    layer : int, optional
+        Index into ``network.layers`` of the layer holding the weight (default: the
+        layer of the most informative weight; 0 when ``weight`` is given).
+    weight : (int, int), optional
+        ``(i, j)``: the weight from input ``i`` to neuron ``j``. Default: the weight
+        with the largest :math:`|\partial C/\partial w|` that is not wired to a
+        constant input (:func:`neuroflow.experiments.informative_weight`).
     learning_rates : sequence of float, optional
-        Default: a small, a good and a too-large rate derived from the curvature
-        :math:`C''(w)` at the current weight (``0.1/C''``, ``0.8/C''`` and ``2.3/C''``;
-        above ``2/C''`` gradient descent on a parabola overshoots further every step).
+        Default: rates found by simulation to crawl, converge, oscillate and diverge.
     steps : int
-        Gradient-descent steps drawn per panel.
+        Gradient-descent steps per path.
+    figsize : (float, float), optional
+        Default: 3.6 inches per learning rate by 6.
+    style : {"paper", "slides"}
     """
-    net = check_network(network).copy(dtype="float64")
-    if isinstance(layer, bool) or not isinstance(layer, int) or \
-            not 0 <= layer < len(net.layers) or "W" not in net.layers[layer].params:
-        raise ValueError(f"layer: expected the index of a layer with weights, 0 to "
-                         f"{len(net.layers) - 1}, received: {layer!r}")
-    weights = net.layers[layer].params["W"]
-    if not (isinstance(weight, (tuple, list)) and len(weight) == 2 and
-            all(isinstance(v, int) for v in weight) and 0 <= weight[0] < weights.shape[0]
-            and 0 <= weight[1] < weights.shape[1]):
-        raise ValueError(f"weight: expected (i, j) with 0 <= i < {weights.shape[0]} and "
-                         f"0 <= j < {weights.shape[1]}, received: {weight!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps: expected a positive integer, received: {steps!r}")
-    inputs = net.prepare_inputs(x, "x")
-    target = net.prepare_targets(y, "y")
-    i, j = weight
-    start = float(weights[i, j])
-
-    def cost(value: float) -> float:
-        weights[i, j] = value
-        return net.loss.value(net.forward(inputs), target)
-
-    def slope(value: float) -> float:
-        weights[i, j] = value
-        net.forward(inputs)
-        net.backward(target)
-        return float(net.layers[layer].grads["W"][i, j])
-
-    if learning_rates is None:
-        h = 1e-3
-        curvature = (cost(start + h) - 2 * cost(start) + cost(start - h)) / h**2
-        curvature = curvature if curvature > 1e-8 else 1.0
-        learning_rates = (0.1 / curvature, 0.8 / curvature, 2.3 / curvature)
-        labels = ["too small", "good", "too large"]
-    else:
-        learning_rates = list(learning_rates)
-        if not learning_rates or not all(isinstance(r, (int, float)) and r > 0
-                                         for r in learning_rates):
-            raise ValueError(f"learning_rates: expected positive numbers, received: "
-                             f"{learning_rates!r}")
-        labels = [""] * len(learning_rates)
-    paths = []
-    for rate in learning_rates:
-        path = [start]
-        for _ in range(steps):
-            step = path[-1] - rate * slope(path[-1])
-            if not math.isfinite(step) or abs(step - start) > 1e6:
-                break
-            path.append(step)
-        paths.append(path)
-    low = min(min(p) for p in paths)
-    high = max(max(p) for p in paths)
-    spread = max(high - low, 0.5)
-    grid = np.linspace(low - 0.2 * spread, high + 0.2 * spread, 200)
-    curve = np.array([cost(float(v)) for v in grid])
-    weights[i, j] = start
-    figure = new_figure(check_figsize(figsize))
-    axes = figure.subplots(1, len(learning_rates), sharey=True, squeeze=False)[0]
-    for ax, rate, path, label in zip(axes, learning_rates, paths, labels):
-        path_costs = [cost(v) for v in path]
-        weights[i, j] = start
-        ax.plot(grid, curve, color="black", linewidth=1.2, label="C(w)")
-        ax.plot(path, path_costs, "o-", color="#ff7f0e", markersize=4, linewidth=1,
-                label="gradient-descent steps")
-        ax.plot(path[:1], path_costs[:1], "s", color="#2ca02c", markersize=7, label="start")
-        ax.set_title(f"learning rate {rate:.3g}" + (f" ({label})" if label else ""))
-        ax.set_xlabel(f"weight w[{i}, {j}] of layer {layer + 1}")
-        ax.set_ylim(float(curve.min()) - 0.05 * float(np.ptp(curve)),
-                    float(curve.max()) + 0.05 * float(np.ptp(curve)) + 1e-12)
-    axes[0].set_ylabel(f"cost C ({net.loss.name})")
-    axes[0].legend(fontsize=8, loc="upper center")
+    curve = cost_curve(check_network(network), x, y, layer=layer, weight=weight,
+                       learning_rates=learning_rates, steps=steps)
+    size = (3.6 * len(curve.paths), 6.0) if figsize is None else figsize
+    with figure_style(style):
+        figure = new_figure(check_figsize(size))
+        draw_cost_curve(figure, curve)
+        caption(figure, style, f"{describe_network(network)}; plain gradient descent on "
+                               f"w alone, {len(np.asarray(x))} samples, loss {curve.loss}")
     return figure
+
+
+def _panel_range(curve: CostCurve, path: DescentPath) -> tuple[float, float]:
+    """The weights a panel shows: its path, the start and the curve's minimum."""
+    positions = path.positions[np.isfinite(path.positions)]
+    lowest = float(curve.weights[int(np.argmin(curve.costs))])
+    low = min(float(positions.min()), lowest, curve.start)
+    high = max(float(positions.max()), lowest, curve.start)
+    margin = max(0.1 * (high - low), 1e-3)
+    return (max(low - margin, float(curve.weights[0])),
+            min(high + margin, float(curve.weights[-1])))
+
+
+def draw_cost_curve(figure: Figure, curve: CostCurve,
+                    upto: int | None = None) -> Callable[[int], None]:
+    """Draw ``curve`` into the empty ``figure``, a column per path, with the steps up to
+    ``upto`` (all by default); returns a function that redraws the paths up to another
+    step (what an animation calls for each frame)."""
+    axes = figure.subplots(2, len(curve.paths), squeeze=False,
+                           gridspec_kw={"height_ratios": [2.2, 1.0]})
+    name = f"w[{curve.i}, {curve.j}] of layer {curve.layer + 1}"
+    updates: list[Any] = []
+    for column, path in enumerate(curve.paths):
+        top, bottom = axes[0, column], axes[1, column]
+        colour = BEHAVIOUR_COLOURS.get(path.behaviour, "black")
+        low, high = _panel_range(curve, path)
+        inside = (curve.weights >= low) & (curve.weights <= high)
+        visible = curve.costs[inside]
+        spread = float(np.ptp(visible)) or 1e-12
+        top.plot(curve.weights[inside], curve.costs[inside], color="black", label="C(w)")
+        line, = top.plot([], [], "o-", color=colour, linewidth=1, label="steps")
+        top.plot([curve.start], path.costs[:1], "s", color="#1f77b4", markersize=8,
+                 label="start")
+        top.set_xlim(low, high)
+        top.set_ylim(float(visible.min()) - 0.05 * spread, float(visible.max()) + 0.12 * spread)
+        top.set_title(f"η = {path.learning_rate:.3g}: {path.behaviour}", color=colour)
+        top.set_xlabel(name)
+        finite = np.isfinite(path.costs)
+        bottom.axhspan(curve.floor, curve.floor + 0.05 * (path.costs[0] - curve.floor),
+                       color="#2ca02c", alpha=0.2, label="within 5% of the lowest C")
+        bottom.axhline(curve.floor, color="black", linestyle="--", linewidth=1)
+        trace, = bottom.plot([], [], "o-", color=colour, linewidth=1)
+        bottom.set_xlim(-0.5, len(path.costs) - 0.5)
+        bottom.set_xlabel("step")
+        if finite.any():
+            highest = float(max(path.costs[finite].max(), path.costs[0]))
+            room = highest - curve.floor + 1e-12
+            bottom.set_ylim(curve.floor - 0.05 * room, highest + 0.1 * room)
+        updates.append((top, path, line, trace, (low, high), spread, []))
+    axes[0, 0].set_ylabel(f"cost C ({curve.loss})")
+    axes[1, 0].set_ylabel("C after each step")
+
+    def update(step: int) -> None:
+        for top, path, line, trace, window, spread, numbers in updates:
+            shown = min(step + 1, len(path.costs))
+            positions, costs = path.positions[:shown], path.costs[:shown]
+            line.set_data(positions, costs)
+            finite = np.isfinite(costs)
+            trace.set_data(np.arange(shown)[finite], costs[finite])
+            while numbers:
+                numbers.pop().remove()
+            numbers.extend(_number_steps(top, positions, costs, window, spread))
+        axes[0, 0].legend(loc="best", fontsize="x-small")
+        axes[1, 0].legend(loc="best", fontsize="x-small")
+
+    update(max(len(p.costs) for p in curve.paths) if upto is None else upto)
+    return update
+
+
+def _number_steps(ax: Any, positions: np.ndarray, costs: np.ndarray,
+                  window: tuple[float, float], spread: float) -> list[Any]:
+    """Write each step's number beside its point, skipping a number that would land on
+    one already written (a path that has settled); returns the texts written."""
+    written: list[tuple[float, float]] = []
+    texts = []
+    width = window[1] - window[0]
+    for step, (w, c) in enumerate(zip(positions, costs)):
+        if not (np.isfinite(w) and np.isfinite(c) and window[0] <= w <= window[1]):
+            continue
+        if any(abs(w - u) < 0.025 * width and abs(c - v) < 0.03 * spread for u, v in written):
+            continue
+        written.append((float(w), float(c)))
+        texts.append(ax.annotate(str(step), (w, c), textcoords="offset points",
+                                 xytext=(0, 5), ha="center", fontsize="x-small"))
+    return texts
 
 
 def learning_curves(history: Any, figsize: tuple[float, float] = (12.0, 4.0)) -> Figure:
