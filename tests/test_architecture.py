@@ -22,7 +22,8 @@ OPTIONAL_EXTRAS = {"matplotlib", "sklearn", "onnx", "onnxruntime", "mpi4py", "cu
 #: First-party modules that exist to wrap an optional extra; a command may import them
 #: when it is run (the CLI's plot, export and --distributed), so that `neuroflow --help`
 #: and the other commands never load the extra.
-FACES_OF_EXTRAS = {"neuroflow.plotting", "neuroflow.onnx", "neuroflow.distributed"}
+FACES_OF_EXTRAS = {"neuroflow.plotting", "neuroflow.onnx", "neuroflow.distributed",
+                   "neuroflow.playground"}
 
 
 def lint_imports() -> Path:
@@ -73,7 +74,8 @@ def test_import_neuroflow_loads_no_extra_and_no_face():
     extras = {name for name in loaded if name.split(".")[0] in OPTIONAL_EXTRAS}
     faces = {name for name in loaded if name.split(".")[:2] in (
         ["neuroflow", "cli"], ["neuroflow", "plotting"], ["neuroflow", "sklearn"],
-        ["neuroflow", "onnx"], ["neuroflow", "distributed"], ["neuroflow", "presets"])}
+        ["neuroflow", "onnx"], ["neuroflow", "distributed"], ["neuroflow", "presets"],
+        ["neuroflow", "playground"])}
     assert extras == set() and faces == set()
 
 

@@ -1,0 +1,207 @@
+"""The playground's settings, read from and written to the page's URL, and its toy data.
+
+A :class:`Config` is everything that decides the network's weights: the data set and its
+noise, the layers, the activation, the optimiser, the learning rate, the batch size and
+the seed. :meth:`Config.parse` reads it from the URL's ``key=value`` pairs (the page
+keeps its state in its address, so that a link reproduces a demo) and refuses a bad value
+with a :class:`ValueError` that names the key and what it accepts.
+
+:func:`toy_data` makes the four 2-D classification sets: two moons and two circles from
+:mod:`neuroflow.datasets`, and an XOR square and two interleaved spirals made here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from neuroflow.datasets import make_circles, make_moons
+
+__all__ = ["Config", "toy_data", "DATA_SETS", "ACTIVATIONS", "OPTIMIZERS", "MAX_LAYERS",
+           "MAX_NEURONS", "MAX_POINTS"]
+
+#: The 2-D sets of :func:`toy_data`.
+DATA_SETS = ("moons", "circles", "xor", "spiral")
+#: Activations offered for the hidden layers (the output is one sigmoid unit).
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "elu", "linear")
+#: Optimisers offered; plain SGD, as in the textbook, is the default.
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adamw")
+MAX_LAYERS = 6
+MAX_NEURONS = 8
+MAX_POINTS = 2000
+MAX_SEED = 2**31 - 1
+
+
+def toy_data(name: str, points: int = 400, noise: float = 0.1,
+             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D, 2-class data set of :data:`DATA_SETS`.
+
+    Parameters
+    ----------
+    name : {"moons", "circles", "xor", "spiral"}
+        ``moons`` and ``circles`` are :func:`neuroflow.datasets.make_moons` and
+        :func:`~neuroflow.datasets.make_circles`; ``xor`` is uniform points in the
+        square ``[-1, 1]^2`` labelled by the sign of ``x1 * x2``; ``spiral`` two arms
+        ``r (cos(t + k pi), sin(t + k pi))`` with ``r`` from 0.05 to 1.
+    points : int
+        Number of points.
+    noise : float
+        Standard deviation of the Gaussian noise added to the coordinates.
+    seed : int
+        Seed of the generator.
+
+    Returns
+    -------
+    x : float32 (points, 2)
+    y : int64 (points,)
+    """
+    if name == "moons":
+        return make_moons(points, noise=noise, seed=seed)
+    if name == "circles":
+        return make_circles(points, noise=noise, seed=seed)
+    rng = np.random.default_rng(seed)
+    if name == "xor":
+        x = rng.uniform(-1.0, 1.0, size=(points, 2))
+        y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+        x = x + rng.normal(0.0, noise, size=x.shape)
+    elif name == "spiral":
+        y = np.arange(points, dtype=np.int64) % 2
+        r = np.linspace(0.05, 1.0, points)
+        t = 1.75 * r * 2 * np.pi + y * np.pi
+        x = np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
+        x = x + rng.normal(0.0, noise, size=x.shape)
+        order = rng.permutation(points)
+        x, y = x[order], y[order]
+    else:
+        raise ValueError(f"data: expected one of {', '.join(DATA_SETS)}, received {name!r}")
+    return x.astype(np.float32), y
+
+
+def _number(query: Mapping[str, str], key: str, default: float, lo: float, hi: float,
+            integer: bool = False, open_low: bool = False) -> Any:
+    text = query.get(key)
+    if text is None or text == "":
+        return default
+    kind = "an integer" if integer else "a number"
+    try:
+        value: float = int(text) if integer else float(text)
+    except ValueError:
+        raise ValueError(f"{key}: expected {kind}, received {text!r}") from None
+    below = value <= lo if open_low else value < lo
+    if not math.isfinite(value) or below or value > hi:
+        low = f"> {lo:g}" if open_low else f">= {lo:g}"
+        raise ValueError(f"{key}: expected {kind} {low} and <= {hi:g}, received {text!r}")
+    return value
+
+
+def _choice(query: Mapping[str, str], key: str, default: str, allowed: tuple[str, ...]) -> str:
+    text = query.get(key) or default
+    if text not in allowed:
+        raise ValueError(f"{key}: expected one of {', '.join(allowed)}, received {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class Config:
+    """What decides the playground network's weights (and the page's URL).
+
+    Attributes
+    ----------
+    data : str
+        One of :data:`DATA_SETS`.
+    noise : float
+        Noise of the data, 0 to 1.
+    points : int
+        Number of data points, 20 to :data:`MAX_POINTS`.
+    layers : tuple of int
+        Width of each hidden layer (0 to :data:`MAX_LAYERS` layers of 1 to
+        :data:`MAX_NEURONS`); the network is ``2 - layers - 1``.
+    activation : str
+        Hidden activation, one of :data:`ACTIVATIONS`.
+    optimizer : str
+        One of :data:`OPTIMIZERS`.
+    learning_rate : float
+        Greater than 0, at most 10.
+    batch_size : int
+        1 to ``points``.
+    seed : int
+        Seed of the data and of the network.
+    """
+
+    data: str = "moons"
+    noise: float = 0.1
+    points: int = 400
+    layers: tuple[int, ...] = field(default=(8, 8))
+    activation: str = "tanh"
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    batch_size: int = 10
+    seed: int = 0
+
+    @property
+    def sizes(self) -> list[int]:
+        """``[2, *layers, 1]``."""
+        return [2, *self.layers, 1]
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str]) -> Config:
+        """Read a config from URL pairs (``data``, ``noise``, ``points``, ``layers``
+        such as ``"8,8"``, ``act``, ``opt``, ``lr``, ``bs``, ``seed``); missing keys take
+        the defaults, unknown keys are refused.
+
+        Raises
+        ------
+        ValueError
+            A message naming the key, what it accepts and what was received.
+        """
+        known = {"data", "noise", "points", "layers", "act", "opt", "lr", "bs", "seed"}
+        unknown = sorted(set(query) - known)
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown setting; expected one of "
+                             f"{', '.join(sorted(known))}")
+        default = cls()
+        layers_text = query.get("layers")
+        layers = default.layers
+        if layers_text is not None:
+            parts = [p for p in layers_text.split(",") if p.strip()]
+            try:
+                layers = tuple(int(p) for p in parts)
+            except ValueError:
+                raise ValueError(f"layers: expected widths separated by commas such as "
+                                 f"'8,8', received {layers_text!r}") from None
+            if len(layers) > MAX_LAYERS or any(not 1 <= n <= MAX_NEURONS for n in layers):
+                raise ValueError(f"layers: expected at most {MAX_LAYERS} hidden layers of 1 "
+                                 f"to {MAX_NEURONS} neurons, received {layers_text!r}")
+        points = _number(query, "points", default.points, 20, MAX_POINTS, integer=True)
+        return cls(
+            data=_choice(query, "data", default.data, DATA_SETS),
+            noise=_number(query, "noise", default.noise, 0.0, 1.0),
+            points=points, layers=layers,
+            activation=_choice(query, "act", default.activation, ACTIVATIONS),
+            optimizer=_choice(query, "opt", default.optimizer, OPTIMIZERS),
+            learning_rate=_number(query, "lr", default.learning_rate, 0.0, 10.0,
+                                  open_low=True),
+            batch_size=_number(query, "bs", default.batch_size, 1, points, integer=True),
+            seed=_number(query, "seed", default.seed, 0, MAX_SEED, integer=True),
+        )
+
+    def query(self) -> dict[str, str]:
+        """The URL pairs :meth:`parse` reads back to this config."""
+        return {"data": self.data, "noise": repr(self.noise), "points": str(self.points),
+                "layers": ",".join(map(str, self.layers)), "act": self.activation,
+                "opt": self.optimizer, "lr": repr(self.learning_rate),
+                "bs": str(self.batch_size), "seed": str(self.seed)}
+
+    def with_changes(self, **changes: Any) -> Config:
+        """A copy with some attributes replaced."""
+        return replace(self, **changes)
+
+    def same_network(self, other: Config) -> bool:
+        """Whether ``other`` keeps the data and the initial network (only the optimiser,
+        learning rate or batch size differ), so training can continue."""
+        keep = ("data", "noise", "points", "layers", "activation", "seed")
+        return all(getattr(self, k) == getattr(other, k) for k in keep)

@@ -1,0 +1,213 @@
+"""The playground in a real browser: Debian's Chromium driven by selenium.
+
+Skipped on a developer's machine without /usr/bin/chromium and /usr/bin/chromedriver;
+with the environment variable CI set (``.ci/run`` installs both), a missing browser is a
+failure, never a skip. Screenshots of each panel go to a temporary folder, or to
+``$NEUROFLOW_PLAYGROUND_SCREENSHOTS`` when set (how docs/figures/playground_*.png are
+made). The page-ready time, the frame rate and the frame sizes measured in the browser
+are printed (run with ``-s``), not asserted on time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import neuroflow as nf
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if os.environ.get("CI"):
+        pytest.fail("CI: /usr/bin/chromium and /usr/bin/chromedriver are required (apt-get "
+                    "install chromium chromium-driver)", pytrace=False)
+    pytest.skip("Chromium and chromedriver are not installed", allow_module_level=True)
+if os.environ.get("CI"):
+    import selenium  # noqa: F401  (a failure in CI, not a skip)
+    import uvicorn
+else:
+    pytest.importorskip("selenium")
+    uvicorn = pytest.importorskip("uvicorn")
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from neuroflow.playground import Config, Engine, MnistEngine, create_app  # noqa: E402
+
+TOKEN = "browser-test-token"
+LOSS_THRESHOLD = 0.25
+PANELS = ["train", "inspect", "landscape", "race", "code", "diagnostics", "mnist"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    engine = Engine(Config())
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    app = create_app(engine, TOKEN, port=port, save_dir=tmp_path_factory.mktemp("models"),
+                     mnist=MnistEngine(hidden=16, subset=2000, learning_rate=0.2))
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
+                                       timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.02)
+    yield engine, f"http://127.0.0.1:{port}/?token={TOKEN}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+    listener.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--window-size=1280,1000", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_script_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("NEUROFLOW_PLAYGROUND_SCREENSHOTS")
+    return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+
+
+def wait(driver, condition, timeout=20.0):
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
+
+
+def boundary_pixels(driver) -> str:
+    return driver.execute_script("return document.getElementById('boundary').toDataURL()")
+
+
+def test_play_lowers_the_loss_and_moves_the_boundary(server, browser):
+    engine, url = server
+    browser.get(url + "#data=moons&layers=8,8&act=tanh&opt=sgd&lr=0.1&bs=10&seed=0")
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+    ready = browser.execute_script("return window.nf.readyMs")
+    before = boundary_pixels(browser)
+    first_loss = float(browser.find_element(By.ID, "loss").get_attribute("data-value"))
+    browser.find_element(By.ID, "play").click()
+    wait(browser, lambda d: float(d.find_element(By.ID, "loss").get_attribute("data-value"))
+         < LOSS_THRESHOLD)
+    time.sleep(0.5)
+    early = browser.execute_script("return window.nf.stats")
+    time.sleep(1.5)  # the steady frame rate, once the page has settled
+    stats = browser.execute_script("return window.nf.stats")
+    browser.find_element(By.ID, "play").click()  # pause
+    assert first_loss > LOSS_THRESHOLD
+    assert boundary_pixels(browser) != before
+    overall = (stats["frames"] - 1) / max(1e-9, (stats["last"] - stats["first"]) / 1000)
+    steady = (stats["frames"] - early["frames"]) / max(1e-9, (stats["last"] - early["last"])
+                                                       / 1000)
+    print(f"\nbrowser: page ready in {ready:.0f} ms; {steady:.1f} frames/s steady "
+          f"({overall:.1f} over all {stats['frames']} frames); largest frame "
+          f"{stats['maxBytes']} bytes, mean {stats['bytes'] / stats['frames']:.0f}")
+    assert stats["maxBytes"] < 100_000
+    assert "#data=moons" in browser.current_url and "lr=0.1" in browser.current_url
+
+
+def test_clicking_a_point_shows_deltas_equal_to_trace(server, browser):
+    engine, _ = server
+    epoch = -1
+    while engine.epoch != epoch:  # paused: let the frame in flight land
+        epoch = engine.epoch
+        time.sleep(0.4)
+    index = 7
+    canvas = browser.find_element(By.ID, "boundary")
+    px, py = browser.execute_script(
+        "const c = document.getElementById('boundary'); const s = window.nf.state;"
+        "const p = s.points[arguments[0]]; const e = s.extent;"
+        "return [(p[0] - e[0]) / (e[1] - e[0]) * c.clientWidth,"
+        "        (e[3] - p[1]) / (e[3] - e[2]) * c.clientHeight];", index)
+    size = canvas.size
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(round(px - size["width"] / 2)), int(round(py - size["height"] / 2))
+    ).click().perform()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "td.delta"))
+    chosen = browser.execute_script("return window.nf.selected")
+    assert engine.epoch == epoch
+    reference = nf.trace(engine.network, engine.x[chosen:chosen + 1],
+                         engine.y[chosen:chosen + 1], engine.config.learning_rate)
+    cells = browser.find_elements(By.CSS_SELECTOR, "td.delta")
+    shown = {(int(c.get_attribute("data-layer")), int(c.get_attribute("data-neuron"))):
+             float(c.get_attribute("data-value")) for c in cells}
+    assert len(shown) == 8 + 8 + 1
+    for (layer, neuron), value in shown.items():
+        assert abs(value - reference.layers[layer].delta[0, neuron]) <= 1e-12
+    before = float(browser.find_element(By.ID, "cost-before").text)
+    assert before == pytest.approx(reference.cost, rel=1e-4)
+
+
+def test_landscape_race_and_code_panels_fill_in(server, browser):
+    browser.find_element(By.ID, "landscape-go").click()
+    wait(browser, lambda d: "Path:" in d.find_element(By.ID, "landscape-note").text)
+    browser.find_element(By.ID, "race-epochs").clear()
+    browser.find_element(By.ID, "race-epochs").send_keys("20")
+    browser.find_element(By.ID, "race-go").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#race-table tbody tr")) == 4)
+    labels = [cell.text for cell in browser.find_elements(
+        By.CSS_SELECTOR, "#race-table tbody td:last-child")]
+    assert set(labels) <= {"crawls", "converges", "oscillates", "diverges"}
+    assert browser.find_element(By.ID, "race-csv").is_enabled()
+    assert "nf.Network.from_sizes([2, 8, 8, 1]" in browser.find_element(By.ID, "python").text
+
+
+def test_drawing_a_one_gives_a_prediction(server, browser):
+    canvas = browser.find_element(By.ID, "mnist-train")
+    canvas.click()  # five epochs on the MNIST subset
+    wait(browser, lambda d: d.find_element(By.ID, "mnist-epoch").text == "5", timeout=40)
+    draw = browser.find_element(By.ID, "draw")
+    ActionChains(browser).move_to_element_with_offset(draw, 0, -90).click_and_hold() \
+        .move_by_offset(0, 60).move_by_offset(0, 60).move_by_offset(-2, 60).release().perform()
+    wait(browser, lambda d: d.find_element(By.ID, "prediction").text.strip().isdigit())
+    bars = browser.find_elements(By.CSS_SELECTOR, "#probabilities .prob")
+    assert len(bars) == 10
+    print(f"\nbrowser: a drawn 1 is read as {browser.find_element(By.ID, 'prediction').text}")
+
+
+def screenshot(browser, shots: Path, name: str) -> None:
+    element = browser.find_element(By.ID, f"panel-{name}")
+    browser.execute_script("arguments[0].scrollIntoView()", element)
+    path = shots / f"playground_{name}.png"
+    element.screenshot(str(path))
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("L"), dtype=np.float64)
+    assert pixels.shape[0] > 40 and pixels.std() > 5  # not blank
+
+
+def test_a_screenshot_of_each_panel(server, browser, shots):
+    shots.mkdir(parents=True, exist_ok=True)
+    for name in PANELS:
+        if name != "diagnostics":
+            screenshot(browser, shots, name)
+    # a link with the state in its URL rebuilds that demo: ReLUs with a far too large
+    # learning rate, whose dead units Diagnostics reports live
+    engine, url = server
+    browser.get(url + "&view=2#data=moons&layers=8,8&act=relu&opt=sgd&lr=3&bs=10&seed=0")
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+    assert engine.config.activation == "relu" and engine.config.learning_rate == 3.0
+    for _ in range(4):
+        browser.find_element(By.ID, "step").click()
+    wait(browser, lambda d: "never fire" in d.find_element(By.ID, "findings").text)
+    screenshot(browser, shots, "diagnostics")
