@@ -75,6 +75,10 @@ class Finding:
         return f"{self.message} — {self.hint}"
 
 
+#: The share of the loss gained so far that a rise must undo to count as divergence.
+_SETBACK = 0.25
+
+
 def _check_fraction(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
         raise ValueError(f"{name}: expected a number in (0, 1), received: {name}={value!r}")
@@ -129,7 +133,9 @@ class Diagnostics(Callback):
         Report layer ``l`` when ``r_l`` exceeds this value (the gradient is larger than
         the weights themselves).
     divergence_factor : float
-        Report divergence when the epoch loss exceeds this multiple of the best one.
+        Report divergence when the epoch loss exceeds this multiple of the best one and
+        undoes at least a quarter of what training had gained (the first epoch's loss
+        minus the best).
     plateau_patience : int
         Epochs over which a plateau is judged.
     plateau_delta : float
@@ -305,8 +311,12 @@ class Diagnostics(Callback):
         loss = float(loss)
         self._losses.append(loss)
         best = min(self._losses[:-1], default=math.inf)
+        # far above the best, and by a good share of what training had gained: near a
+        # minimum of 0.004 a wobble to 0.006 is 1.5 times the best but no divergence
+        gained = self._losses[0] - best
         if not math.isfinite(loss) or (len(self._losses) > 1
-                                       and loss > self.divergence_factor * best):
+                                       and loss > self.divergence_factor * best
+                                       and loss - best > _SETBACK * max(gained, 0.0)):
             found.append(Finding(
                 epoch, "divergence", loss,
                 f"the loss rose to {loss:.4g}, {loss / best:.2g} times its best value "
