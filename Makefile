@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Extras the test suite exercises (each imported lazily by the library).
-TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx,fast,playground
+TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx,playground
 
 .PHONY: run test lint bench bench-quick clean
 

@@ -250,7 +250,7 @@ def machine_description() -> dict[str, str]:
 
     kernels = neuroflow.kernels.active()
     if kernels == "numba":
-        kernels += f" {metadata.version('numba')} (the [fast] extra; neuroflow-numpy: NumPy only)"
+        kernels += f" {metadata.version('numba')} (neuroflow-numpy: the NumPy reference only)"
     return {
         "cpu": cpu, "cores": str(len(os.sched_getaffinity(0))),
         "neuroflow kernels": kernels,
@@ -543,6 +543,10 @@ def main(argv: list[str] | None = None) -> int:
             "section above lists the kernel that ran.",
             "",
         ]
+        # notes kept by hand: the targets missed and the kernel libraries measured
+        kept = ROOT / "benchmarks" / "report_notes.md"
+        if kept.exists():
+            report += ["", kept.read_text().rstrip(), ""]
         Path(out).write_text("\n".join(report))
         log(f"wrote {out}")
     return 0

@@ -104,8 +104,9 @@ class NeuroflowTool:
 
 
 class NeuroflowNumpyTool(NeuroflowTool):
-    """neuroflow with its NumPy reference kernels only (``kernels.use("numpy")``): the
-    default of an installation without the ``[fast]`` extra, to measure what numba pays."""
+    """neuroflow with its NumPy reference kernels only (``kernels.use("numpy")``, as
+    ``NEUROFLOW_KERNELS=numpy`` or a machine where numba cannot be imported): what the
+    compiled loops pay is the difference to the ``neuroflow`` row."""
 
     def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
         nf.kernels.use("numpy")

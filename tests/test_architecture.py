@@ -15,7 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "neuroflow"
 
-#: Top-level packages of the optional extras: the only imports allowed inside functions.
+#: Top-level packages of the optional extras, and numba (a dependency whose import takes
+#: half a second, loaded by the first kernel call): the only imports allowed inside
+#: functions.
 OPTIONAL_EXTRAS = {"matplotlib", "sklearn", "onnx", "onnxruntime", "mpi4py", "cupy",
                    "array_api_compat", "array_api_strict", "starlette", "uvicorn", "torch",
                    "threadpoolctl", "numba"}

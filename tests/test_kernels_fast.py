@@ -1,4 +1,4 @@
-"""The compiled fast path (numba, the ``[fast]`` extra) against the NumPy reference of
+"""The compiled fast path (numba) against the NumPy reference of
 :mod:`neuroflow.kernels`: float64 equal within 4 ulp, float32 within 1e-6 relative, for
 every optimiser rule and ReLU kernel, over several steps and through ``fit``; and the
 switch that forces the reference."""
@@ -10,10 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip("numba")
-
-import neuroflow as nf  # noqa: E402
-from neuroflow import kernels, optimizers  # noqa: E402
+import neuroflow as nf
+from neuroflow import kernels, optimizers
 
 DTYPES = [np.float32, np.float64]
 

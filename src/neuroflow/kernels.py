@@ -20,15 +20,16 @@ Two kinds:
   optimiser rules over a whole parameter buffer.
 
 The functions below are the reference, written with NumPy. The optimiser rules and the
-ReLU kernels also have a fast path, one compiled loop each in
-:mod:`neuroflow.kernels_fast` (numba, the optional ``[fast]`` extra), computing the same
-numbers in one pass instead of one pass per operation. It is taken when numba is
-installed and every array is a C-contiguous NumPy float32/float64 array of the same
-shape and dtype; anything else runs the NumPy code. The environment variable
-``NEUROFLOW_KERNELS`` (read once, at import) or :func:`use` chooses: ``"numpy"`` (the
-reference only), ``"numba"`` (an error at first use if numba is missing) or ``"auto"``
-(the default: numba when installed). numba is imported at the first kernel call that
-could use it, never by ``import neuroflow``.
+ReLU kernels (with the layer's bias folded in) also have a fast path, one compiled loop
+each in :mod:`neuroflow.kernels_fast` (numba, a dependency), computing the same numbers
+in one pass instead of one pass per operation. It is taken when numba can be imported
+and every array is a C-contiguous NumPy float32/float64 array of the same shape and
+dtype (a bias: of the same dtype and the row length); anything else runs the NumPy
+code. The environment variable ``NEUROFLOW_KERNELS`` (read once, at import) or
+:func:`use` chooses: ``"numpy"`` (the reference only), ``"numba"`` (an error at first
+use if numba cannot be imported) or ``"auto"`` (the default: numba when it imports).
+numba is imported at the first kernel call that could use it, never by
+``import neuroflow`` (its import takes half a second).
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def _resolve() -> dict[str, Any] | None:
                              f"received: {_choice!r}")
         _loops = None if _choice == "numpy" else kernels_fast.load()
         if _loops is None and _choice == "numba":
-            raise ImportError("neuroflow kernels 'numba': numba is not installed "
-                              "(pip install 'neuroflow[fast]')")
+            raise ImportError("neuroflow kernels 'numba': numba cannot be imported "
+                              "(pip install numba)")
         _resolved = True
     return _loops
 

@@ -10,8 +10,9 @@ float32; measured: equal). They are compiled with ``fastmath=False`` (no reassoc
 no fused multiply-add) and ``error_model="numpy"`` (a division by zero gives inf/nan as in
 NumPy, and the loop can vectorise).
 
-numba is the ``[fast]`` extra (``pip install neuroflow[fast]``): it is imported by
-:func:`load`, at the first kernel call that could use it, never by ``import neuroflow``.
+numba is a dependency of neuroflow, imported by :func:`load` at the first kernel call
+that could use it, never by ``import neuroflow`` (its import takes half a second); where
+it cannot be imported, the NumPy reference runs.
 The loops are compiled at their first call for each dtype, or loaded from numba's
 on-disk cache (``cache=True``); the first call in a process costs about a second.
 
@@ -119,9 +120,9 @@ LOOPS: dict[str, Callable[..., None]] = {
 @cache
 def load() -> dict[str, Any] | None:
     """The compiled loops by name (compiled lazily, at each one's first call per dtype),
-    or ``None`` when numba is not installed. Made once per process."""
+    or ``None`` when numba cannot be imported. Made once per process."""
     try:
-        import numba  # optional extra (numba): the [fast] extra
+        import numba  # a dependency, imported at first use: its import takes half a second
     except ImportError:
         return None
     jit = numba.njit(cache=True, fastmath=False, error_model="numpy", nogil=True)
