@@ -499,7 +499,10 @@ def test_sigkill_during_save_leaves_old_or_new_file_and_the_next_save_cleans_up(
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     seen: set[float] = set()
     killed_mid_write = 0
-    for attempt, delay in enumerate([0.2, 0.45, 0.3, 0.6, 0.25, 0.5]):
+    # Odd attempts kill after a delay (anywhere in the loop); even ones as soon as a
+    # temporary file appears, so that kills land mid-write however long the rest of a
+    # save (capture, hashing) takes on the machine.
+    for attempt, delay in enumerate([0.2, 0.45, 0.3, 0.6, 0.25, 0.5] * 2):
         process = subprocess.Popen([sys.executable, str(script), str(path)], env=env,
                                    stdout=subprocess.PIPE)
         assert process.stdout.readline().strip() == b"ready"
@@ -507,6 +510,10 @@ def test_sigkill_during_save_leaves_old_or_new_file_and_the_next_save_cleans_up(
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(delay)
+        deadline = time.monotonic() + 10
+        while attempt % 2 == 0 and time.monotonic() < deadline and not any(
+                p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            time.sleep(0.0005)
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert process.returncode == -signal.SIGKILL, attempt
