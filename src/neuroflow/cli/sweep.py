@@ -133,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
                         batch_size=args.batch_size, validation_data=(x_val, y_val),
                         seed=args.seed)
     print(f"{' -> '.join(map(str, net.sizes))} {args.activation}, {net.loss.name}, "
-          f"{x.shape[0]} training samples, {args.epochs} epochs of batch {args.batch_size}; "
+          f"{x.shape[0]} training samples, {args.epochs} epoch{'s' if args.epochs != 1 else ''}"
+          f" of batch {args.batch_size}; "
           f"accuracy on {x_val.shape[0]} held-out samples")
     print(to_table(rows), end="")
     if args.out is not None:
