@@ -220,6 +220,35 @@ def test_class_names_are_printed_and_chosen(monkeypatch, capsys, model, data):
     assert net.dtype == np.float32                          # the model was not converted
 
 
+def test_a_csv_model_is_explained_on_its_own_rows(capsys, tmp_path, monkeypatch):
+    """``--data FILE.csv`` with a CSV-trained model: the row's label by class name and the
+    probabilities the model predicts for the raw row (its standardisation applied once).
+    It exited 2 ("expected 'mnist' or a directory of IDX files")."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    rows = ["weight,height,animal"]
+    for i in range(80):
+        cat = i % 2 == 0
+        rows.append(f"{rng.normal(4 if cat else 25):.2f},{rng.normal(25 if cat else 55):.1f},"
+                    f"{'cat' if cat else 'dog'}")
+    (tmp_path / "pets.csv").write_text("\n".join(rows) + "\n")
+    assert main(["train", "--data", "pets.csv", "--epochs", "20", "--quiet",
+                 "--out", "pets.safetensors"]) == 0
+    capsys.readouterr()
+    assert _run(["explain", "pets.safetensors", "--data", "pets.csv", "--sample", "3"]) == 0
+    out = capsys.readouterr().out
+    net = nf.load("pets.safetensors")
+    x, y = nf.datasets.load_csv("pets.csv", target="animal")
+    probabilities = net.predict(x[3:4])[0]
+    label = net.class_names[int(y[3])]
+    assert f"sample 3: label {label}, prediction " in out
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("PREDICTION"))
+    assert lines[at + 2].split() == list(net.class_names)
+    printed = [float(v) for v in lines[at + 3].split()[2:]]
+    np.testing.assert_allclose(printed, probabilities, rtol=1e-3)
+
+
 def test_tiny_network_mode_still_traces(capsys):
     assert _run(["explain", "--layers", "2,3,1", "--seed", "1"]) == 0
     out = capsys.readouterr().out
