@@ -185,6 +185,8 @@ def test_cli_writes_markdown(capsys, tmp_path):
      "--out: expected a file ending in .csv or .md"),
     (["--learning-rates", "0.1", "--layers", "3,4,2"], "--layers: the first size must be"),
     (["--learning-rates", "0.1", "--data", "nowhere"], "--data"),
+    (["--learning-rates", "0.1", "--data", "pets.csv"],
+     "--data: expected 'moons', 'circles', 'mnist' or a directory of IDX files"),
     (["--optimizers", "sgd"], "--learning-rates"),
 ])
 def test_cli_errors_exit_2_in_one_line(capsys, tmp_path, monkeypatch, argv, fragment):

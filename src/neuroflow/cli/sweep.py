@@ -104,6 +104,10 @@ def _sweep_data(args: argparse.Namespace
         x, y = make(n_samples=n, seed=args.seed)
         x_val, y_val = make(n_samples=max(n // 2, 10), seed=args.seed + 1)
         return x, y, x_val, y_val
+    if name.endswith(".csv"):
+        raise UsageError(f"--data: expected 'moons', 'circles', 'mnist' or a directory of "
+                         f"IDX files, received {args.data!r} (a CSV file: compare learning "
+                         f"rates with neuroflow.experiments.sweep in Python)")
     x, y, x_val, y_val = load_data(args.data)
     n = min(args.train_size or 5000, x.shape[0])
     return x[:n], y[:n], x_val, y_val
