@@ -175,6 +175,29 @@ def test_cli_preset_nielsen_runs_and_reports_accuracy(capsys, digits, tmp_path):
 
 
 # ---------------------------------------------------------------------------- hints
+def test_a_preset_run_resumes_without_repeating_the_preset(capsys, digits, tmp_path):
+    """``train --resume`` takes the checkpoint's batch size and validation split when they
+    are not given, so 2 + 1 epochs equal 3 in one go. Without ``--preset nielsen`` again
+    the resume was refused (batch_size 10 -> 128, validation samples 41 -> 0)."""
+    whole, part = tmp_path / "whole.safetensors", tmp_path / "part.safetensors"
+    assert _run(capsys, "train", "--preset", "nielsen", "--epochs", "3", "--quiet",
+                "--out", whole)[0] == 0
+    assert _run(capsys, "train", "--preset", "nielsen", "--epochs", "2", "--quiet",
+                "--out", part)[0] == 0
+    code, out, err = _run(capsys, "train", "--resume", part, "--epochs", "3", "--quiet")
+    assert code == 0, err
+    resumed, reference = nf.load(str(part)), nf.load(str(whole))
+    assert resumed.training_run["batch_size"] == 10
+    assert resumed.training_run["validation_samples"] == reference.training_run[
+        "validation_samples"] > 0
+    for got, want in zip(resumed.parameters(), reference.parameters()):
+        np.testing.assert_array_equal(got, want)
+    # given explicitly, another batch size is still refused by the run's check
+    code, _, err = _run(capsys, "train", "--resume", part, "--epochs", "4", "--quiet",
+                        "--batch-size", "32")
+    assert code == 2 and "batch_size 10 -> 32" in err
+
+
 def test_a_learning_rate_far_too_large_gets_a_hint(capsys, digits, tmp_path):
     """SGD with eta = 50 ended at chance or below and printed nothing."""
     code, out, err = _run(capsys, "train", "--optimizer", "sgd", "--learning-rate", "50",

@@ -103,8 +103,9 @@ def add(commands: Any) -> None:
                         help="continue training the checkpoint MODEL (written by an "
                              "interrupted 'neuroflow train') up to a total of --epochs "
                              "epochs; architecture, dtype, seed and optimiser come from "
-                             "MODEL (giving other ones is refused), so give the same "
-                             "--data, --batch-size and --validation-split as before")
+                             "MODEL (giving other ones is refused), and so do --batch-size "
+                             "and --validation-split when not given; give the same --data "
+                             "as before")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--diagnostics", action="store_true",
                         help="watch for dead ReLUs, saturation, vanishing or exploding "
@@ -136,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     args.out = args.out or args.resume or "model.safetensors"
     files.check_writable(args.out, inputs=data_inputs(args.data), argument="--out")
     resumed = _resumed_network(args, explicit) if args.resume else None
+    if resumed is not None and "preset" not in explicit:
+        _repeat_batches(args, explicit, resumed.training_run)
     if args.target is not None or args.data.lower().endswith(".csv"):
         data = csv_training_data(args, explicit, resumed)
     else:
@@ -230,6 +233,21 @@ def _resumed_network(args: argparse.Namespace, explicit: set[str]) -> Any:
                          f"{_setting_text(key, given)}{'; ' + why if why else ''}); "
                          f"drop {flag}")
     return net
+
+
+def _repeat_batches(args: argparse.Namespace, explicit: set[str],
+                    run: dict[str, Any] | None) -> None:
+    """A resumed run's ``--batch-size`` and ``--validation-split``, when not given, are the
+    checkpoint's (a run of ``--preset nielsen`` resumes without repeating the preset):
+    the split that holds out exactly its validation samples again."""
+    if not run:
+        return
+    if "batch_size" not in explicit and "batch_size" in run:
+        args.batch_size = int(run["batch_size"])
+    held_out, kept = run.get("validation_samples"), run.get("samples")
+    if "validation_split" not in explicit and held_out is not None and kept:
+        # split_validation holds out floor(n * fraction) samples: (V + 1/2) / n gives V
+        args.validation_split = (held_out + 0.5) / (held_out + kept) if held_out else 0.0
 
 
 def _setting_text(key: str, value: Any) -> str:
