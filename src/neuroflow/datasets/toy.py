@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["make_moons", "make_circles", "make_regression"]
+__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_regression"]
 
 
 def _check_samples(n_samples: object) -> int:
@@ -138,6 +138,46 @@ def make_circles(
     outer = np.stack([np.cos(t0), np.sin(t0)], axis=1)
     inner = factor * np.stack([np.cos(t1), np.sin(t1)], axis=1)
     return _two_classes(rng, outer, inner, sigma)
+
+
+def make_xor(n_samples: int = 200, noise: float = 0.1,
+             seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The XOR square: points uniform in ``[-1, 1]^2``, class 1 where ``x1 x2 > 0`` (first
+    and third quadrants), class 0 elsewhere; then Gaussian noise of standard deviation
+    ``noise`` on every coordinate. No single straight line separates the classes.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+    """
+    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    x = x + rng.normal(0.0, sigma, size=x.shape)
+    return x.astype(np.float32), y
+
+
+def make_spiral(n_samples: int = 200, noise: float = 0.1,
+                seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Two interleaved spiral arms, the hardest of the 2-D sets: point ``i`` lies at
+    radius :math:`r_i` from 0.05 to 1 and angle :math:`t_i = 3.5 \pi r_i + k \pi` for its
+    class :math:`k = i \bmod 2`, plus Gaussian noise of standard deviation ``noise``;
+    then the points are shuffled.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+    """
+    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    y = np.arange(n, dtype=np.int64) % 2
+    r = np.linspace(0.05, 1.0, n)
+    t = 1.75 * r * 2 * np.pi + y * np.pi
+    x = np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
+    x = x + rng.normal(0.0, sigma, size=x.shape)
+    x, y = _shuffle(rng, x, y)
+    return x.astype(np.float32), y
 
 
 def make_regression(

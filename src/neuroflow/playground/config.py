@@ -6,20 +6,20 @@ the seed. :meth:`Config.parse` reads it from the URL's ``key=value`` pairs (the 
 keeps its state in its address, so that a link reproduces a demo) and refuses a bad value
 with a :class:`ValueError` that names the key and what it accepts.
 
-:func:`toy_data` makes the four 2-D classification sets: two moons and two circles from
-:mod:`neuroflow.datasets`, and an XOR square and two interleaved spirals made here.
+:func:`toy_data` names the four 2-D classification sets of :mod:`neuroflow.datasets`:
+two moons, two circles, the XOR square and two interleaved spirals.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from neuroflow.datasets import make_circles, make_moons
+from neuroflow.datasets import make_circles, make_moons, make_spiral, make_xor
 
 __all__ = ["Config", "toy_data", "DATA_SETS", "ACTIVATIONS", "OPTIMIZERS", "MAX_LAYERS",
            "MAX_NEURONS", "MAX_POINTS"]
@@ -44,9 +44,9 @@ def toy_data(name: str, points: int = 400, noise: float = 0.1,
     ----------
     name : {"moons", "circles", "xor", "spiral"}
         ``moons`` and ``circles`` are :func:`neuroflow.datasets.make_moons` and
-        :func:`~neuroflow.datasets.make_circles`; ``xor`` is uniform points in the
-        square ``[-1, 1]^2`` labelled by the sign of ``x1 * x2``; ``spiral`` two arms
-        ``r (cos(t + k pi), sin(t + k pi))`` with ``r`` from 0.05 to 1.
+        :func:`~neuroflow.datasets.make_circles`, ``xor``
+        :func:`~neuroflow.datasets.make_xor` (the sign of ``x1 * x2``) and ``spiral``
+        :func:`~neuroflow.datasets.make_spiral` (two arms).
     points : int
         Number of points.
     noise : float
@@ -59,26 +59,11 @@ def toy_data(name: str, points: int = 400, noise: float = 0.1,
     x : float32 (points, 2)
     y : int64 (points,)
     """
-    if name == "moons":
-        return make_moons(points, noise=noise, seed=seed)
-    if name == "circles":
-        return make_circles(points, noise=noise, seed=seed)
-    rng = np.random.default_rng(seed)
-    if name == "xor":
-        x = rng.uniform(-1.0, 1.0, size=(points, 2))
-        y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
-        x = x + rng.normal(0.0, noise, size=x.shape)
-    elif name == "spiral":
-        y = np.arange(points, dtype=np.int64) % 2
-        r = np.linspace(0.05, 1.0, points)
-        t = 1.75 * r * 2 * np.pi + y * np.pi
-        x = np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
-        x = x + rng.normal(0.0, noise, size=x.shape)
-        order = rng.permutation(points)
-        x, y = x[order], y[order]
-    else:
+    makers: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+        "moons": make_moons, "circles": make_circles, "xor": make_xor, "spiral": make_spiral}
+    if name not in makers:
         raise ValueError(f"data: expected one of {', '.join(DATA_SETS)}, received {name!r}")
-    return x.astype(np.float32), y
+    return makers[name](points, noise=noise, seed=seed)
 
 
 def _number(query: Mapping[str, str], key: str, default: float, lo: float, hi: float,
