@@ -98,12 +98,10 @@ class Dense(Layer):
         if out is None:
             z = self.pre_activation(x)
             a = self.activation.forward(z)
-        elif self.use_bias:  # z = x W, then z += b and a = f(z) in one epilogue
+        else:  # z = x W, then z += b and a = f(z) in one epilogue
             z = kernels.matmul(x, self.params["W"], out=self.buffer("z", shape, dtype))
-            a = self.activation.forward_bias_into(z, self.params["b"], out)
-        else:
-            z = self.pre_activation(x, out=self.buffer("z", shape, dtype))
-            a = self.activation.forward_into(z, out)
+            a = (self.activation.forward_bias_into(z, self.params["b"], out) if self.use_bias
+                 else self.activation.forward_into(z, out))
         self._x, self._z, self._a = x, z, a
         return a
 
@@ -111,10 +109,9 @@ class Dense(Layer):
         # f(z) overwrites z where the activation has a NumPy kernel: one array per layer
         # instead of two, and one pass fewer (with the bias folded in where it has a
         # fused loop).
-        if not self.use_bias or not isinstance(x, np.ndarray):
-            z = self.pre_activation(x)
-            return self.activation.forward_into(z, z)
         z = kernels.matmul(x, self.params["W"])
+        if not self.use_bias:
+            return self.activation.forward_into(z, z)
         return self.activation.forward_bias_into(z, self.params["b"], z)
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
