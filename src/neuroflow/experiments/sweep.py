@@ -33,8 +33,8 @@ from neuroflow.experiments.behaviour import classify
 from neuroflow.hooks import Callback
 from neuroflow.network import Network
 
-__all__ = ["SweepRow", "sweep", "to_csv", "to_markdown", "to_table", "MAX_RATES",
-           "MAX_OPTIMIZERS"]
+__all__ = ["SweepRow", "sweep", "reseeded_copy", "sweep_rows", "to_csv", "to_markdown",
+           "to_table", "MAX_RATES", "MAX_OPTIMIZERS"]
 
 #: At most this many learning rates, and optimisers, per sweep (the rows are their product).
 MAX_RATES = 8
@@ -161,9 +161,7 @@ def sweep(network: Network, x: Any, y: Any, learning_rates: Sequence[float] = (0
     runs: list[tuple[str, float, list[float], float | None]] = []
     for name in names:
         for rate in rates:
-            copy = network.copy()
-            copy.rng = np.random.default_rng(seed)
-            copy.rebind_random_generator()
+            copy = reseeded_copy(network, seed)
             costs = [start]
             try:
                 copy.fit(x, y, epochs=epochs, batch_size=batch_size, optimizer=name,
@@ -176,9 +174,26 @@ def sweep(network: Network, x: Any, y: Any, learning_rates: Sequence[float] = (0
             scores = copy.evaluate(*(validation_data if validation_data is not None
                                      else (x, y)))
             runs.append((name, rate, costs, scores.get("accuracy")))
+    return sweep_rows(runs)
+
+
+def reseeded_copy(network: Network, seed: int) -> Network:
+    """A copy of ``network`` (the same weights) whose generator is reseeded with ``seed``:
+    every copy of a sweep then draws the same mini-batches."""
+    copy = network.copy()
+    copy.rng = np.random.default_rng(seed)
+    copy.rebind_random_generator()
+    return copy
+
+
+def sweep_rows(runs: Sequence[tuple[str, float, Sequence[float], float | None]]
+               ) -> list[SweepRow]:
+    """The rows of finished runs ``(optimizer, learning rate, costs, accuracy)``, each
+    named by :func:`~neuroflow.experiments.behaviour.classify` with the lowest finite
+    final cost of all the runs as the floor."""
     finals = [costs[-1] for _, _, costs, _ in runs if math.isfinite(costs[-1])]
     floor = min(finals) if finals else None
-    return [SweepRow(name, rate, tuple(costs), costs[-1],
+    return [SweepRow(name, float(rate), tuple(costs), costs[-1],
                      None if accuracy is None else float(accuracy),
                      classify(costs, floor=floor))
             for name, rate, costs, accuracy in runs]

@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 
 from neuroflow.errors import TrainingDivergedError
-from neuroflow.experiments.behaviour import classify
 from neuroflow.experiments.landscape import cost_surface, training_path
-from neuroflow.experiments.sweep import SweepRow, to_csv
+from neuroflow.experiments.sweep import reseeded_copy, sweep_rows, to_csv
 from neuroflow.network import Network
 from neuroflow.playground.config import Config, toy_data
 from neuroflow.playground.engine import Engine
@@ -132,12 +131,7 @@ def race(config: Config, learning_rates: Sequence[float], epochs: int = 40,
     start = Network.from_sizes(config.sizes, hidden=config.activation, output="sigmoid",
                                seed=config.seed, dtype="float64")
     first = float(start.evaluate(x, y)["loss"])
-    networks = []
-    for _ in learning_rates:
-        copy = start.copy()
-        copy.rng = np.random.default_rng(config.seed)
-        copy.rebind_random_generator()
-        networks.append(copy)
+    networks = [reseeded_copy(start, config.seed) for _ in learning_rates]
     losses: list[list[float]] = [[first] for _ in networks]
     running = [True] * len(networks)
     for epoch in range(1, epochs + 1):
@@ -155,14 +149,10 @@ def race(config: Config, learning_rates: Sequence[float], epochs: int = 40,
                 running[k] = False
         if epoch % report_every == 0 or epoch == epochs:
             yield {"event": "progress", "epoch": epoch, "losses": losses}
-    finals = [path[-1] for path in losses if math.isfinite(path[-1])]
-    floor = min(finals) if finals else None
-    rows = []
-    for net, rate, path, ran in zip(networks, learning_rates, losses, running):
-        accuracy = float(net.evaluate(x, y)["accuracy"]) if ran else None
-        rows.append(SweepRow(net.optimizer.name if net.optimizer is not None
-                             else config.optimizer, float(rate), tuple(path), path[-1],
-                             accuracy, classify(path, floor=floor)))
+    rows = sweep_rows([(net.optimizer.name if net.optimizer is not None else config.optimizer,
+                        rate, path, float(net.evaluate(x, y)["accuracy"]) if ran else None)
+                       for net, rate, path, ran in zip(networks, learning_rates, losses,
+                                                       running)])
     yield {"event": "result", "csv": to_csv(rows),
            "rows": [{**asdict(row), "losses": list(row.losses), "epochs": epochs}
                     for row in rows]}
