@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import neuroflow as nf
+from neuroflow.preprocessing import StandardScaler
 
 
 @pytest.fixture
@@ -194,3 +195,20 @@ def test_a_finite_value_beyond_float32_is_named_as_such():
     with pytest.raises(ValueError, match=r"x: the value 1e\+300 at row 1, column 2 is beyond "
                                          r"the range of float32; use dtype='float64'"):
         net.predict([[0.0, 1e300]])
+
+
+def test_layer_outputs_are_the_inference_pass_layer_by_layer():
+    """``layer_outputs`` (used by the neuron figures and the playground's maps): each
+    layer's output with preprocessing applied; the last is ``predict``'s output."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 2.0, size=(7, 4))
+    net = nf.Network([nf.Dense(4, 5, "relu"), nf.Dropout(0.5), nf.Dense(5, 3, "softmax")],
+                     seed=0, dtype="float64")
+    net.preprocessing = StandardScaler().fit(x)
+    outputs = net.layer_outputs(x)
+    assert [o.shape for o in outputs] == [(7, 5), (7, 5), (7, 3)]
+    signal = net.preprocessing.transform(x)
+    for layer, output in zip(net.layers, outputs):
+        signal = layer.forward(signal, training=False)
+        np.testing.assert_array_equal(output, signal)
+    np.testing.assert_array_equal(outputs[-1], net.predict(x))

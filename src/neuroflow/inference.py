@@ -58,6 +58,19 @@ class Inference:
             x = layer.infer(x)
         return x
 
+    def layer_outputs(self, x: Any) -> list[np.ndarray]:
+        """Every layer's output for inputs ``x (n, in_features)`` in the inference pass
+        (:meth:`Layer.infer`; preprocessing applied, no caches kept): one NumPy array
+        ``(n, width)`` per layer, the last one :meth:`predict`'s output."""
+        signal = self.prepare_inputs(x)
+        if self.backend != "numpy":
+            signal = _backend.to_backend(signal, self._xp)
+        outputs = []
+        for layer in self.layers:
+            signal = layer.infer(signal)
+            outputs.append(signal if self.backend == "numpy" else _backend.to_numpy(signal))
+        return outputs
+
     def predict_classes(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Class labels ``(n,)``: argmax of each row, or ``output > 0.5`` for one output."""
         return self.classes_from_output(self.predict(x, batch_size))

@@ -2,7 +2,7 @@
 
 Every number the page shows is computed here by neuroflow itself: training is
 :meth:`Network.fit <neuroflow.network.Network.fit>`, one epoch at a time; the maps are
-the network's own inference pass (:func:`~neuroflow.playground.frames.layer_maps`); the
+the network's own inference pass (:meth:`Network.layer_outputs`); the
 inspector is :func:`neuroflow.backprop.trace`; the findings are
 :class:`neuroflow.callbacks.Diagnostics`; the code shown replays the same ``fit`` calls
 and gives the same weights bit for bit.
@@ -29,7 +29,7 @@ from neuroflow.callbacks import Diagnostics
 from neuroflow.errors import TrainingDivergedError
 from neuroflow.network import Network
 from neuroflow.playground.config import Config, toy_data
-from neuroflow.playground.frames import BOUNDARY_SIZE, NEURON_SIZE, grid, layer_maps, quantise
+from neuroflow.playground.frames import BOUNDARY_SIZE, NEURON_SIZE, grid, quantise
 
 __all__ = ["Engine", "MAX_EPOCHS_PER_STEP"]
 
@@ -197,8 +197,8 @@ class Engine:
             ``findings`` (the last epoch's diagnostics); ``error``.
         """
         net = self.network
-        output = layer_maps(net, self._boundary_grid)[-1][:, 0]
-        hidden = layer_maps(net, self._neuron_grid)[:-1]
+        output = net.layer_outputs(self._boundary_grid)[-1][:, 0]
+        hidden = net.layer_outputs(self._neuron_grid)[:-1]
         side = NEURON_SIZE
         return {
             "epoch": self.epoch, "loss": self.losses[-1], "accuracy": self.accuracies[-1],

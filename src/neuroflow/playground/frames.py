@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow.network import Network
-
-__all__ = ["quantise", "dequantise", "grid", "layer_maps", "BOUNDARY_SIZE", "NEURON_SIZE"]
+__all__ = ["quantise", "dequantise", "grid", "BOUNDARY_SIZE", "NEURON_SIZE"]
 
 #: Side of the output (decision boundary) map.
 BOUNDARY_SIZE = 64
@@ -65,12 +63,3 @@ def grid(extent: tuple[float, float, float, float], size: int) -> np.ndarray:
     return np.stack([a.ravel(), b.ravel()], axis=1)
 
 
-def layer_maps(network: Network, points: np.ndarray) -> list[np.ndarray]:
-    """Each layer's activations ``a`` at ``points`` (one array ``(n, width)`` per layer),
-    through the network's own inference pass, layer by layer (:meth:`Layer.infer`)."""
-    a = network.prepare_inputs(points)
-    maps = []
-    for layer in network.layers:
-        a = layer.infer(a)
-        maps.append(a)
-    return maps

@@ -19,7 +19,7 @@ from neuroflow.datasets import mnist
 from neuroflow.errors import TrainingDivergedError
 from neuroflow.network import Network
 from neuroflow.playground.config import ACTIVATIONS, OPTIMIZERS
-from neuroflow.playground.frames import layer_maps, quantise
+from neuroflow.playground.frames import quantise
 
 __all__ = ["MnistEngine", "frame_digit", "TEST_IMAGES"]
 
@@ -165,7 +165,7 @@ class MnistEngine:
         """The forward pass of a drawing: ``input`` (the framed 784 pixels), ``layers``
         (each layer's activations) and ``probabilities`` (the softmax output), ``digit``."""
         x = frame_digit(pixels).reshape(1, 784)
-        maps = layer_maps(self.network, x)
+        maps = self.network.layer_outputs(x)
         probabilities = maps[-1][0].astype(np.float64)
         return {"input": x[0].astype(np.float64).tolist(),
                 "layers": [a[0].astype(np.float64).tolist() for a in maps],

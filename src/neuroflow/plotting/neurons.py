@@ -48,13 +48,10 @@ def neuron_maps(network: Network, x: Any, resolution: int = 60
         raise ValueError(f"x: expected an array of shape (n, 2), received shape "
                          f"{inputs.shape}")
     gx, gy, points = _boundary_grid(inputs, check_count(resolution, "resolution"))
-    signal = network.prepare_inputs(points, "x")
-    maps = []
-    for index, layer in enumerate(network.layers):
-        signal = layer.forward(signal, False)
-        if "W" in layer.params:
-            maps.append((index, np.asarray(signal, dtype=np.float64).reshape(
-                resolution, resolution, -1)))
+    maps = [(index, np.asarray(output, dtype=np.float64).reshape(resolution, resolution, -1))
+            for index, (layer, output) in enumerate(zip(network.layers,
+                                                        network.layer_outputs(points)))
+            if "W" in layer.params]
     return gx, gy, maps
 
 
