@@ -28,12 +28,23 @@ dtype (a bias: of the same dtype and the row length); anything else runs the Num
 code. The environment variable ``NEUROFLOW_KERNELS`` (read once, at import) or
 :func:`use` chooses: ``"numpy"`` (the reference only), ``"numba"`` (an error at first
 use if numba cannot be imported) or ``"auto"`` (the default: numba when it imports).
+Any other value, or ``"numba"`` without numba, raises :class:`KernelsError` (a
+``ValueError``, and an ``ImportError`` for the latter) naming the accepted values.
 numba is imported at the first kernel call that could use it, never by
 ``import neuroflow`` (its import takes half a second).
+
+Installed anywhere: where numba finds no writable cache folder the loops are compiled
+without one (:func:`neuroflow.kernels_fast.load`). Should a compiled loop still fail to
+compile or to be cached at its first call (the cache's disk full, no executable memory),
+the kernels fall back to the NumPy reference for the rest of the process, before any
+array was changed, and say so once: one ``neuroflow: note: ...`` line, logged as a
+warning on the ``neuroflow.kernels`` logger (on standard error where logging is not
+configured).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from typing import Any
@@ -45,25 +56,34 @@ from neuroflow.backend import namespace
 
 __all__ = ["matmul", "sum_rows", "squared_norm", "relu", "relu_backward", "bias_relu",
            "relu_backward_bias", "copy", "softmax", "dropout_mask", "sgd", "sgd_momentum",
-           "adam", "rmsprop", "use", "active"]
+           "adam", "rmsprop", "use", "active", "KernelsError", "CHOICES"]
+
+_log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- choice of implementation
 CHOICES = ("auto", "numba", "numpy")
 _choice = os.environ.get("NEUROFLOW_KERNELS", "auto").strip().lower() or "auto"
+_source = "NEUROFLOW_KERNELS"  # what set _choice, for messages
 #: The compiled loops once resolved (None: the NumPy reference); unset until first use.
 _loops: dict[str, Any] | None = None
 _resolved = False
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+class KernelsError(ImportError, ValueError):
+    """An unknown kernels choice, or ``"numba"`` where numba cannot be imported. A
+    ``ValueError`` (a bad setting) and an ``ImportError`` (what ``use("numba")`` always
+    raised without numba)."""
+
+
 def use(name: str) -> None:
     """Choose the kernels' implementation: ``"numpy"`` (the reference), ``"numba"`` (the
-    compiled loops; ImportError if numba is not installed) or ``"auto"`` (numba when
-    installed). Overrides ``NEUROFLOW_KERNELS``."""
-    global _choice, _resolved
+    compiled loops; :class:`KernelsError` if numba cannot be imported) or ``"auto"``
+    (numba when installed). Overrides ``NEUROFLOW_KERNELS``."""
+    global _choice, _resolved, _source
     if name not in CHOICES:
-        raise ValueError(f"name: expected one of {', '.join(CHOICES)}, received: {name!r}")
-    _choice, _resolved = name, False
+        raise KernelsError(f"name: expected one of {', '.join(CHOICES)}, received: {name!r}")
+    _choice, _resolved, _source = name, False, "name"
     if name == "numba":
         _resolve()
 
@@ -77,15 +97,35 @@ def active() -> str:
 def _resolve() -> dict[str, Any] | None:
     global _loops, _resolved
     if not _resolved:
+        accepted = ", ".join(CHOICES)
         if _choice not in CHOICES:
-            raise ValueError(f"NEUROFLOW_KERNELS: expected one of {', '.join(CHOICES)}, "
-                             f"received: {_choice!r}")
+            raise KernelsError(f"{_source}: expected one of {accepted}, received: {_choice!r}")
         _loops = None if _choice == "numpy" else kernels_fast.load()
         if _loops is None and _choice == "numba":
-            raise ImportError("neuroflow kernels 'numba': numba cannot be imported "
-                              "(pip install numba)")
+            raise KernelsError(f"{_source}: 'numba' needs numba, which cannot be imported "
+                               f"(pip install numba); accepted values: {accepted} "
+                               "('auto' or 'numpy' run without it)")
         _resolved = True
     return _loops
+
+
+def _ran(loops: dict[str, Any], name: str, *args: Any) -> bool:
+    """Run the compiled loop ``name``; ``False`` (the caller runs the NumPy code) when it
+    cannot be compiled or cached, after which every kernel runs the NumPy reference."""
+    global _loops
+    try:
+        loops[name](*args)
+    except Exception as error:  # noqa: BLE001 - numba's errors have no common base
+        # Compiling and caching happen before the loop touches an array: nothing changed.
+        if _loops is not loops:
+            return False  # another thread gave up on them already and said so
+        _loops = None
+        reason = " ".join(str(error).split()) or type(error).__name__
+        _log.warning("neuroflow: note: the compiled kernels cannot be used (%s: %.200s); "
+                     "running the NumPy reference kernels instead (the same numbers, slower)",
+                     type(error).__name__, reason)
+        return False
+    return True
 
 
 def _fast(*arrays: Any) -> dict[str, Any] | None:
@@ -154,8 +194,8 @@ def squared_norm(a: Any) -> float:
 # ---------------------------------------------------------------- activations (NumPy)
 def relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``ReLU.forward``: ``xp.maximum(z, 0)``."""
-    if (fast := _fast(z, out)) is not None:
-        fast["relu"](_flat(z), _flat(out), z.dtype.type(0))
+    fast = _fast(z, out)
+    if fast is not None and _ran(fast, "relu", _flat(z), _flat(out), z.dtype.type(0)):
         return out
     return np.maximum(z, 0, out=out)
 
@@ -163,9 +203,10 @@ def relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
 def relu_backward(grad_a: np.ndarray, z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``ReLU.backward``: ``grad_a * xp.astype(z > 0, grad_a.dtype)``, with the boolean
     mask multiplied in directly (several times faster than ``np.where``)."""
-    if (fast := _fast(grad_a, z, out)) is not None:
-        kind = grad_a.dtype.type
-        fast["relu_backward"](_flat(grad_a), _flat(z), _flat(out), kind(0), kind(1))
+    kind = grad_a.dtype.type
+    fast = _fast(grad_a, z, out)
+    if fast is not None and _ran(fast, "relu_backward", _flat(grad_a), _flat(z), _flat(out),
+                                 kind(0), kind(1)):
         return out
     return np.multiply(grad_a, z > 0, out=out)
 
@@ -173,8 +214,8 @@ def relu_backward(grad_a: np.ndarray, z: np.ndarray, out: np.ndarray) -> np.ndar
 def bias_relu(z: np.ndarray, bias: np.ndarray, out: np.ndarray) -> np.ndarray:
     """A ReLU layer's epilogue: ``z += bias`` (in place, row by row), then
     :func:`relu` of ``z`` into ``out``; one pass over memory on the fast path."""
-    if (fast := _fast_rows((z, out), bias)) is not None:
-        fast["bias_relu"](z, bias, out, z.dtype.type(0))
+    fast = _fast_rows((z, out), bias)
+    if fast is not None and _ran(fast, "bias_relu", z, bias, out, z.dtype.type(0)):
         return out
     z += bias
     return relu(z, out)
@@ -185,9 +226,10 @@ def relu_backward_bias(grad_a: np.ndarray, z: np.ndarray, out: np.ndarray,
     """:func:`relu_backward` into ``out`` (``delta = dC/dz``), then the bias gradient
     ``sum_rows(delta)`` into ``bias_gradient``; one pass over memory on the fast path
     (rows added in order, as NumPy's sum over axis 0 does)."""
-    if (fast := _fast_rows((grad_a, z, out), bias_gradient)) is not None:
-        kind = grad_a.dtype.type
-        fast["relu_backward_bias"](grad_a, z, out, bias_gradient, kind(0), kind(1))
+    kind = grad_a.dtype.type
+    fast = _fast_rows((grad_a, z, out), bias_gradient)
+    if fast is not None and _ran(fast, "relu_backward_bias", grad_a, z, out, bias_gradient,
+                                 kind(0), kind(1)):
         return out
     relu_backward(grad_a, z, out)
     sum_rows(out, out=bias_gradient)
@@ -223,8 +265,9 @@ def dropout_mask(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dty
 # a step over the whole flat parameter buffer allocates nothing.
 def sgd(param: np.ndarray, grad: np.ndarray, learning_rate: float, work: np.ndarray) -> None:
     """``SGD.update`` without momentum: ``param -= grad * learning_rate``."""
-    if (fast := _fast(param, grad)) is not None:
-        fast["sgd"](_flat(param), _flat(grad), param.dtype.type(learning_rate))
+    fast = _fast(param, grad)
+    if fast is not None and _ran(fast, "sgd", _flat(param), _flat(grad),
+                                 param.dtype.type(learning_rate)):
         return
     np.multiply(grad, learning_rate, out=work)
     param -= work
@@ -233,10 +276,11 @@ def sgd(param: np.ndarray, grad: np.ndarray, learning_rate: float, work: np.ndar
 def sgd_momentum(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, momentum: float,
                  nesterov: bool, learning_rate: float, work: np.ndarray) -> None:
     """``SGD.update`` with (Nesterov) momentum."""
-    if (fast := _fast(param, grad, velocity)) is not None:
-        kind = param.dtype.type
-        fast["sgd_nesterov" if nesterov else "sgd_momentum"](
-            _flat(param), _flat(grad), _flat(velocity), kind(momentum), kind(learning_rate))
+    kind = param.dtype.type
+    fast = _fast(param, grad, velocity)
+    if fast is not None and _ran(fast, "sgd_nesterov" if nesterov else "sgd_momentum",
+                                 _flat(param), _flat(grad), _flat(velocity), kind(momentum),
+                                 kind(learning_rate)):
         return
     velocity *= momentum
     velocity += grad
@@ -254,11 +298,12 @@ def adam(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, beta
          work: np.ndarray) -> None:
     """``Adam.update`` at step ``t`` (bias corrections folded into two scalars)."""
     c2 = math.sqrt(1 - beta_2**t)
-    if (fast := _fast(param, grad, m, v)) is not None:
-        kind = param.dtype.type
-        fast["adam"](_flat(param), _flat(grad), _flat(m), _flat(v), kind(beta_1),
-                     kind(1 - beta_1), kind(beta_2), kind(1 - beta_2), kind(epsilon * c2),
-                     kind(learning_rate * c2 / (1 - beta_1**t)))
+    kind = param.dtype.type
+    fast = _fast(param, grad, m, v)
+    if fast is not None and _ran(fast, "adam", _flat(param), _flat(grad), _flat(m), _flat(v),
+                                 kind(beta_1), kind(1 - beta_1), kind(beta_2),
+                                 kind(1 - beta_2), kind(epsilon * c2),
+                                 kind(learning_rate * c2 / (1 - beta_1**t))):
         return
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
@@ -277,10 +322,11 @@ def adam(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, beta
 def rmsprop(param: np.ndarray, grad: np.ndarray, v: np.ndarray, rho: float, epsilon: float,
             learning_rate: float, work: np.ndarray) -> None:
     """``RMSProp.update``."""
-    if (fast := _fast(param, grad, v)) is not None:
-        kind = param.dtype.type
-        fast["rmsprop"](_flat(param), _flat(grad), _flat(v), kind(rho), kind(1 - rho),
-                        kind(epsilon), kind(learning_rate))
+    kind = param.dtype.type
+    fast = _fast(param, grad, v)
+    if fast is not None and _ran(fast, "rmsprop", _flat(param), _flat(grad), _flat(v),
+                                 kind(rho), kind(1 - rho), kind(epsilon),
+                                 kind(learning_rate)):
         return
     v *= rho
     np.multiply(grad, grad, out=work)

@@ -14,7 +14,10 @@ numba is a dependency of neuroflow, imported by :func:`load` at the first kernel
 that could use it, never by ``import neuroflow`` (its import takes half a second); where
 it cannot be imported, the NumPy reference runs.
 The loops are compiled at their first call for each dtype, or loaded from numba's
-on-disk cache (``cache=True``); the first call in a process costs about a second.
+on-disk cache (``cache=True``; without a writable cache folder they are compiled in every
+process, see :func:`load`); the first call in a process costs about a second. Should
+compiling or caching fail at a call, :mod:`neuroflow.kernels` runs the NumPy reference
+from then on.
 
 Every loop takes C-contiguous arrays of one dtype (1-D of one length; the epilogues:
 ``(n, k)`` matrices and a ``(k,)`` bias) and checks nothing: :mod:`neuroflow.kernels`
@@ -120,10 +123,23 @@ LOOPS: dict[str, Callable[..., None]] = {
 @cache
 def load() -> dict[str, Any] | None:
     """The compiled loops by name (compiled lazily, at each one's first call per dtype),
-    or ``None`` when numba cannot be imported. Made once per process."""
+    or ``None`` when numba cannot be imported. Made once per process.
+
+    The loops are cached on disk (``cache=True``) where numba finds a writable cache
+    folder (beside this file, under ``NUMBA_CACHE_DIR``, or in the user's cache folder);
+    where it finds none (a read-only install used with an unwritable ``HOME``), numba
+    refuses ``cache=True`` at once, and the loops are compiled without a cache instead:
+    the same loops, compiled again in each process."""
     try:
         import numba  # a dependency, imported at first use: its import takes half a second
     except ImportError:
         return None
-    jit = numba.njit(cache=True, fastmath=False, error_model="numpy", nogil=True)
-    return {name: jit(loop) for name, loop in LOOPS.items()}
+
+    def compile_all(cached: bool) -> dict[str, Any]:
+        jit = numba.njit(cache=cached, fastmath=False, error_model="numpy", nogil=True)
+        return {name: jit(loop) for name, loop in LOOPS.items()}
+
+    try:
+        return compile_all(cached=True)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return compile_all(cached=False)
