@@ -54,7 +54,17 @@ from neuroflow.errors import (
 )
 from neuroflow.gradcheck import GradientCheckResult, check_gradients
 from neuroflow.io import load, save
-from neuroflow.layers import BatchNorm, Dense, Dropout, Layer
+from neuroflow.layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    Layer,
+    MaxPool2D,
+)
 from neuroflow.network import Network
 from neuroflow.training import fit
 
@@ -69,7 +79,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Network", "Dense", "Dropout", "BatchNorm", "Layer", "fit", "load", "save", "check_gradients",
+    "Network", "Dense", "Dropout", "BatchNorm", "Conv2D", "MaxPool2D", "AvgPool2D",
+    "GlobalAveragePooling2D", "Flatten", "Layer", "fit", "load", "save", "check_gradients",
     "GradientCheckResult", "activations", "callbacks", "datasets", "distributed", "explain",
     "initializers", "io", "losses", "presets", "schedules", "training",
     "metrics", "optimizers", "NeuroflowError", "ModelFileError", "DatasetError",

@@ -20,7 +20,7 @@ from neuroflow._validation import (
     positive_int,
 )
 from neuroflow.inference import Inference
-from neuroflow.layers import Dense, Layer, connect, layer_from_config
+from neuroflow.layers import Dense, Layer, connect, images_to_rows, layer_from_config
 from neuroflow.optimizers import ParameterBuffer
 from neuroflow.services import service
 from neuroflow.state import STATE_FIELDS, TRANSIENT_FIELDS
@@ -322,7 +322,12 @@ class Network(Inference):
         return service("fit")(self, x, y, **options)
 
     def prepare_inputs(self, x: Any, argument: str = "x") -> np.ndarray:
-        """Validate raw inputs and apply :attr:`preprocessing` when there is one."""
+        """Validate raw inputs and apply :attr:`preprocessing` when there is one.
+
+        A network whose first layer takes images accepts them as ``(n, c, h, w)``,
+        ``(n, h, w, c)``, ``(n, h, w)`` (one channel) or rows ``(n, c*h*w)``: they become
+        rows in channel-first order (:func:`~neuroflow.layers.images_to_rows`)."""
+        x = images_to_rows(x, self.layers[0].input_shape)
         if self.preprocessing is not None:
             x = self.preprocessing.transform(x)
         return check_inputs(x, self.in_features, self.dtype, argument)

@@ -59,7 +59,8 @@ def summary_table(network: Any) -> str:
     for i, layer in enumerate(network.layers):
         activation = getattr(getattr(layer, "activation", None), "name", "-")
         rows.append((str(i), type(layer).__name__, activation,
-                     f"(None, {layer.out_features})", f"{layer.parameter_count:,}"))
+                     f"(None, {', '.join(map(str, layer.output_shape))})",
+                     f"{layer.parameter_count:,}"))
     widths = [max(len(row[c]) for row in rows) for c in range(5)]
     rule = "-" * (sum(widths) + 2 * 4)
     lines = [f"Network: {' -> '.join(str(s) for s in network.sizes)}", rule]

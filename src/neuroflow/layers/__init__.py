@@ -12,6 +12,12 @@ module            holds
 ``dense``         :class:`Dense`, the layer of artificial neurons
 ``dropout``       :class:`Dropout`
 ``batchnorm``     :class:`BatchNorm`
+``conv``          :class:`Conv2D`, the convolution (NCHW: why, in its notes)
+``pooling``       :class:`MaxPool2D`, :class:`AvgPool2D`,
+                  :class:`GlobalAveragePooling2D`
+``reshape``       :class:`Flatten`, the image-layer base, input conversion
+``windows``       the sliding-window geometry and im2col/col2im
+``conv_reference`` convolution and pooling from their equations (loops)
 ================  =========================================================
 
 Every layer type is registered here by its ``type_name``, the name a saved model's
@@ -24,14 +30,19 @@ from typing import Any
 
 from neuroflow.layers.base import Layer
 from neuroflow.layers.batchnorm import BatchNorm
+from neuroflow.layers.conv import Conv2D
 from neuroflow.layers.dense import Dense
 from neuroflow.layers.dropout import Dropout
+from neuroflow.layers.pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
+from neuroflow.layers.reshape import Flatten, images_to_rows
 
-__all__ = ["Layer", "Dense", "Dropout", "BatchNorm", "get_layer_class", "layer_from_config",
-           "LAYERS", "connect"]
+__all__ = ["Layer", "Dense", "Dropout", "BatchNorm", "Conv2D", "MaxPool2D", "AvgPool2D",
+           "GlobalAveragePooling2D", "Flatten", "images_to_rows", "get_layer_class",
+           "layer_from_config", "LAYERS", "connect"]
 
 #: Every layer class, by the ``type_name`` saved in a model's architecture.
-LAYERS: dict[str, type[Layer]] = {cls.type_name: cls for cls in (Dense, Dropout, BatchNorm)}
+LAYERS: dict[str, type[Layer]] = {cls.type_name: cls for cls in (
+    Dense, Dropout, BatchNorm, Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling2D, Flatten)}
 
 
 def get_layer_class(type_name: object) -> type[Layer]:
@@ -52,8 +63,9 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
 
 def connect(layers: Any) -> list[Layer]:
     """Check that ``layers`` chain (each layer's ``in_features`` is the previous layer's
-    ``out_features``) and size the size-preserving ones (Dropout, BatchNorm) given no
-    width from the layer before them; return them as a list."""
+    ``out_features``) and size the layers given no input size (Dropout, BatchNorm, and
+    image layers after the first) from the :attr:`~Layer.output_shape` of the layer
+    before them; return them as a list."""
     layers = list(layers)
     if not layers:
         raise ValueError("layers: expected at least one layer, received an empty list")
@@ -63,9 +75,11 @@ def connect(layers: Any) -> list[Layer]:
                              f"{type(layer).__name__}")
         if not layer.in_features:  # a size-preserving layer sized from the one before
             if not index:
+                argument = getattr(layer, "size_argument", "features")
                 raise ValueError(f"layers[0]: {type(layer).__name__} is the first layer, so "
-                                 "it needs its width: expected features=<int>, received none")
-            layer.set_features(layers[index - 1].out_features)
+                                 f"it needs its width: expected {argument}=<int>, "
+                                 "received none")
+            layer.set_input_shape(layers[index - 1].output_shape)
         if index and layer.in_features != layers[index - 1].out_features:
             raise ValueError(
                 f"layers[{index}]: expected in_features={layers[index - 1].out_features} "

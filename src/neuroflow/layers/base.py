@@ -18,6 +18,7 @@ views they are) stay valid. Work-array reuse (``reuse_buffers``) is NumPy only.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -81,6 +82,24 @@ class Layer:
         ``BatchNorm``) accept being built without ``in_features``."""
         raise ValueError(f"{type(self).__name__}: expected in_features to be given, "
                          "received none")
+
+    def set_input_shape(self, shape: tuple[int, ...]) -> None:
+        """Adopt the previous layer's :attr:`output_shape` (called by the network for a
+        layer given no input size): layers of vectors take its size, image layers
+        (:mod:`neuroflow.layers.reshape`) its ``(channels, height, width)``."""
+        self.set_features(math.prod(shape))
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input sample, without the batch axis: ``(in_features,)`` for
+        vectors, ``(channels, height, width)`` for images."""
+        return (self.in_features,)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """Shape of one output sample, without the batch axis (``(out_features,)`` for
+        vectors)."""
+        return (self.out_features,)
 
     def to_backend(self, xp: Any, device: Any = None) -> None:
         """Move parameters, gradients and any state to array namespace ``xp`` (see

@@ -1,0 +1,180 @@
+r"""Pooling: :class:`MaxPool2D`, :class:`AvgPool2D` and :class:`GlobalAveragePooling2D`.
+
+A pooling layer summarises each ``ph x pw`` window of every channel by one number and has
+no parameters. For window :math:`R_{ij}` (the pixels of output position ``(i, j)``):
+
+.. math::
+    \text{max:}\ y_{cij} = \max_{(p,q) \in R_{ij}} x_{cpq}, \qquad
+    \text{average:}\ y_{cij} = \frac{1}{|R_{ij}|} \sum_{(p,q) \in R_{ij}} x_{cpq}
+
+Backpropagation: max-pooling routes each :math:`\partial C/\partial y_{cij}` to the
+arg-max of its window (the first one on a tie) and gives the other pixels nothing;
+average pooling shares it equally, :math:`1/|R_{ij}|` to each pixel of the window. Where
+windows overlap (stride < window) a pixel receives the sum over its windows.
+
+``"same"`` padding pads with :math:`-\infty` for max and leaves the padding out of
+:math:`|R_{ij}|` for the average (ONNX's ``count_include_pad=0``, Keras, TensorFlow), so
+a padded border is never pulled towards 0. :mod:`neuroflow.layers.conv_reference` writes
+both as loops over positions; the layers here use strided views of whole batches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neuroflow.layers.reshape import ImageLayer
+from neuroflow.layers.windows import (
+    output_size,
+    pad,
+    padding_amounts,
+    padding_name,
+    pair,
+    scatter_windows,
+    windows,
+)
+
+__all__ = ["MaxPool2D", "AvgPool2D", "GlobalAveragePooling2D"]
+
+
+class _Pool2D(ImageLayer):
+    """Shared geometry of the windowed pooling layers."""
+
+    def __init__(self, pool_size: int | tuple[int, int] = 2,
+                 stride: int | tuple[int, int] | None = None, padding: str = "valid",
+                 input_shape: Any = None) -> None:
+        self.pool_size = pair(pool_size, "pool_size")
+        self.stride = self.pool_size if stride is None else pair(stride, "stride")
+        self.padding = padding_name(padding)
+        self._cache: dict[str, Any] = {}
+        super().__init__(input_shape)
+
+    def shape_after(self, image: tuple[int, int, int]) -> tuple[int, ...]:
+        channels, h, w = image
+        return (channels,
+                output_size(h, self.pool_size[0], self.stride[0], self.padding),
+                output_size(w, self.pool_size[1], self.stride[1], self.padding))
+
+    def _describe(self) -> str:
+        return f"a {self.pool_size[0]}x{self.pool_size[1]} window with padding {self.padding!r}"
+
+    @property
+    def pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Pixels added ``((top, bottom), (left, right))``."""
+        assert self.image is not None
+        _, h, w = self.image
+        return (padding_amounts(h, self.pool_size[0], self.stride[0], self.padding),
+                padding_amounts(w, self.pool_size[1], self.stride[1], self.padding))
+
+    def _scatter_back(self, patches: np.ndarray) -> np.ndarray:
+        """Window-shaped gradients ``(n, c, oh, ow, ph, pw)`` summed back onto the input."""
+        padded = scatter_windows(patches, self._cache["padded_shape"], self.stride)
+        (top, _), (left, _) = self.pads
+        assert self.image is not None
+        _, h, w = self.image
+        return self.as_given(padded[:, :, top:top + h, left:left + w])
+
+    def get_config(self) -> dict[str, Any]:
+        return {"type": self.type_name, "pool_size": list(self.pool_size),
+                "stride": list(self.stride), "padding": self.padding,
+                "input_shape": None if self.image is None else list(self.image)}
+
+
+class MaxPool2D(_Pool2D):
+    """The largest value of each window (module notes).
+
+    Parameters
+    ----------
+    pool_size : int or (int, int)
+        Window ``ph x pw``.
+    stride : int, (int, int) or None
+        Step between windows; ``None``: the window size (windows side by side).
+    padding : {"valid", "same"}
+        ``"same"`` pads with -inf, so the output has ``ceil(size / stride)`` positions.
+    input_shape : (channels, height, width), optional
+        Required for a first layer; otherwise taken from the previous layer.
+    """
+
+    type_name = "MaxPool2D"
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        padded = pad(self.as_images(x), self.pads, -np.inf)
+        view = windows(padded, self.pool_size, self.stride)  # (n, c, oh, ow, ph, pw)
+        flat = view.reshape(*view.shape[:4], -1)
+        index = flat.argmax(axis=-1)[..., None]  # the first maximum of each window
+        self._cache = {"index": index, "padded_shape": padded.shape}
+        return np.take_along_axis(flat, index, axis=-1)[..., 0]
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        padded = pad(self.as_images(x), self.pads, -np.inf)
+        return windows(padded, self.pool_size, self.stride).max(axis=(4, 5))
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        if not self._cache:
+            raise RuntimeError("MaxPool2D.backward() needs a forward() first")
+        g = self.as_outputs(grad_output)
+        patches = np.zeros((*g.shape, self.pool_size[0] * self.pool_size[1]), dtype=g.dtype)
+        np.put_along_axis(patches, self._cache["index"], g[..., None], axis=-1)
+        return self._scatter_back(patches.reshape(*g.shape, *self.pool_size))
+
+
+class AvgPool2D(_Pool2D):
+    """The mean of each window (module notes); padding is not counted in the mean.
+
+    Parameters are those of :class:`MaxPool2D`.
+    """
+
+    type_name = "AvgPool2D"
+
+    def _counts(self, dtype: np.dtype) -> np.ndarray:
+        """Pixels of the image inside each window ``(oh, ow)``."""
+        assert self.image is not None
+        ones = pad(np.ones((1, 1, *self.image[1:]), dtype=dtype), self.pads)
+        return windows(ones, self.pool_size, self.stride).sum(axis=(4, 5))[0, 0]
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        padded = pad(self.as_images(x), self.pads)
+        counts = self._counts(padded.dtype)
+        self._cache = {"counts": counts, "padded_shape": padded.shape}
+        return windows(padded, self.pool_size, self.stride).sum(axis=(4, 5)) / counts
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        if not self._cache:
+            raise RuntimeError("AvgPool2D.backward() needs a forward() first")
+        share = self.as_outputs(grad_output) / self._cache["counts"]
+        return self._scatter_back(np.broadcast_to(share[..., None, None],
+                                                  (*share.shape, *self.pool_size)))
+
+
+class GlobalAveragePooling2D(ImageLayer):
+    r"""The mean of each whole channel: ``(n, c, h, w)`` to ``(n, c)``,
+    :math:`y_c = \frac{1}{hw} \sum_{pq} x_{cpq}`; backpropagation gives every pixel
+    :math:`\frac{1}{hw} \partial C/\partial y_c`.
+
+    Parameters
+    ----------
+    input_shape : (channels, height, width), optional
+        Required for a first layer; otherwise taken from the previous layer.
+    """
+
+    type_name = "GlobalAveragePooling2D"
+
+    def shape_after(self, image: tuple[int, int, int]) -> tuple[int, ...]:
+        return (image[0],)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return self.as_images(x).mean(axis=(2, 3))
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        assert self.image is not None
+        channels, h, w = self.image
+        share = grad_output / grad_output.dtype.type(h * w)
+        return self.as_given(np.broadcast_to(share[:, :, None, None],
+                                             (grad_output.shape[0], channels, h, w)).copy())
