@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import signal
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def sigint_as_a_terminal_sends_it():
+    """Every test sees Ctrl-C as a foreground terminal delivers it, and so do the processes
+    it starts, even when the suite itself runs with SIGINT ignored (``nohup make test &``,
+    a background job: ignored signals stay ignored across ``exec``, handled ones do not).
+    The suite's own SIGINT disposition comes back after each test."""
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 @pytest.fixture

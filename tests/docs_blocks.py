@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sybil import Document, Example, Region, Sybil
+from sybil.evaluators.doctest import NUMBER
 from sybil.parsers.markdown import PythonCodeBlockParser
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer, RawFencedCodeBlockLexer
 from sybil.region import Lexeme
@@ -55,6 +56,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("python", "console", "text")
 CHECKER = doctest.OutputChecker()
 FLAGS = doctest.ELLIPSIS
+#: Doctests also take Sybil's NUMBER rule: a number written with a decimal point matches
+#: within one unit of its last written digit, as console output does (numbers_match).
+DOCTEST_FLAGS = FLAGS | NUMBER
 
 _DIRECTIVE = re.compile(r"<!--\s*test:(?P<body>.*?)-->", re.DOTALL)
 _ITEM = re.compile(r"\s*(?:add\s+`(?P<args>[^`]+)`|replace\s+`(?P<old>[^`]+)`\s+with\s+"
@@ -121,7 +125,7 @@ class AdjustedPythonParser:
     directives applied to a code block's source."""
 
     def __init__(self) -> None:
-        self.parser = PythonCodeBlockParser(doctest_optionflags=FLAGS)
+        self.parser = PythonCodeBlockParser(doctest_optionflags=DOCTEST_FLAGS)
 
     def __call__(self, document: Document):
         for region in self.parser(document):
@@ -216,9 +220,55 @@ def normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.rstrip("\n").splitlines()) + "\n"
 
 
+#: A number written with a decimal point or an exponent (``0.3565``, ``9.1e-08``, ``99.5%``).
+_DECIMAL = r"[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE][-+]?\d))(?:[eE][-+]?\d+)?"
+_TOKEN = re.compile(rf"(?P<ellipsis>\.\.\.)|(?P<number>(?<![\w.]){_DECIMAL}(?![\w]|\.\d))"
+                    r"|(?P<space>[ \t]+)|(?P<text>.)", re.DOTALL)
+
+
+def last_digit(number: str) -> float:
+    """The value of one unit in the last digit written: ``0.3565`` -> 1e-4, ``9.056e-08``
+    -> 1e-11, ``99.5`` -> 0.1."""
+    mantissa, _, exponent = number.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** (int(exponent or 0) - decimals)
+
+
+def _pattern(shown: str) -> tuple[re.Pattern[str], list[str]]:
+    parts, numbers = [], []
+    for token in _TOKEN.finditer(shown):
+        if token.group("ellipsis"):
+            parts.append("(?:.|\n)*?")
+        elif token.group("number"):
+            numbers.append(token.group("number"))
+            parts.append(f"({_DECIMAL})")
+        elif token.group("space"):
+            parts.append("[ \t]+")
+        else:
+            parts.append(re.escape(token.group("text")))
+    return re.compile("".join(parts)), numbers
+
+
+def numbers_match(shown: str, printed: str) -> bool:
+    """The stated tolerance for numbers that depend on the arithmetic: text equal (``...``
+    matching any text, runs of spaces matching runs of spaces, so a column may shift), and
+    each number written with a decimal point or an exponent equal to the printed one
+    within one unit of its last written digit (``0.3565`` matches 0.3564 to 0.3566).
+    Integers (counts, sizes, epochs) are text: they must be equal."""
+    pattern, numbers = _pattern(normalise(shown))
+    found = pattern.fullmatch(normalise(printed))
+    if found is None:
+        return False
+    return all(abs(float(got) - float(want)) <= 1.000001 * last_digit(want)
+               for want, got in zip(numbers, found.groups()))
+
+
 def matches(shown: str, printed: str) -> bool:
-    """The doctest rule: equal, except that ``...`` in ``shown`` matches any text."""
-    return CHECKER.check_output(normalise(shown), normalise(printed), FLAGS)
+    """The doctest rule (equal, except that ``...`` in ``shown`` matches any text), or
+    else equal within the stated tolerance of :func:`numbers_match`."""
+    if CHECKER.check_output(normalise(shown), normalise(printed), FLAGS):
+        return True
+    return numbers_match(shown, printed)
 
 
 def evaluate_console(example: Example) -> str | None:

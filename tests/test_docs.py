@@ -1,6 +1,14 @@
 """Every block of README.md and docs/tutorial.md runs, and the output they show is what
 neuroflow prints (the rules are in tests/docs_blocks.py).
 
+Numbers that depend on the arithmetic (a BLAS kernel, a thread count, the numba or NumPy
+kernels) are compared within one unit of their last written digit (``numbers_match`` in
+tests/docs_blocks.py). With ``NEUROFLOW_TEST_PERTURB=1`` (CI's second pass, beside
+``NEUROFLOW_KERNELS=numpy`` and one BLAS thread) every weight matrix a block creates is moved
+by one ulp, the size of a difference between two machines: a number that moves further
+than its last digit under it is shown with fewer digits, or as ``...`` with what is robust
+about it said in words.
+
 One test per block, named ``PAGE:LINE`` (plus ``[...]`` naming what a ``<!-- test: ...
 -->`` comment changes, e.g. fewer epochs); a page's blocks run in order in one namespace and
 one temporary working directory, so a block selected alone first runs those before it.
@@ -9,12 +17,16 @@ one temporary working directory, so a block selected alone first runs those befo
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import docs_blocks
+import numpy as np
 import pytest
+
+from neuroflow.layers import Dense
 
 PAGES = ("docs/tutorial.md", "README.md")
 SYBIL = docs_blocks.sybil()
@@ -43,8 +55,34 @@ def runs(tmp_path_factory) -> dict[str, PageRun]:
             for page in PAGES}
 
 
+PERTURB = os.environ.get("NEUROFLOW_TEST_PERTURB", "") == "1"
+
+
+def one_ulp_up(monkeypatch) -> None:
+    """Every Dense layer built from now on starts with each weight one ulp higher."""
+    build = Dense.build
+
+    def perturbed(self, rng, dtype):
+        build(self, rng, dtype)
+        weights = self.params["W"]
+        weights[...] = np.nextafter(weights, np.inf)
+
+    monkeypatch.setattr(Dense, "build", perturbed)
+
+
+def test_the_perturbation_moves_every_weight_by_one_ulp(monkeypatch) -> None:
+    import neuroflow as nf
+
+    plain = nf.Network.from_sizes([3, 4, 2], seed=0).layers[0].params["W"]
+    one_ulp_up(monkeypatch)
+    moved = nf.Network.from_sizes([3, 4, 2], seed=0).layers[0].params["W"]
+    np.testing.assert_array_equal(moved, np.nextafter(plain, np.inf))
+
+
 @pytest.mark.parametrize(("page", "index"), _cases())
 def test_block(page: str, index: int, runs: dict[str, PageRun], monkeypatch) -> None:
+    if PERTURB:
+        one_ulp_up(monkeypatch)
     run = runs[page]
     monkeypatch.chdir(run.folder)
     while run.done <= index:
