@@ -1,326 +1,393 @@
-"""What :class:`MLPClassifier` and :class:`MLPRegressor` share: parameters, their checks,
-building the network and training it (with a convergence stop), and the parameter docs."""
+"""What :class:`MLPClassifier` and :class:`MLPRegressor` share: scikit-learn's training of
+a multi-layer perceptron, step for step, over a neuroflow :class:`~neuroflow.Network`.
+
+The network's :class:`~neuroflow.Dense` layers compute the forward and backward passes and
+hold the weights (``coefs_``/``intercepts_`` are its arrays); the optimisers of
+:mod:`neuroflow.sklearn._solvers` step on its flat parameter buffer; "lbfgs" hands the
+same buffer to ``scipy.optimize``. What follows scikit-learn rather than neuroflow's own
+``fit``: the initial weights (Glorot-uniform weights *and* biases, drawn from
+``random_state`` in scikit-learn's order), the loss (with ``alpha / (2n) ||W||^2``), the
+epoch bookkeeping (``loss_curve_``, ``t_``, ``n_iter_no_change``, "adaptive" and
+"invscaling" rates) and early stopping on the validation *score*.
+"""
 
 from __future__ import annotations
 
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from neuroflow import activations as _activations
-from neuroflow import optimizers as _optimizers
-from neuroflow.callbacks import Callback
+from neuroflow.layers import BatchNorm, Dense, Dropout, Layer
 from neuroflow.network import Network
 from neuroflow.sklearn._compat import (
     BaseEstimator,
     ConvergenceWarning,
+    _check_sample_weight,
     check_is_fitted,
+    check_random_state,
+    gen_batches,
+    scipy_optimize,
+    scipy_sparse,
+    shuffle,
+    train_test_split,
     validate_data,
 )
-from neuroflow.sklearn._penalty import L2Penalty
+from neuroflow.sklearn._loss import LOSSES, OUTPUTS
+from neuroflow.sklearn._params import ACTIVATIONS, CONSTRAINTS
+from neuroflow.sklearn._solvers import MomentumSGD, SklearnAdam
+
+__all__ = ["BaseMLP"]
+
+_CHUNK = 8192  # rows densified at a time when predicting from a sparse matrix
 
 
-class _Convergence(Callback):
-    """Stop when the monitored loss has not improved by ``tol`` for ``patience`` epochs.
-
-    Records the monitored values; with ``restore_best`` it keeps a copy of the weights of
-    the best epoch and puts them back when training ends.
-    """
-
-    def __init__(self, monitor: str, tol: float, patience: int, restore_best: bool) -> None:
-        super().__init__()
-        self.monitor, self.tol, self.patience = monitor, tol, patience
-        self.restore_best = restore_best
-        self.best = math.inf
-        self.stale = 0
-        self.converged = False
-        self.best_weights: list[np.ndarray] | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        value = (logs or {})[self.monitor]
-        self.stale = self.stale + 1 if value > self.best - self.tol else 0
-        if value < self.best:
-            self.best = value
-            if self.restore_best and self.network is not None:
-                self.best_weights = [p.copy() for p in self.network.parameters()]
-        if self.stale > self.patience and self.network is not None:
-            self.converged = True
-            self.network.stop_training = True
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.restore_best and self.best_weights is not None and self.network is not None:
-            for param, best in zip(self.network.parameters(), self.best_weights):
-                param[...] = best
-
-
-def _check_number(value: Any, name: str, low: float, *, strict: bool = False,
-                  high: float | None = None, integer: bool = False) -> None:
-    kind: tuple[type, ...] = (numbers.Integral,) if integer else (numbers.Real,)
-    ok = isinstance(value, kind) and not isinstance(value, bool)
-    if ok:
-        number = float(value)
-        ok = (math.isfinite(number) and (number > low if strict else number >= low)
-              and (high is None or number < high))
-    if not ok:
-        what = "an integer" if integer else "a finite number"
-        bound = f"{'>' if strict else '>='} {low}" + (f" and < {high}" if high is not None else "")
-        raise ValueError(f"{name}: expected {what} {bound}, received: {name}={value!r}")
+def _dense(x: Any, dtype: np.dtype) -> np.ndarray:
+    """A batch as a dense C-ordered array of ``dtype`` (a sparse batch is densified)."""
+    if scipy_sparse.issparse(x):
+        x = x.toarray()
+    return np.ascontiguousarray(x, dtype=dtype)
 
 
 class BaseMLP(BaseEstimator):
     """Parameters and training shared by :class:`MLPClassifier` and :class:`MLPRegressor`."""
 
-    _output_activation = "linear"
-    _loss = "mse"
+    _parameter_constraints: dict = CONSTRAINTS
 
-    def __init__(self, hidden_layer_sizes: Sequence[int] | int = (100,),
-                 activation: str = "relu", solver: str = "adam", alpha: float = 1e-4,
-                 batch_size: int | str = "auto", learning_rate: float = 1e-3,
-                 max_iter: int = 200, tol: float = 1e-4, n_iter_no_change: int = 10,
-                 early_stopping: bool = False, validation_fraction: float = 0.1,
-                 shuffle: bool = True, random_state: Any = None, warm_start: bool = False,
-                 verbose: int = 0, dtype: str = "float64") -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.dtype = dtype
+    # ------------------------------------------------------------------ hooks
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """``(X, Y (n, n_outputs) target matrix, per-sample weight factors or None)``."""
+        raise NotImplementedError
 
-    # ------------------------------------------------------------------ validation
-    def _hidden_sizes(self) -> list[int]:
+    def _output_name(self, Y: np.ndarray) -> str:
+        raise NotImplementedError
+
+    def _score_outputs(self, output: np.ndarray, Y: np.ndarray,
+                       sample_weight: np.ndarray | None) -> float:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
+        self._validate_params()
         sizes: Any = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = [sizes]
-        try:
-            sizes = list(sizes)
-        except TypeError:
-            sizes = [None]
-        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) > 0
-                   for s in sizes):
-            raise ValueError(f"hidden_layer_sizes: expected a sequence of positive integers, "
-                             f"received: hidden_layer_sizes={self.hidden_layer_sizes!r}")
-        return [int(s) for s in sizes]
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if np.any(np.array(sizes) <= 0):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        if self.solver == "lbfgs" and self.dropout:
+            raise ValueError("dropout: expected 0 with solver='lbfgs' (its line search needs "
+                             f"a deterministic loss), received: dropout={self.dropout!r}")
+        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        X, Y, factors = self._validate_input(X, y, incremental, reset=first_pass)
+        if scipy_sparse.issparse(X):
+            X = X.tocsr()  # rows are drawn batch by batch
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        if factors is not None:
+            sample_weight = factors if sample_weight is None else sample_weight * factors
+        self._random_state = self._sklearn_random_state()
+        if first_pass:
+            self._initialize(Y, [X.shape[1], *[int(s) for s in sizes], Y.shape[1]], X.dtype)
+        Y = Y.astype(self.network_.dtype, copy=False)
+        if sample_weight is not None:
+            sample_weight = sample_weight.astype(self.network_.dtype, copy=False)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y, sample_weight)
+        else:
+            self._fit_stochastic(X, Y, sample_weight, incremental)
+        if not all(np.isfinite(p).all() for p in self.network_.parameters()):
+            raise ValueError("Solver produced non-finite parameter weights. The input data may"
+                             " contain large values and need to be preprocessed.")
+        return self
 
-    def _validate_params(self) -> None:
-        self._hidden_sizes()
-        _activations.get(self.activation)
-        if not (isinstance(self.solver, str) and self.solver.lower() in _optimizers.OPTIMIZERS):
-            raise ValueError(f"solver: expected one of {', '.join(_optimizers.names())}, "
-                             f"received: solver={self.solver!r}")
-        _check_number(self.alpha, "alpha", 0.0)
-        if self.batch_size != "auto":
-            _check_number(self.batch_size, "batch_size", 1, integer=True)
-        _check_number(self.learning_rate, "learning_rate", 0.0, strict=True)
-        _check_number(self.max_iter, "max_iter", 1, integer=True)
-        _check_number(self.tol, "tol", 0.0)
-        _check_number(self.n_iter_no_change, "n_iter_no_change", 1, integer=True)
-        _check_number(self.validation_fraction, "validation_fraction", 0.0, strict=True,
-                      high=1.0)
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype: expected 'float32' or 'float64', received: "
-                             f"dtype={self.dtype!r}")
-        if self.verbose not in (0, 1, 2, False, True):
-            raise ValueError(f"verbose: expected 0, 1 or 2, received: verbose={self.verbose!r}")
+    def _sklearn_random_state(self) -> np.random.RandomState:
+        state: Any = self.random_state
+        if isinstance(state, np.random.Generator):
+            return np.random.RandomState(int(state.integers(2**32)))
+        return check_random_state(state)
 
-    def _generator(self) -> np.random.Generator:
+    def _network_seed(self) -> Any:
+        """The network's own generator (dropout), drawn without using up ``random_state``."""
         state: Any = self.random_state
         if isinstance(state, np.random.Generator):
             return state
+        if isinstance(state, numbers.Integral):
+            return int(state)
         if isinstance(state, np.random.RandomState):
-            return np.random.default_rng(state.randint(np.iinfo(np.int32).max))
-        if state is None or (isinstance(state, numbers.Integral) and not isinstance(state, bool)
-                             and int(state) >= 0):
-            return np.random.default_rng(None if state is None else int(state))
-        raise ValueError(f"random_state: expected None, a non-negative integer, a "
-                         f"RandomState or a Generator, received: random_state={state!r}")
+            return np.random.default_rng(state.get_state()[1])
+        return None
 
-    # ------------------------------------------------------------------ hooks
-    def _prepare_y(self, y: np.ndarray, first: bool, classes: Any = None) -> np.ndarray:
-        raise NotImplementedError
-
-    def _n_outputs(self) -> int:
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ training
-    def _build(self, n_features: int) -> None:
-        sizes = [n_features, *self._hidden_sizes(), self._n_outputs()]
-        self.network_ = Network.from_sizes(sizes, hidden=self.activation,
-                                           output=self._output_activation, loss=self._loss,
-                                           seed=self._generator(), dtype=self.dtype)
-        self.optimizer_ = _optimizers.get(self.solver.lower(), self.learning_rate, "solver")
-        self.n_layers_ = len(sizes)
-        self.n_outputs_ = sizes[-1]
-        self.out_activation_ = self._output_activation
-        self.loss_curve_: list[float] = []
-        self.best_loss_ = math.inf
+    def _initialize(self, Y: np.ndarray, units: list[int], dtype: np.dtype) -> None:
         self.n_iter_ = 0
         self.t_ = 0
-        if self.early_stopping:
-            self.validation_scores_: list[float] | None = []
-            self.best_validation_score_: float | None = -math.inf
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(units)
+        self.out_activation_ = self._output_name(Y)
+        output, loss = OUTPUTS[self.out_activation_]
+        layers: list[Layer] = []
+        for index, (n_in, n_out) in enumerate(pairwise(units)):
+            last = index == len(units) - 2
+            layers.append(Dense(n_in, n_out, output if last else ACTIVATIONS[self.activation]))
+            if not last and self.batch_norm:
+                layers.append(BatchNorm())
+            if not last and self.dropout:
+                layers.append(Dropout(float(self.dropout)))
+        self.network_ = Network(layers, loss=loss, seed=self._network_seed(), dtype=dtype)
+        # scikit-learn's initial weights (Glorot et al.): W and b ~ U(-l, l) with
+        # l = sqrt(6 / (fan_in + fan_out)), 2 instead of 6 for logistic hidden units
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for layer in self._dense_layers():
+            bound = math.sqrt(factor / (layer.in_features + layer.out_features))
+            shape = (layer.in_features, layer.out_features)
+            layer.params["W"][...] = self._random_state.uniform(-bound, bound, shape)
+            layer.params["b"][...] = self._random_state.uniform(-bound, bound, shape[1])
+        for stale in ("loss_", "loss_curve_", "best_loss_", "validation_scores_",
+                      "best_validation_score_", "_optimizer"):
+            self.__dict__.pop(stale, None)
+        if self.solver != "lbfgs":
+            self.loss_curve_: list[float] = []
+            self._no_improvement_count = 0
+            self.validation_scores_: list[float] | None = [] if self.early_stopping else None
+            self.best_validation_score_: float | None = (
+                -np.inf if self.early_stopping else None)
+            self.best_loss_: float | None = None if self.early_stopping else np.inf
+        self._best_parameters = self._buffer().parameters.copy()
 
-    def _train(self, x: np.ndarray, target: np.ndarray, epochs: int, converge: bool) -> None:
-        network = self.network_
-        n = x.shape[0]
-        batch_size = min(200 if self.batch_size == "auto" else int(self.batch_size), n)
-        penalised = [name.endswith(".W") for name, _, _ in network.named_parameters()]
-        optimizer = L2Penalty(self.optimizer_, float(self.alpha), penalised, batch_size)
-        callbacks: list[Callback] = []
+    def _dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.network_.layers if isinstance(layer, Dense)]
+
+    def _buffer(self) -> Any:
+        buffer = self.network_.pack_parameters()
+        assert buffer is not None  # NumPy back-end
+        return buffer
+
+    def _output(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """The estimator's output ``p`` for a dense batch (``exp`` of the linear output for
+        the Poisson loss)."""
+        output = self.network_.forward(x, training=True) if training else \
+            self.network_.predict(x)
+        return np.exp(output) if self.out_activation_ == "exp" else output
+
+    def _backprop(self, x: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None
+                  ) -> float:
+        """Loss of a batch (with the L2 term); its gradient lands in the network's grads.
+
+        The output delta is ``(p - y) w / sum(w)`` (see :mod:`neuroflow.sklearn._loss`);
+        below it each layer's own ``backward``; then ``alpha W / sum(w)`` joins each
+        weight gradient: ``dC/dW = (x^T delta + alpha W) / sum(w)``, as scikit-learn's.
+        """
+        output = self._output(x, training=True)
+        loss = LOSSES[self.out_activation_](Y, output, sample_weight)
+        total = x.shape[0] if sample_weight is None else float(sample_weight.sum())
+        dense = self._dense_layers()
+        squares = sum(float(np.dot(w.ravel(), w.ravel())) for w in
+                      (layer.params["W"] for layer in dense))
+        loss += 0.5 * float(self.alpha) * squares / total
+        delta = output - Y
+        if sample_weight is not None:
+            delta *= sample_weight[:, None]
+        delta /= delta.dtype.type(total)
+        layers = self.network_.layers
+        grad = dense[-1].backward_pre_activation(delta, need_input_grad=len(layers) > 1)
+        for index in range(len(layers) - 2, -1, -1):
+            grad = layers[index].backward(grad, need_input_grad=index > 0)
+        if self.alpha:
+            scale = self.network_.dtype.type(self.alpha / total)
+            for layer in dense:
+                layer.grads["W"] += scale * layer.params["W"]
+        return loss
+
+    def _fit_lbfgs(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None) -> None:
+        x = _dense(X, self.network_.dtype)
+        buffer = self._buffer()
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            buffer.parameters[...] = theta
+            loss = self._backprop(x, Y, sample_weight)
+            return loss, buffer.gradients.astype(np.float64)
+
+        result = scipy_optimize.minimize(
+            objective, buffer.parameters.astype(np.float64), method="L-BFGS-B", jac=True,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol})
+        self.n_iter_ = min(int(result.nit), int(self.max_iter))
+        if result.status != 0:
+            hint = (f"\nIncrease the number of iterations to improve the convergence "
+                    f"(max_iter={self.max_iter})." if self.n_iter_ == self.max_iter else "")
+            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                          f"(status={result.status}):\n{result.message}\n{hint}\nYou might "
+                          "also want to scale the data as shown in:\n    "
+                          "https://scikit-learn.org/stable/modules/preprocessing.html",
+                          ConvergenceWarning, stacklevel=4)
+        self.loss_ = float(result.fun)
+        buffer.parameters[...] = result.x
+        if self.verbose:
+            print(f"L-BFGS: {self.n_iter_} iterations, loss = {self.loss_:.8f}")
+
+    def _new_optimizer(self) -> Any:
+        if self.solver == "sgd":
+            return MomentumSGD(float(self.learning_rate_init), float(self.momentum),
+                               bool(self.nesterovs_momentum))
+        return SklearnAdam(float(self.learning_rate_init), float(self.beta_1),
+                           float(self.beta_2), float(self.epsilon))
+
+    def _split(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None) -> tuple:
+        stratify = self._stratify(Y)
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        parts = train_test_split(*arrays, random_state=self._random_state,
+                                 test_size=self.validation_fraction, stratify=stratify)
+        if parts[1].shape[0] < 2:
+            raise ValueError("The validation set is too small. Increase "
+                             "'validation_fraction' or the size of your dataset.")
+        if sample_weight is None:
+            return parts[0], parts[2], None, parts[1], parts[3], None
+        return parts[0], parts[2], parts[4], parts[1], parts[3], parts[5]
+
+    def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
+        return None
+
+    def _fit_stochastic(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None,
+                        incremental: bool) -> None:
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._new_optimizer()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
         validation = None
-        monitor = None
-        if converge:
-            monitor = "loss"
-            if self.early_stopping:
-                x, target, validation = self._split(x, target)
-                monitor = "val_loss"
-            callbacks.append(_Convergence(monitor, float(self.tol), int(self.n_iter_no_change),
-                                          restore_best=self.early_stopping))
-        already = 0 if network.history is None else len(network.history.epoch)
-        try:
-            history = network.fit(x, target, epochs=epochs, batch_size=batch_size,
-                                  optimizer=optimizer, validation_data=validation,
-                                  shuffle=bool(self.shuffle), callbacks=callbacks,
-                                  verbose=2 if self.verbose else 0)
-        finally:
-            network.optimizer = self.optimizer_
-        # the network's history continues over fits: this call's epochs come last
-        losses = [float(v) for v in history.history["loss"][already:]]
-        self.loss_curve_.extend(losses)
-        self.loss_ = losses[-1]
-        self.best_loss_ = min(self.best_loss_, min(losses))
-        self.n_iter_ += len(losses)
-        self.t_ += len(losses) * x.shape[0]
-        if self.validation_scores_ is not None and "val_loss" in history.history:
-            scores = [-float(v) for v in history.history["val_loss"][already:]]
-            self.validation_scores_.extend(scores)
-            self.best_validation_score_ = max(self.best_validation_score_ or -math.inf,
-                                              max(scores))
-        if converge and not callbacks[0].converged:  # type: ignore[attr-defined]
-            warnings.warn(f"{type(self).__name__}: the {monitor} did not converge within "
-                          f"max_iter={self.max_iter} epochs (tol={self.tol}); raise max_iter "
-                          "or tol", ConvergenceWarning, stacklevel=3)
-
-    def _split(self, x: np.ndarray, target: np.ndarray):
-        n = x.shape[0]
-        n_val = max(1, int(round(n * self.validation_fraction)))
-        if n - n_val < 1:
-            raise ValueError(f"validation_fraction: {self.validation_fraction} of {n} samples "
-                             "leaves none for training with early_stopping=True")
-        order = self.network_.rng.permutation(n)
-        val, train = order[:n_val], order[n_val:]
-        return x[train], target[train], (x[val], target[val])
-
-    def _fit(self, x: Any, y: Any, *, partial: bool, classes: Any = None) -> BaseMLP:
-        self._validate_params()
-        continuing = hasattr(self, "network_") and (partial or self.warm_start)
-        x, y = validate_data(self, x, y, reset=not continuing, dtype=(np.float64, np.float32),
-                             **self._y_options())
-        target = self._prepare_y(y, first=not continuing, classes=classes)
-        if not continuing:
-            self._build(x.shape[1])
-        x = x.astype(self.network_.dtype, copy=False)
-        if partial:
-            self._train(x, target, 1, converge=False)
+        if self.early_stopping:
+            X, Y, sample_weight, *validation = self._split(X, Y, sample_weight)
+        n_samples = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
         else:
-            self._train(x, target, int(self.max_iter), converge=True)
-        return self
+            if self.batch_size > n_samples:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
+                              "going to be clipped", stacklevel=4)
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        order = np.arange(n_samples, dtype=int)
+        buffer, dtype = self._buffer(), self.network_.dtype
+        try:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    order = shuffle(order, random_state=self._random_state)
+                accumulated = 0.0
+                for batch in gen_batches(n_samples, batch_size):
+                    rows = order[batch] if self.shuffle else batch
+                    weights = None if sample_weight is None else sample_weight[rows]
+                    loss = self._backprop(_dense(X[rows], dtype), Y[rows], weights)
+                    accumulated += loss * (batch.stop - batch.start)
+                    self._optimizer.step(buffer)
+                if not self._end_epoch(accumulated / n_samples, n_samples, validation):
+                    break
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                                  "reached and the optimization hasn't converged yet.",
+                                  ConvergenceWarning, stacklevel=4)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        if self.early_stopping:
+            buffer.parameters[...] = self._best_parameters
 
-    def _y_options(self) -> dict[str, Any]:
-        return {}
+    def _end_epoch(self, loss: float, n_samples: int, validation: list | None) -> bool:
+        """Record the epoch, check improvement, adjust the rate; False to stop."""
+        self.n_iter_ += 1
+        self.loss_ = loss
+        self.t_ += n_samples
+        self.loss_curve_.append(loss)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+        self._update_no_improvement_count(validation)
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            self._optimizer.learning_rate = (
+                float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t)
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return True
+        what = "Validation score" if self.early_stopping else "Training loss"
+        message = (f"{what} did not improve more than tol={self.tol:f} for "
+                   f"{self.n_iter_no_change} consecutive epochs.")
+        adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
+        if not adaptive or self._optimizer.learning_rate <= 1e-6:
+            if self.verbose:
+                print(message + (" Learning rate too small." if adaptive else "") + " Stopping.")
+            return False
+        self._optimizer.learning_rate /= 5.0
+        if self.verbose:
+            print(f"{message} Setting learning rate to {self._optimizer.learning_rate:f}")
+        self._no_improvement_count = 0
+        return True
 
-    def _forward(self, x: Any) -> np.ndarray:
+    def _update_no_improvement_count(self, validation: list | None) -> None:
+        if validation is not None:
+            x_val, Y_val, weights = validation
+            output = self._forward(x_val)
+            score = (float("nan") if not np.isfinite(output).all()
+                     else self._score_outputs(output, Y_val, weights))
+            assert self.validation_scores_ is not None
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            best = self.best_validation_score_
+            assert best is not None
+            self._no_improvement_count = (self._no_improvement_count + 1
+                                          if score < best + self.tol else 0)
+            if score > best:
+                self.best_validation_score_ = score
+                self._best_parameters = self._buffer().parameters.copy()
+        else:
+            assert self.best_loss_ is not None
+            last = self.loss_curve_[-1]
+            self._no_improvement_count = (self._no_improvement_count + 1
+                                          if last > self.best_loss_ - self.tol else 0)
+            self.best_loss_ = min(self.best_loss_, last)
+
+    # ------------------------------------------------------------------ inference
+    def _forward(self, X: Any) -> np.ndarray:
+        """Outputs ``(n, n_outputs)`` of validated inputs, sparse ones a chunk at a time."""
+        dtype = self.network_.dtype
+        if scipy_sparse.issparse(X):
+            X = X.tocsr()
+            return np.concatenate([self._output(_dense(X[i:i + _CHUNK], dtype), False)
+                                   for i in range(0, X.shape[0], _CHUNK)])
+        return self._output(_dense(X, dtype), False)
+
+    def _forward_checked(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
-        x = validate_data(self, x, reset=False, dtype=(np.float64, np.float32))
-        return self.network_.predict(x.astype(self.network_.dtype, copy=False))
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        return self._forward(X)
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices ``W`` of shape ``(n_in, n_out)``, input layer first."""
+        """Weight matrices ``W (n_in, n_out)``, input layer first: the network's arrays."""
         check_is_fitted(self, "network_")
-        return [layer.params["W"] for layer in self.network_.layers]
+        return [layer.params["W"] for layer in self._dense_layers()]
+
+    @coefs_.setter
+    def coefs_(self, values: list[np.ndarray]) -> None:
+        for layer, value in zip(self._dense_layers(), values, strict=True):
+            layer.params["W"][...] = value
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors ``b`` of shape ``(n_out,)``, input layer first."""
+        """Bias vectors ``b (n_out,)``, input layer first: the network's arrays."""
         check_is_fitted(self, "network_")
-        return [layer.params["b"] for layer in self.network_.layers]
+        return [layer.params["b"] for layer in self._dense_layers()]
 
+    @intercepts_.setter
+    def intercepts_(self, values: list[np.ndarray]) -> None:
+        for layer, value in zip(self._dense_layers(), values, strict=True):
+            layer.params["b"][...] = value
 
-PARAMETERS_DOC = """
-    Parameters
-    ----------
-    hidden_layer_sizes : sequence of int, default (100,)
-        Width of each hidden layer (an empty sequence gives a model with no hidden layer).
-    activation : str, default "relu"
-        Hidden activation, any name of :mod:`neuroflow.activations`.
-    solver : {"adam", "sgd", "rmsprop"}, default "adam"
-        Optimiser from :mod:`neuroflow.optimizers`.
-    alpha : float, default 1e-4
-        L2 penalty: ``(alpha / batch) * W`` is added to each weight gradient (biases are
-        not penalised).
-    batch_size : int or "auto", default "auto"
-        Samples per step; "auto" is ``min(200, n_samples)``.
-    learning_rate : float, default 1e-3
-        Step size of the solver.
-    max_iter : int, default 200
-        Most epochs (passes over the data) per ``fit``.
-    tol, n_iter_no_change : float, int, default 1e-4, 10
-        ``fit`` stops once the training loss (validation loss with ``early_stopping``) has
-        not decreased by at least ``tol`` for more than ``n_iter_no_change`` epochs.
-    early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the samples (drawn at random), monitor their
-        loss, and keep the weights of the best epoch.
-    validation_fraction : float, default 0.1
-        Share of samples held out with ``early_stopping``.
-    shuffle : bool, default True
-        Reshuffle the samples every epoch.
-    random_state : int, RandomState, Generator or None
-        Seeds weights, shuffling and the validation split; an int gives repeatable fits.
-    warm_start : bool, default False
-        Continue training the existing network (and optimiser state) on ``fit``.
-    verbose : int, default 0
-        Non-zero prints one line per epoch.
-    dtype : {"float64", "float32"}, default "float64"
-        Precision of the network.
+    def _check_solver(self) -> bool:
+        if self.solver not in ("sgd", "adam"):
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
+                                 f"{self.solver} is not stochastic.")
+        return True
 
-    Attributes
-    ----------
-    network_ : neuroflow.Network
-        The trained network.
-    optimizer_ : neuroflow.optimizers.Optimizer
-        The solver, with its state (continued by ``partial_fit`` and ``warm_start``).
-    n_features_in_ : int
-        Number of input features.
-    n_layers_, n_outputs_ : int
-        Number of layers including the input, and number of outputs.
-    out_activation_ : str
-        Output activation.
-    loss_, best_loss_ : float
-        Training loss of the last epoch, and the lowest (without the L2 term).
-    loss_curve_ : list of float
-        Training loss of every epoch.
-    validation_scores_, best_validation_score_ : list of float, float or None
-        Negated validation loss per epoch and its best value (``early_stopping`` only).
-    n_iter_, t_ : int
-        Epochs run and samples seen, over all calls.
-    coefs_, intercepts_ : list of ndarray
-        The weights ``W (n_in, n_out)`` and biases ``b (n_out,)`` of each layer.
-"""
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
