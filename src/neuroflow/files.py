@@ -16,9 +16,17 @@ output path is refused before any work starts. The rules:
   file it points to (after resolving every link) is replaced atomically and the link is
   kept, so ``latest.safetensors -> runs/a.safetensors`` updates ``runs/a.safetensors``.
   A link to a missing file creates that file (its folder must exist).
+* **...but only links the kernel would follow.** Every link on the way (the target and
+  any folder of its path) must pass Linux's ``fs.protected_symlinks`` rule, whatever that
+  setting is on this machine: a link is followed when it is owned by the writing user,
+  or when its folder is not both sticky and writable by everyone (``/tmp``), or when the
+  link and its folder have the same owner. A link that another user planted in a shared
+  ``/tmp``-like folder is refused, so that a save cannot be turned into a write to a
+  file of the attacker's choosing.
 * **Inputs are never overwritten.** A target that is the same file as one of ``inputs``
-  (:func:`os.path.samefile`: same path, hard link or symlink) is refused. A folder among
-  ``inputs`` stands for every file directly inside it (an IDX data folder).
+  (:func:`os.path.samefile`: same path, hard link or symlink) is refused, and so is any
+  target anywhere inside a folder among ``inputs``, at any depth (an image folder's
+  files sit in its class folders), whether the file exists yet or not.
 * **Permissions.** Replacing a file keeps its permission bits (and its owner, where the
   process may set it); a new file gets ``0o666`` minus the umask, as ``open`` would give.
   A read-only target is refused rather than silently replaced.
@@ -57,6 +65,7 @@ __all__ = ["write_atomic", "check_writable", "STALE_SECONDS"]
 STALE_SECONDS = 600.0
 
 _NAME_KEEP = 200
+_MAX_LINKS = 40  # the kernel's limit on links followed in one path (ELOOP beyond)
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]{1,12})-[0-9a-f]{8}\.tmp", re.DOTALL)
 _LEGACY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp", re.DOTALL)  # tempfile.mkstemp
 
@@ -80,7 +89,8 @@ def _kind(mode: int) -> str:
 
 def _input_files(inputs: Iterable[PathLike | None]) -> list[tuple[str, str]]:
     """``(file, shown)`` pairs: each existing input, and the files directly inside each
-    input folder (``shown`` names the file as the caller gave it)."""
+    input folder (``shown`` names the file as the caller gave it); deeper files are
+    covered by :func:`_inside`."""
     pairs: list[tuple[str, str]] = []
     for item in inputs:
         if item is None or not isinstance(item, (str, os.PathLike)) or not os.fspath(item):
@@ -98,6 +108,70 @@ def _input_files(inputs: Iterable[PathLike | None]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _inside(folder: Path, top: str) -> bool:
+    """Whether the real folder ``folder`` is ``top`` or lies anywhere below it (compared
+    by device and inode, so another path to ``top`` counts too)."""
+    try:
+        top_info = os.stat(top)
+    except OSError:
+        return False
+    for ancestor in (folder, *folder.parents):
+        try:
+            if os.path.samestat(os.stat(ancestor), top_info):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _links_followed(path: str) -> list[tuple[str, str]]:
+    """``(link, folder)`` for each symbolic link that resolving ``path`` follows, in
+    order, with the real folder holding it (as the kernel walks a path: component by
+    component, a link's target continuing the walk, ``..`` after the links before it)."""
+    pending = list(reversed(path.split(os.sep)))
+    resolved = os.sep if path.startswith(os.sep) else os.getcwd()
+    followed: list[tuple[str, str]] = []
+    while pending and len(followed) <= _MAX_LINKS:
+        part = pending.pop()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, part)
+        if not os.path.islink(candidate):
+            resolved = candidate
+            continue
+        followed.append((candidate, resolved))
+        try:
+            target = os.readlink(candidate)
+        except OSError:
+            break
+        if target.startswith(os.sep):
+            resolved = os.sep
+        pending.extend(reversed(target.split(os.sep)))
+    return followed
+
+
+def _check_links(given: str, argument: str) -> None:
+    """Refuse ``given`` when a link on its path fails Linux's ``protected_symlinks`` rule:
+    in a sticky, world-writable folder, a link is followed only when the writing user
+    or the folder's owner owns it."""
+    for link, folder in _links_followed(given):
+        try:
+            link_info, folder_info = os.lstat(link), os.stat(folder)
+        except OSError:
+            continue
+        shared = (folder_info.st_mode & stat.S_ISVTX and folder_info.st_mode & stat.S_IWOTH)
+        if shared and link_info.st_uid not in (os.geteuid(), folder_info.st_uid):
+            shown = "" if os.path.abspath(given) == link else f" (through {link!r})"
+            raise OutputError(
+                f"{argument}: {given!r}{shown} is a symbolic link that another user (uid "
+                f"{link_info.st_uid}) owns in the shared folder {folder!r} (sticky, "
+                "writable by everyone); it is not followed, as the kernel's "
+                "protected_symlinks rule would not; remove the link or choose another path")
+
+
 def _plan(path: object, inputs: Sequence[PathLike | None], argument: str
           ) -> tuple[Path, os.stat_result | None, str]:
     """Check ``path`` (see the module doc); return the real target, its ``stat`` (None
@@ -109,6 +183,7 @@ def _plan(path: object, inputs: Sequence[PathLike | None], argument: str
         raise OutputError(f"{argument}: expected a file path as text, received {path!r}")
     if given.endswith(("/", os.sep)):
         raise OutputError(f"{argument}: {given!r} names a folder; give a file name")
+    _check_links(given, argument)
     real = Path(os.path.realpath(given))
     through = f" (a link to {str(real)!r})" if os.path.islink(given) else ""
     folder = real.parent
@@ -140,7 +215,7 @@ def _plan(path: object, inputs: Sequence[PathLike | None], argument: str
                               "permissions or choose another path")
     for item in inputs:  # a new file in a data folder could become one of its inputs
         name = os.fspath(item) if isinstance(item, (str, os.PathLike)) else ""
-        if name and os.path.isdir(name) and os.path.samefile(folder, name):
+        if name and os.path.isdir(name) and _inside(folder, name):
             raise OutputError(f"{argument}: {given!r} is inside the input folder {name!r}, "
                               "whose files are read as data; choose a path outside it")
     if not os.access(folder, os.W_OK | os.X_OK):
