@@ -65,7 +65,9 @@ def server(tmp_path_factory):
     thread.start()
     while not uv.started:
         time.sleep(0.02)
-    yield engine, f"http://127.0.0.1:{port}/?token={TOKEN}"
+    # a sign-in link, as the command opens: the first load sets the cookie (and later
+    # loads of the used link, with the cookie, go on to the page)
+    yield engine, f"http://127.0.0.1:{port}/?code={app.new_code()}"
     uv.should_exit = True
     thread.join(timeout=10)
     listener.close()

@@ -54,7 +54,10 @@ def test_the_page_needs_the_token_and_the_right_host_and_origin(client):
     assert bare.get("/api/state").status_code == 403
     assert bare.get("/api/state?token=wrong").status_code == 403
     assert "token" in bare.get("/api/state").json()["error"]
-    page = bare.get(f"/?token={TOKEN}")
+    assert bare.get(f"/?token={TOKEN}").status_code == 403  # never in a URL
+    signed_in = bare.get(f"/?code={client.app.new_code()}")  # the cookie
+    assert signed_in.status_code == 200
+    page = bare.get("/")
     assert page.status_code == 200 and "neuroflow playground" in page.text
     assert bare.get("/static/app.js").status_code == 200  # the package's own files
     assert client.get("/api/state", headers={"Host": "evil.example"}).status_code == 403
@@ -153,7 +156,7 @@ def test_the_mnist_panel_trains_and_predicts(client):
     assert len(result["probabilities"]) == 10
 
 
-def test_the_command_prints_a_tokened_local_url_and_stops_on_ctrl_c(tmp_path):
+def test_the_command_prints_a_sign_in_link_and_stops_on_ctrl_c(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "neuroflow", "playground", "--port", "0", "--no-browser",
          "--state", "data=xor&layers=4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -162,16 +165,16 @@ def test_the_command_prints_a_tokened_local_url_and_stops_on_ctrl_c(tmp_path):
         line = process.stdout.readline()
         assert line.startswith("neuroflow playground: http://127.0.0.1:")
         url = line.split(": ", 1)[1].strip()
-        assert "token=" in url and "data=xor" in url
+        assert "code=" in url and "token" not in url and "data=xor" in url
         with urllib.request.urlopen(url.split("#")[0], timeout=10) as page:
-            assert page.status == 200
+            assert page.status == 200 and "HttpOnly" in page.headers["Set-Cookie"]
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url.split("?")[0] + "api/state", timeout=10)
         assert refused.value.code == 403
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)
-    assert process.returncode == 0 and "stopped" in err
+    assert process.returncode == 130 and err.strip() == "neuroflow playground: stopped (Ctrl-C)"
 
 
 def test_the_command_refuses_bad_settings_in_one_line():

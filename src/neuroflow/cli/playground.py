@@ -1,16 +1,25 @@
 """``neuroflow playground``: a local page to watch a network learn, every number computed
 by neuroflow (needs the optional extra ``neuroflow[playground]``: Starlette and uvicorn).
 
-The server listens on 127.0.0.1 only and prints a URL with a random token; requests with
-another Host or Origin, or without the token, are refused. Ctrl-C stops it.
+The server listens on 127.0.0.1 only and opens the page with a one-time sign-in link (or
+prints it, with ``--no-browser``), which the page exchanges for an HttpOnly cookie holding
+the server's random token; requests with another Host or Origin, or without the token,
+are refused. The token and the links appear in no process's arguments. Ctrl-C (exit 130)
+or SIGTERM (143) stops it within 2 seconds, even during a training step.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import json
+import logging
+import os
 import secrets
+import signal
 import socket
 import sys
+import tempfile
 import threading
 import webbrowser
 from pathlib import Path
@@ -23,6 +32,8 @@ from neuroflow.files import check_writable
 __all__ = ["add", "run"]
 
 HOST = "127.0.0.1"
+#: Seconds a sign-in link works (:data:`neuroflow.playground.server.CODE_SECONDS`).
+CODE_SECONDS = 60.0
 
 
 def add(commands: Any) -> None:
@@ -54,8 +65,8 @@ def add(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve the playground until Ctrl-C (or, with ``--epochs`` and ``--out``, train and
-    save without a server); return 0."""
+    """Serve the playground until Ctrl-C or SIGTERM, then return 130 or 143 (or, with
+    ``--epochs`` and ``--out``, train and save without a server and return 0)."""
     if (args.epochs is None) != (args.out is None):
         raise UsageError("--epochs and --out: expected both (train and save without a "
                          "server) or neither")
@@ -73,32 +84,131 @@ def run(args: argparse.Namespace) -> int:
     save_dir = Path(args.save_dir)
     if not save_dir.is_dir():
         raise UsageError(f"--save-dir: expected an existing folder, received {args.save_dir!r}")
+    listener = _listen(args.port)
+    port = listener.getsockname()[1]
+    app = create_app(Engine(config), secrets.token_urlsafe(24), port=port, save_dir=save_dir)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
+                                           ws="none", timeout_graceful_shutdown=1))
+    logging.getLogger("uvicorn.error").addFilter(_quiet_upgrades)
+    return _serve(server, app, listener, f"http://{HOST}:{port}/",
+                  f"#{urlencode(config.query())}", browser=not args.no_browser)
+
+
+def _listen(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:``port``, with ``SO_REUSEADDR`` (a restart right
+    after a stop finds the port in TIME_WAIT); a port in use is one line."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listener.bind((HOST, args.port))
+        listener.bind((HOST, port))
     except OSError as error:
         listener.close()
-        raise UsageError(f"--port: cannot listen on {HOST}:{args.port} ({error.strerror}); "
+        if error.errno == errno.EADDRINUSE:
+            raise UsageError(f"--port: port {port} on {HOST} is in use by another program "
+                             f"(or another playground); choose another --port, or --port 0 "
+                             f"for any free port") from None
+        raise UsageError(f"--port: cannot listen on {HOST}:{port} ({error.strerror}); "
                          f"try another port or --port 0") from None
     listener.listen(64)
-    port = listener.getsockname()[1]
-    token = secrets.token_urlsafe(18)
-    app = create_app(Engine(config), token, port=port, save_dir=save_dir)
-    url = f"http://{HOST}:{port}/?token={token}#{urlencode(config.query())}"
-    print(f"neuroflow playground: {url}", flush=True)
-    print("(Ctrl-C stops it)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                           timeout_graceful_shutdown=2))
-    if not args.no_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    return listener
+
+
+def _quiet_upgrades(record: logging.LogRecord) -> bool:
+    """uvicorn's warnings about Upgrade requests: the application answers them 400."""
+    message = record.getMessage()
+    return not (message.startswith("Unsupported upgrade request")
+                or message.startswith("No supported WebSocket library"))
+
+
+def _serve(server: Any, app: Any, listener: socket.socket, url: str, state: str, *,
+           browser: bool) -> int:
+    """Run ``server`` in a thread until Ctrl-C or SIGTERM; return 130 or 143.
+
+    The token never appears in a URL or in any process's arguments: the browser is given
+    a private temporary page that forwards it to a one-time sign-in link, and Enter
+    in the terminal prints a new link.
+    """
+    signals: list[int] = []
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if signals:  # a second Ctrl-C: at once
+            os._exit(128 + signum)
+        signals.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]},
+                              name="neuroflow-playground-server", daemon=True)
+    opened: list[Path] = []
     try:
-        server.run(sockets=[listener])
-    except KeyboardInterrupt:  # Ctrl-C: the server has shut down; that is how it ends
-        pass
+        thread.start()
+        while not server.started and thread.is_alive() and not stop.wait(0.02):
+            pass
+        if browser:
+            opened.append(_open_browser(url + "?code=" + app.new_code() + state))
+            print(f"neuroflow playground: {url} (opened in your browser; press Enter here "
+                  f"for a sign-in link for another browser)", flush=True)
+        else:
+            print(f"neuroflow playground: {url}?code={app.new_code()}{state}", flush=True)
+            print(f"(a sign-in link: it works once, within {CODE_SECONDS:g} s; press Enter "
+                  f"here for a new one)", flush=True)
+        print("(Ctrl-C stops it)", flush=True)
+        if sys.stdin is not None and sys.stdin.isatty():
+            threading.Thread(target=_new_links, args=(app, url, state), daemon=True).start()
+        while thread.is_alive() and not stop.wait(0.1):
+            pass
     finally:
-        listener.close()
-    print("neuroflow playground: stopped", file=sys.stderr)
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    code = 143 if signals and signals[0] == signal.SIGTERM else 130
+    if signals:
+        # a step may be running: the engines stop after their batch; whatever still
+        # runs after the deadline ends with the process
+        watchdog = threading.Timer(1.5, _exit_now, args=(code,))
+        watchdog.daemon = True
+        watchdog.start()
+    app.stop()
+    server.should_exit = True
+    thread.join(timeout=1.2)
+    listener.close()
+    for path in opened:
+        path.unlink(missing_ok=True)
+    if not signals:
+        raise UsageError("the server stopped unexpectedly")
+    why = "Ctrl-C" if code == 130 else "SIGTERM"
+    print(f"neuroflow playground: stopped ({why})", file=sys.stderr, flush=True)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _open_browser(link: str) -> Path:
+    """Open ``link`` in the browser through a private (0600) temporary page that forwards
+    to it, so that the link is in no process's arguments; return the page's path."""
+    descriptor, name = tempfile.mkstemp(prefix="neuroflow-playground-", suffix=".html")
+    target = json.dumps(link).replace("<", "\\u003c")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as page:
+        page.write(f'<!doctype html><meta charset="utf-8"><meta name="referrer" '
+                   f'content="no-referrer"><title>neuroflow playground</title>'
+                   f'<script>location.replace({target});</script>\n')
+    path = Path(name)
+    threading.Thread(target=webbrowser.open, args=(path.as_uri(),), daemon=True).start()
+    remove = threading.Timer(CODE_SECONDS, path.unlink, kwargs={"missing_ok": True})
+    remove.daemon = True
+    remove.start()
+    return path
+
+
+def _new_links(app: Any, url: str, state: str) -> None:
+    """Print a new sign-in link for each line typed on the terminal."""
+    for _ in sys.stdin:
+        print(f"neuroflow playground: {url}?code={app.new_code()}{state}  (works once, "
+              f"within {CODE_SECONDS:g} s)", flush=True)
 
 
 def _train_and_save(args: argparse.Namespace) -> int:
