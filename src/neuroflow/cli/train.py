@@ -12,6 +12,7 @@ the final save, and a hint on stderr when the accuracy is no better than chance
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -106,6 +107,10 @@ def add(commands: Any) -> None:
                              "MODEL (giving other ones is refused), and so do --batch-size "
                              "and --validation-split when not given; give the same --data "
                              "as before")
+    parser.add_argument("--limit", type=positive(int), default=None, metavar="N",
+                        help="train on the first N training samples only (a quick run; "
+                             "the test set is unchanged); give the same --limit with "
+                             "--resume")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--diagnostics", action="store_true",
                         help="watch for dead ReLUs, saturation, vanishing or exploding "
@@ -143,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
         data = csv_training_data(args, explicit, resumed)
     else:
         data = _mnist_training_data(args, preset, resumed)
+    if args.limit is not None:
+        data = dataclasses.replace(data, x_train=data.x_train[:args.limit],
+                                   y_train=data.y_train[:args.limit])
     return _fit_and_save(args, data, preset)
 
 
