@@ -536,7 +536,9 @@ def _train_routes(state: _State, max_fps: float) -> list[Any]:
 
     async def pause(request: Any, body: dict[str, Any]) -> Any:
         state.new_generation()
-        return {"paused": True, "epoch": state.engine.epoch}
+        # queued after any epoch in flight: the network as the pause left it, to draw
+        frame = await state.run("toy", state.engine.frame)
+        return {"paused": True, "epoch": frame["epoch"], "frame": frame}
 
     async def cancel(request: Any, body: dict[str, Any]) -> Any:
         for channel in ("toy", "mnist", "explore"):
@@ -600,9 +602,9 @@ def _explore_routes(state: _State) -> list[Any]:
         except ValueError:
             raise ValueError(f"lrs: expected numbers separated by commas, received "
                              f"{text[:60]!r}") from None
-        if not 3 <= len(rates) <= 5 or any(not (math.isfinite(r) and 0 < r <= 100)
+        if not 3 <= len(rates) <= 5 or any(not (math.isfinite(r) and 0 < r <= 1e6)
                                            for r in rates):
-            raise ValueError(f"lrs: expected 3 to 5 learning rates in (0, 100], received "
+            raise ValueError(f"lrs: expected 3 to 5 learning rates in (0, 1e6], received "
                              f"{text[:60]!r}")
         epochs = integer(q, "epochs", 40, 2, 500)
         events = race(state.engine.config, rates, epochs)
