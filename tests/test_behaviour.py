@@ -48,11 +48,11 @@ def test_a_climb_that_settles_below_the_start_does_not_diverge():
 def test_without_a_floor_a_path_converges_once_it_has_settled():
     assert classify([1.0, 0.5, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]) == "converges"
     assert classify([1.0, 0.9, 0.8, 0.7, 0.6, 0.5]) == "crawls"
-    assert classify([1.0, 1.0]) == "crawls"  # no progress at all
+    assert classify([1.0, 1.0]) == "stalls"  # no progress at all
 
 
 def test_every_name_is_listed_and_bad_input_is_refused():
-    assert set(BEHAVIOURS) == {"crawls", "converges", "oscillates", "diverges"}
+    assert set(BEHAVIOURS) == {"stalls", "crawls", "converges", "oscillates", "diverges"}
     with pytest.raises(ValueError, match="costs: expected at least 2"):
         classify([1.0])
     with pytest.raises(ValueError, match="tolerance"):

@@ -56,7 +56,8 @@ def add(commands: Any) -> None:
         description="Train copies of one network (the same initial weights, the same "
                     "mini-batches) with each learning rate and optimiser, and print a "
                     "table: eta, optimiser, final training loss, accuracy on held-out data "
-                    "and what the loss did (crawls, converges, oscillates, diverges).")
+                    "and what the loss did (stalls, crawls, converges, oscillates, "
+                    "diverges; defined in neuroflow.experiments.behaviour).")
     parser.add_argument("--learning-rates", type=positive_list(MAX_RATES),
                         required=True, metavar="RATES",
                         help=f"comma-separated learning rates, at most {MAX_RATES}, "

@@ -1,21 +1,30 @@
 r"""What a cost path did under gradient descent, named from the path itself.
 
 A path is the cost :math:`C_0, C_1, \dots, C_T` after each of :math:`T` steps (and,
-optionally, the parameter positions :math:`w_0, \dots, w_T`). Four behaviours:
+optionally, the parameter positions :math:`w_0, \dots, w_T`). Five behaviours; a path
+with a NaN or infinite cost diverges, any other gets the first of these that fits:
 
+``stalls``
+    the path is flat or nearly flat: it spans at most 0.1% of
+    the starting cost, :math:`\max_t C_t - \min_t C_t \le 0.001\,|C_0|` (``FLAT``).
+    Nothing in the path shows learning, so it is not called converged even when no
+    other run did better (a floor taken from runs that all stalled is no evidence of a
+    minimum) and not called diverged or oscillating for rounding noise. A path that
+    starts exactly at a minimum also stalls: it cannot show that either. (A start of
+    exactly 0 stalls only if the path stays at 0.)
 ``diverges``
     a cost is NaN or infinite, or the path ends above where it started
     (:math:`C_T > C_0`): the steps overshoot further each time. (A path that climbs
     above :math:`C_0` on the way but ends below it oscillates.)
 ``oscillates``
-    the path does not diverge but goes back and forth: the cost rises on at least a
-    quarter of the steps, or (positions given) the step direction reverses on at least
-    a quarter of them, overshooting the minimum.
+    the path does not diverge but goes back and forth (two steps or more): the cost rises
+    on at least a quarter of the steps (``REVERSALS``), or (positions given) the step
+    direction reverses on at least a quarter of them, overshooting the minimum.
 ``converges``
     it comes within ``tolerance`` (5%) of the way from :math:`C_0` to the floor
     :math:`C^\star`: :math:`C_t - C^\star \le 0.05\,(C_0 - C^\star)` for some step.
 ``crawls``
-    it falls, but too slowly to get there in :math:`T` steps.
+    it falls by more than a stall, but too slowly to get there in :math:`T` steps.
 
 The floor :math:`C^\star` is the smallest cost reachable, when the caller knows it (the
 minimum of the scanned curve, or the best loss of a sweep); without it, the path's own
@@ -29,12 +38,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["BEHAVIOURS", "classify"]
+__all__ = ["BEHAVIOURS", "classify", "FLAT", "REVERSALS"]
 
 #: Every name :func:`classify` returns, from slowest to wildest.
-BEHAVIOURS = ("crawls", "converges", "oscillates", "diverges")
+BEHAVIOURS = ("stalls", "crawls", "converges", "oscillates", "diverges")
 
-_REVERSALS = 0.25  # the share of steps that rise (or turn back) that makes a path oscillate
+#: A path whose costs span at most this share of ``|C_0|`` stalls.
+FLAT = 1e-3
+#: The share of steps that rise (or turn back) that makes a path oscillate.
+REVERSALS = 0.25
 
 
 def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
@@ -69,6 +81,8 @@ def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
     if not np.all(np.isfinite(path)):
         return "diverges"
     start, end = path[0], path[-1]
+    if path.max() - path.min() <= FLAT * abs(start):
+        return "stalls"
     drop = start - path.min()
     if end > start:
         return "diverges"
@@ -82,7 +96,7 @@ def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
                              f"got {moves.size + 1}")
         signs = np.sign(moves[moves != 0])
         reversals = int(np.count_nonzero(signs[1:] != signs[:-1]))
-    if max(rises, reversals) >= _REVERSALS * steps and steps >= 2:
+    if max(rises, reversals) >= REVERSALS * steps and steps >= 2:
         return "oscillates"
     if floor is not None:
         floor = min(float(floor), float(path.min()))

@@ -20,8 +20,8 @@ __all__ = ["cost_vs_weight", "draw_cost_curve", "learning_curves", "BEHAVIOUR_CO
 
 
 #: The colour of each behaviour's title and path.
-BEHAVIOUR_COLOURS = {"crawls": "#7f7f7f", "converges": "#2ca02c", "oscillates": "#ff7f0e",
-                     "diverges": "#d62728"}
+BEHAVIOUR_COLOURS = {"stalls": "#bcbd22", "crawls": "#7f7f7f", "converges": "#2ca02c",
+                     "oscillates": "#ff7f0e", "diverges": "#d62728"}
 
 
 def cost_vs_weight(network: Network, x: Any, y: Any, layer: int | None = None,
@@ -34,9 +34,9 @@ def cost_vs_weight(network: Network, x: Any, y: Any, layer: int | None = None,
     on it, one column per learning rate; below each, the cost after each step.
 
     Each column is titled with :math:`\eta` and what its path *did*, measured by
-    :func:`neuroflow.experiments.classify` (crawls, converges, oscillates, diverges):
-    the labels are never assumed from the size of :math:`\eta`. The numbers come from
-    :func:`neuroflow.experiments.cost_curve`.
+    :func:`neuroflow.experiments.classify` (stalls, crawls, converges, oscillates,
+    diverges): the labels are never assumed from the size of :math:`\eta`. The numbers
+    come from :func:`neuroflow.experiments.cost_curve`.
 
     Parameters
     ----------
