@@ -4,18 +4,33 @@ reader enforces, and the SHA-256 digests (see :mod:`neuroflow.io` for the layout
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "file_digest", "tensor_digest"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "file_digest", "tensor_digest", "file_signature",
+           "SIGNATURE_KEY", "MIN_KEY_BYTES", "sign_key_bytes"]
 
 FORMAT = "neuroflow"
 FORMAT_VERSION = "2.0"
 _MAJOR = 2
 #: Format 1 (neuroflow 0.1) files still load, with a warning: their hash covers tensors only.
 _OLDEST_MAJOR = 1
+#: Metadata fields of format 1 (neuroflow 0.1); a file that says it is format 1 and holds
+#: any other field was edited, and is refused.
+_FORMAT1_FIELDS = frozenset({"format", "format_version", "architecture", "sha256", "training",
+                             "class_names", "preprocessing", "neuroflow_version"})
+#: Fields of format 1's ``training`` JSON.
+_FORMAT1_TRAINING = frozenset({"epochs_trained", "seed", "rng", "history", "optimizer", "run"})
+#: The metadata field that holds the SHA-256 (:func:`file_digest`).
+_DIGEST_KEY = "sha256"
+#: The metadata field that holds the HMAC-SHA256 of a signed file (:func:`file_signature`).
+SIGNATURE_KEY = "hmac_sha256"
+#: Shortest signing key accepted, in bytes.
+MIN_KEY_BYTES = 16
 
 _SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}
 _RNG_BIT_GENERATORS = {cls.__name__: cls for cls in (
@@ -36,7 +51,7 @@ def tensor_digest(tensors: dict[str, np.ndarray]) -> str:
     """SHA-256 (hex) over ``name NUL dtype NUL shape NUL bytes`` of each tensor, by name
     (the check of format 1.x files, which covered the tensors only)."""
     digest = hashlib.sha256()
-    _update_with_tensors(digest, tensors)
+    _feed(digest, None, _items(tensors))
     return digest.hexdigest()
 
 
@@ -44,25 +59,75 @@ def file_digest(metadata: dict[str, str], tensors: dict[str, np.ndarray]) -> str
     """SHA-256 (hex) over the whole file's content (format 2): every metadata field but
     ``sha256`` itself, in sorted key order, as ``key NUL value NUL`` (UTF-8), then a
     ``NUL`` and every tensor as in :func:`tensor_digest`. Any change of any byte that
-    the file's meaning depends on changes it."""
+    the file's meaning depends on changes it.
+
+    It detects corruption, not tampering: anyone who edits a file can compute it again.
+    :func:`file_signature` is the check that needs a key."""
     digest = hashlib.sha256()
-    for key in sorted(metadata):
-        if key != "sha256":
-            digest.update(key.encode("utf-8") + b"\0" + str(metadata[key]).encode("utf-8")
-                          + b"\0")
-    digest.update(b"\0")
-    _update_with_tensors(digest, tensors)
+    _feed(digest, metadata, _items(tensors), skip=(_DIGEST_KEY,))
     return digest.hexdigest()
 
 
-def _update_with_tensors(digest: Any, tensors: dict[str, np.ndarray]) -> None:
-    for name in sorted(tensors):
-        array = np.ascontiguousarray(tensors[name])
+def file_signature(key: bytes, metadata: dict[str, str],
+                   tensors: dict[str, np.ndarray]) -> str:
+    """HMAC-SHA256 (hex) with ``key`` over the bytes :func:`file_digest` covers, without
+    the ``sha256`` and ``hmac_sha256`` fields themselves (the SHA-256 is computed after
+    signing, so it also covers the signature)."""
+    signature = hmac.new(key, digestmod=hashlib.sha256)
+    _feed(signature, metadata, _items(tensors), skip=(_DIGEST_KEY, SIGNATURE_KEY))
+    return signature.hexdigest()
+
+
+def sign_key_bytes(key: object, argument: str = "sign_key") -> bytes:
+    """``key`` (bytes or str, UTF-8) as bytes, checked: at least :data:`MIN_KEY_BYTES`.
+
+    Raises
+    ------
+    ValueError
+        When ``key`` is not bytes or str, or is too short to be a secret.
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8", "surrogateescape")
+    if not isinstance(key, (bytes, bytearray, memoryview)):
+        raise ValueError(f"{argument}: expected a secret key (bytes or str), received "
+                         f"{type(key).__name__}")
+    key = bytes(key)
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"{argument}: expected a key of at least {MIN_KEY_BYTES} bytes (e.g. "
+                         f"32 random bytes: head -c 32 /dev/urandom > key), received "
+                         f"{len(key)} bytes")
+    return key
+
+
+#: A tensor as the digests read it: name, dtype code (kind and size, ``f4``), shape and
+#: its bytes (little-endian, C order).
+_Item = tuple[str, str, tuple[int, ...], Any]
+
+
+def _items(tensors: dict[str, np.ndarray]) -> list[_Item]:
+    items = []
+    for name, value in tensors.items():
+        array = np.ascontiguousarray(value)
         little = array.astype(array.dtype.newbyteorder("<"), copy=False)
-        digest.update(name.encode("utf-8") + b"\0")
-        digest.update(array.dtype.kind.encode() + str(array.dtype.itemsize).encode() + b"\0")
-        digest.update(",".join(str(s) for s in array.shape).encode() + b"\0")
-        digest.update(little.tobytes())
+        items.append((name, f"{array.dtype.kind}{array.dtype.itemsize}", array.shape,
+                      little.tobytes()))
+    return items
+
+
+def _feed(sink: Any, metadata: dict[str, str] | None, items: Iterable[_Item],
+          skip: tuple[str, ...] = ()) -> None:
+    """Write the digests' byte stream into ``sink`` (a hash or HMAC object): the
+    metadata fields but ``skip`` (when ``metadata`` is given), then every tensor by name."""
+    parts: list[Any] = []
+    if metadata is not None:
+        for key in sorted(metadata):
+            if key not in skip:
+                parts += (key.encode("utf-8"), b"\0", str(metadata[key]).encode("utf-8"), b"\0")
+        parts.append(b"\0")
+    for name, code, shape, data in sorted(items, key=lambda item: item[0]):
+        parts += (name.encode("utf-8"), b"\0", code.encode(), b"\0",
+                  ",".join(map(str, shape)).encode(), b"\0", data)
+    sink.update(b"".join(parts))
 
 
 def _jsonable(value: Any) -> Any:

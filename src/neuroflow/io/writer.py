@@ -18,15 +18,19 @@ from neuroflow.io.format import (
     _CALLBACK_KEY,
     FORMAT,
     FORMAT_VERSION,
+    SIGNATURE_KEY,
     _jsonable,
     file_digest,
+    file_signature,
+    sign_key_bytes,
 )
 from neuroflow.network import Network
 
 __all__ = ["save", "capture", "to_bytes"]
 
 
-def save(network: Network, path: str | os.PathLike[str], include_optimizer: bool = True) -> None:
+def save(network: Network, path: str | os.PathLike[str], include_optimizer: bool = True,
+         sign_key: bytes | str | None = None) -> None:
     """Write ``network`` to ``path`` as one safetensors file, atomically.
 
     Parameters
@@ -54,8 +58,8 @@ def save(network: Network, path: str | os.PathLike[str], include_optimizer: bool
         When the file cannot be written; the target is then left untouched.
     """
     target = _check_path(path, "path")
-    write_atomic(target, to_bytes(network, include_optimizer=include_optimizer),
-                 argument="path")
+    write_atomic(target, to_bytes(network, include_optimizer=include_optimizer,
+                                  sign_key=sign_key), argument="path")
 
 
 def _check_path(path: object, argument: str) -> Path:
@@ -147,8 +151,14 @@ def _callback_entries(states: list[dict[str, Any]], tensors: dict[str, np.ndarra
     return entries
 
 
-def to_bytes(network: Network, include_optimizer: bool = True) -> bytes:
-    """The model file's bytes (what :func:`save` writes); see the module docstring."""
+def to_bytes(network: Network, include_optimizer: bool = True,
+             sign_key: bytes | str | None = None) -> bytes:
+    """The model file's bytes (what :func:`save` writes); see the module docstring.
+    With ``sign_key`` the HMAC-SHA256 (:func:`~neuroflow.io.format.file_signature`) is
+    recorded first, so that the SHA-256 covers it too."""
+    key = None if sign_key is None else sign_key_bytes(sign_key)
     metadata, tensors = capture(network, include_optimizer=include_optimizer)
+    if key is not None:
+        metadata[SIGNATURE_KEY] = file_signature(key, metadata, tensors)
     metadata["sha256"] = file_digest(metadata, tensors)
     return _serialize(tensors, metadata=metadata)
