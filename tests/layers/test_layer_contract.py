@@ -43,6 +43,31 @@ EXAMPLES: dict[str, list[tuple[str, Factory, tuple[int, ...]]]] = {
     "BatchNorm": [
         ("linear", lambda: nf.BatchNorm(features=4), (4,)),
         ("tanh", lambda: nf.BatchNorm(features=3, activation="tanh"), (3,)),
+        ("per-channel", lambda: nf.BatchNorm(input_shape=(2, 3, 3), activation="tanh"),
+         (2, 3, 3)),
+    ],
+    "Conv2D": [
+        ("valid", lambda: nf.Conv2D(3, 3, input_shape=(2, 5, 5), activation="tanh"), (2, 5, 5)),
+        ("same-stride2", lambda: nf.Conv2D(2, (3, 2), stride=2, padding="same",
+                                           input_shape=(1, 5, 6)), (1, 5, 6)),
+        ("rows-no-bias", lambda: nf.Conv2D(2, 2, use_bias=False, input_shape=(1, 4, 4),
+                                           activation="softplus"), (16,)),
+    ],
+    "MaxPool2D": [
+        ("valid", lambda: nf.MaxPool2D(2, input_shape=(2, 4, 5)), (2, 4, 5)),
+        ("same-overlap", lambda: nf.MaxPool2D(3, stride=2, padding="same",
+                                              input_shape=(1, 5, 5)), (1, 5, 5)),
+    ],
+    "AvgPool2D": [
+        ("valid", lambda: nf.AvgPool2D(2, input_shape=(2, 4, 4)), (2, 4, 4)),
+        ("same-overlap", lambda: nf.AvgPool2D(3, stride=2, padding="same",
+                                              input_shape=(1, 5, 5)), (1, 5, 5)),
+    ],
+    "GlobalAveragePooling2D": [
+        ("images", lambda: nf.GlobalAveragePooling2D(input_shape=(3, 2, 3)), (3, 2, 3)),
+    ],
+    "Flatten": [
+        ("images", lambda: nf.Flatten(input_shape=(2, 3, 2)), (2, 3, 2)),
     ],
 }
 

@@ -130,8 +130,8 @@ def pool2d_backward(x: np.ndarray, kind: str, size: tuple[int, int], stride: tup
                     g = grad_output[s, k, i, j]
                     if kind == "max":  # all of it to the (first) largest pixel
                         window = xp[s, k, i * sh:i * sh + ph, j * sw:j * sw + pw]
-                        u, v = np.unravel_index(np.argmax(window), window.shape)
-                        grad_padded[s, k, i * sh + u, j * sw + v] += g
+                        row, col = np.unravel_index(np.argmax(window), window.shape)
+                        grad_padded[s, k, i * sh + row, j * sw + col] += g
                     else:  # an equal share to every pixel of the image in the window
                         for u in range(ph):
                             for v in range(pw):

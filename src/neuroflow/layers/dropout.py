@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,14 @@ from neuroflow.backend import device_of, namespace, to_backend, to_numpy
 from neuroflow.layers.base import Layer
 
 __all__ = ["Dropout"]
+
+
+def sample_shape(value: object, argument: str = "input_shape") -> tuple[int, ...]:
+    """``value`` as the shape of one sample: a non-empty sequence of positive integers."""
+    if not isinstance(value, (tuple, list)) or not value:
+        raise ValueError(f"{argument}: expected a tuple of positive integers, received: "
+                         f"{value!r}")
+    return tuple(positive_int(v, f"{argument}[{i}]") for i, v in enumerate(value))
 
 
 def features_or_none(value: object, argument: str = "features") -> int:
@@ -40,6 +49,10 @@ class Dropout(Layer):
     features : int, optional
         Width of the input (and output). Taken from the previous layer when omitted;
         required when the dropout is the network's first layer.
+    input_shape : tuple of int, optional
+        The shape of one sample when it is not a vector (images ``(channels, height,
+        width)`` after a convolution), taken from the previous layer when omitted; the
+        mask has the input's shape, so every pixel is dropped on its own.
 
     Attributes
     ----------
@@ -51,7 +64,8 @@ class Dropout(Layer):
 
     type_name = "Dropout"
 
-    def __init__(self, rate: float = 0.5, features: int | None = None) -> None:
+    def __init__(self, rate: float = 0.5, features: int | None = None,
+                 input_shape: tuple[int, ...] | None = None) -> None:
         super().__init__()
         if (isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating))
                 or not 0 <= rate < 1):
@@ -62,9 +76,24 @@ class Dropout(Layer):
         self.dtype: np.dtype = np.dtype(np.float32)
         self.fixed_mask: np.ndarray | None = None
         self._mask: np.ndarray | None = None
+        self.shape: tuple[int, ...] | None = None
+        if input_shape is not None:
+            self.set_input_shape(input_shape)
 
     def set_features(self, features: int) -> None:
         self.in_features = self.out_features = positive_int(features, "features")
+
+    def set_input_shape(self, shape: tuple[int, ...]) -> None:
+        self.shape = sample_shape(shape)
+        self.set_features(math.prod(self.shape))
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.shape if self.shape is not None else (self.in_features,)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.input_shape
 
     def build(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         self.rng = rng
@@ -79,7 +108,7 @@ class Dropout(Layer):
             self._mask = None
             return x
         if self.fixed_mask is not None:
-            mask = self.fixed_mask
+            mask = self.fixed_mask.reshape(x.shape)
         elif self.rng is None:
             raise RuntimeError("Dropout needs build(rng, dtype) (done by Network) before "
                                "a training forward pass")
@@ -116,10 +145,14 @@ class Dropout(Layer):
         mask = state.get("fixed_mask")
         if mask is not None:
             mask = np.array(to_numpy(mask), copy=True)
-            if mask.ndim != 2 or mask.shape[1] != self.in_features:
+            if mask.ndim < 2 or math.prod(mask.shape[1:]) != self.in_features:
                 raise ValueError(f"fixed_mask: expected shape (n, {self.in_features}), "
                                  f"received {mask.shape}")
         self.fixed_mask = mask
 
     def get_config(self) -> dict[str, Any]:
-        return {"type": self.type_name, "rate": self.rate, "features": self.in_features or None}
+        config: dict[str, Any] = {"type": self.type_name, "rate": self.rate,
+                  "features": self.in_features or None}
+        if self.shape is not None and len(self.shape) > 1:
+            config["input_shape"] = list(self.shape)
+        return config
