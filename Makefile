@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Extras the test suite exercises (each imported lazily by the library).
 TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx,playground
+# e.g. make test PYTEST_ARGS=--durations=10 (CI)
+PYTEST_ARGS ?=
 
 .PHONY: run test lint bench bench-quick clean
 
@@ -30,7 +32,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

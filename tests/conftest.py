@@ -10,6 +10,20 @@ import numpy as np
 import pytest
 
 
+#: Files whose numbers depend on the arithmetic (BLAS kernel, threads, numba or NumPy
+#: kernels): marked ``arithmetic``, they run a second time in CI with
+#: ``NEUROFLOW_KERNELS=numpy``, one BLAS thread and ``NEUROFLOW_TEST_PERTURB=1`` (.ci/run).
+ARITHMETIC = ("test_docs.py", "test_reproducibility.py", "test_gradcheck", "test_backprop.py",
+              "test_loss_agreement.py", "test_layer_contract.py", "test_hot_path.py",
+              "test_onnx.py", "test_losses.py", "test_activations.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.path.name.startswith(ARITHMETIC):
+            item.add_marker(pytest.mark.arithmetic)
+
+
 @pytest.fixture(autouse=True)
 def sigint_as_a_terminal_sends_it():
     """Every test sees Ctrl-C as a foreground terminal delivers it, and so do the processes

@@ -113,10 +113,12 @@ def test_d26_missing_folder_is_named_up_front(tmp_path: Path) -> None:
     assert ".tmp" not in message
 
 
+@pytest.mark.permissions
 def test_read_only_target_is_refused(tmp_path: Path) -> None:
-    """A file made read-only is not silently replaced (0.1 replaced it)."""
+    """A file made read-only is not silently replaced (0.1 replaced it). Root may write any
+    file, so CI runs this as an unprivileged user too (.ci/unprivileged.sh)."""
     if os.geteuid() == 0:
-        pytest.skip("root may write any file")
+        pytest.skip("root may write any file: run as an unprivileged user")
     target = tmp_path / "m.bin"
     target.write_bytes(b"keep")
     target.chmod(0o444)
