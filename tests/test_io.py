@@ -163,6 +163,39 @@ def test_header_fields_and_hash_are_documented_values():
     assert set(header) - {"__metadata__"} == set(tensors)
 
 
+def test_hash_covers_every_metadata_field_and_every_tensor_byte(good):
+    """A digest over the architecture alone (or any part of the file) fails here: each
+    field changed, added or removed, and each tensor byte changed, with the recorded
+    SHA-256 kept, is refused for its SHA-256 before any other check."""
+    header, body = split(good)
+    metadata = header["__metadata__"]
+    tensors = dict(st_load(good))
+    reference = nfio.file_digest(metadata, tensors)
+    edits = [{**metadata, key: metadata[key] + " "} for key in metadata if key != "sha256"]
+    edits += [{k: v for k, v in metadata.items() if k != key}
+              for key in metadata if key != "sha256"]
+    edits += [{**metadata, "class_names": '["a", "b", "c"]'}, {**metadata, "extra": ""},
+              {**metadata, "architecture" + "\0": metadata["architecture"]}]
+    for edited in edits:
+        assert nfio.file_digest(edited, tensors) != reference, sorted(edited)
+        if "format" in edited and "format_version" in edited and \
+                edited["format"] == "neuroflow" and edited["format_version"] == "2.0":
+            with pytest.raises(ModelFileError, match="SHA-256 of the file's metadata"):
+                nfio.from_bytes(join({**header, "__metadata__": edited}, body))
+    start = int.from_bytes(good[:8], "little") + 8
+    for position in range(start, len(good)):
+        changed = bytearray(good)
+        changed[position] ^= 0x01
+        with pytest.raises(ModelFileError, match="SHA-256 of the file's metadata"):
+            nfio.from_bytes(bytes(changed))
+    renamed = {name + ("x" if name == min(tensors) else ""): array
+               for name, array in tensors.items()}
+    assert nfio.file_digest(metadata, renamed) != reference
+    reshaped = {name: array.reshape(-1) if array.ndim == 2 else array
+                for name, array in tensors.items()}
+    assert nfio.file_digest(metadata, reshaped) != reference
+
+
 def test_unserialisable_schedule_is_a_clear_error():
     net = trained()
     net.optimizer.learning_rate = lambda step: 0.01  # no get_config: cannot be saved

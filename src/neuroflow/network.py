@@ -376,9 +376,11 @@ class Network(Inference):
         """A table of layers, output shapes and parameter counts."""
         return _state.summary_table(self)
 
-    def save(self, path: str, include_optimizer: bool = True) -> None:
-        """Write the model to one safetensors file (see :func:`neuroflow.io.save`)."""
-        service("save")(self, path, include_optimizer=include_optimizer)
+    def save(self, path: str, include_optimizer: bool = True,
+             sign_key: bytes | str | None = None) -> None:
+        """Write the model to one safetensors file (see :func:`neuroflow.io.save`; with
+        ``sign_key`` it is signed, and ``neuroflow.load(path, key=...)`` checks it)."""
+        service("save")(self, path, include_optimizer=include_optimizer, sign_key=sign_key)
 
     def to_onnx(self, path: str, include_preprocessing: bool = True) -> Any:
         """Export the inference pass to an ONNX file (see :func:`neuroflow.onnx.export`)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from neuroflow.hooks import Callback, Logs
 from neuroflow.io import is_finite, save
+from neuroflow.io.format import sign_key_bytes
 
 __all__ = ["ModelCheckpoint"]
 
@@ -39,6 +40,9 @@ class ModelCheckpoint(Callback):
         ``"acc"`` and minimises the rest.
     include_optimizer : bool
         Save the optimiser state too (needed to resume training exactly).
+    sign_key : bytes or str, optional
+        Sign every checkpoint with this secret key (see :func:`neuroflow.io.save`), so
+        that ``neuroflow.load(path, key=...)`` can tell it was not changed.
 
     Attributes
     ----------
@@ -52,7 +56,7 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss",
                  save_best_only: bool = False, mode: str = "auto",
-                 include_optimizer: bool = True) -> None:
+                 include_optimizer: bool = True, sign_key: bytes | str | None = None) -> None:
         super().__init__()
         if not isinstance(path, (str, os.PathLike)) or not str(path):
             raise ValueError(f"path: expected a file path, received: {path!r}")
@@ -65,6 +69,8 @@ class ModelCheckpoint(Callback):
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
         self.include_optimizer = bool(include_optimizer)
+        # kept private and out of any repr: the secret of signed checkpoints
+        self._sign_key = None if sign_key is None else sign_key_bytes(sign_key)
         self.mode = mode if mode != "auto" else ("max" if "acc" in monitor else "min")
         self.best = math.inf if self.mode == "min" else -math.inf
         self.last_path: Path | None = None
@@ -111,5 +117,6 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         target = self._target(epoch, logs)
-        save(network, target, include_optimizer=self.include_optimizer)
+        save(network, target, include_optimizer=self.include_optimizer,
+             sign_key=self._sign_key)
         self.last_path, self.last_epoch = target, epoch + 1

@@ -169,8 +169,6 @@ def _check_format1(header: Header, source: str, key: bytes | None, strict: bool)
                              "signature; a signed file was downgraded, or the file predates "
                              "signing); a key was given, so only files signed with it load")
     newer = sorted(set(metadata) - _FORMAT1_FIELDS)
-    newer += [f"tensor {entry.name!r}" for entry in header.tensors
-              if not entry.name.startswith(("layers.", "optimizer.", "preprocessing."))]
     try:
         training = json.loads(metadata.get("training", "null"))
     except (ValueError, RecursionError):
@@ -180,6 +178,8 @@ def _check_format1(header: Header, source: str, key: bytes | None, strict: bool)
         history = training.get("history")
         if isinstance(history, dict) and "partial" in history:
             newer.append("training history 'partial'")
+    newer += [f"tensor {entry.name!r}" for entry in header.tensors
+              if not entry.name.startswith(("layers.", "optimizer.", "preprocessing."))]
     if newer:
         raise ModelFileError(f"{source}: claims model format {version} but holds fields that "
                              f"only format 2 has ({', '.join(map(str, newer[:3]))}); a "

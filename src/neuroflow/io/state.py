@@ -40,11 +40,13 @@ def copy(network: Network, dtype: str | np.dtype | type | None = None) -> Networ
     return clone
 
 
-def load_into(network: Network, path: str | os.PathLike[str]) -> None:
+def load_into(network: Network, path: str | os.PathLike[str],
+              key: bytes | str | None = None) -> None:
     """Restore a checkpoint into ``network`` so that training continues exactly.
 
     Every field of :data:`neuroflow.network.STATE_FIELDS` is taken from the file (the
     loaded model's, through :meth:`Network.adopt`); the layer objects stay ``network``'s.
+    With ``key`` the file must be signed with it (see :func:`neuroflow.io.load`).
 
     Raises
     ------
@@ -54,7 +56,7 @@ def load_into(network: Network, path: str | os.PathLike[str]) -> None:
     ValueError
         When the checkpoint's architecture differs from ``network``'s.
     """
-    saved = load(path)
+    saved = load(path, key=key)
     source = f"model file {str(Path(path))!r}"
     if saved.get_config() != network.get_config():
         raise ValueError(f"resume_from: the checkpoint {str(path)!r} holds a network "
