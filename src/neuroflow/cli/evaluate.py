@@ -9,7 +9,7 @@ from typing import Any
 
 from neuroflow.cli._args import UsageError, add_csv_options
 from neuroflow.cli._data import csv_for_model, load_data
-from neuroflow.io import load
+from neuroflow.cli._keys import add_verify_options, load_model
 
 __all__ = ["add", "run"]
 
@@ -22,6 +22,7 @@ def add(commands: Any) -> None:
                                              "the loss, and the accuracy for classification "
                                              "models.")
     parser.add_argument("model", help="a .safetensors model file")
+    add_verify_options(parser)
     parser.add_argument("--data", default="mnist", metavar="SOURCE",
                         help="'mnist' (bundled, default), a directory of MNIST IDX files or "
                              "a CSV file of raw feature columns and a target column")
@@ -34,7 +35,7 @@ def add(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the sample count and every score of ``net.evaluate``."""
-    net = load(args.model)
+    net = load_model(args.model, args)
     if Path(args.data).suffix.lower() == ".csv":
         x_test, y_test = csv_for_model(net, args.data, args.target,  # checks the width
                                        header=args.header, delimiter=args.delimiter)

@@ -19,8 +19,8 @@ from neuroflow import activations
 from neuroflow.backprop import trace
 from neuroflow.cli._args import UsageError, choices, int_in, int_list, path_text, positive
 from neuroflow.cli._data import csv_for_model, fresh_network, small_data
+from neuroflow.cli._keys import add_verify_options, load_model
 from neuroflow.explain import format_trace, informative_inputs
-from neuroflow.io import load
 from neuroflow.network import Network
 
 __all__ = ["add", "run", "MAX_SHOWN"]
@@ -44,6 +44,7 @@ def add(commands: Any) -> None:
                     "rest, so that z = xW + b can be checked by hand.")
     parser.add_argument("model", nargs="?", type=path_text,
                         help="a .safetensors model file (optional)")
+    add_verify_options(parser)
     parser.add_argument("--sample", type=int, default=0, metavar="N",
                         help="index of the test sample to trace (default 0)")
     parser.add_argument("--data", default=None, type=path_text, metavar="SOURCE",
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if args.inputs is not None and args.pixels is not None:
         raise UsageError("--pixels: give either --inputs N or --pixels I,J,..., not both")
     if args.model:
-        net = load(args.model)
+        net = load_model(args.model, args)
         if net.dtype != np.float64:
             net = net.copy("float64")
     else:

@@ -8,7 +8,7 @@ from typing import Any
 
 from neuroflow import files
 from neuroflow.cli._args import UsageError, path_text
-from neuroflow.io import load
+from neuroflow.cli._keys import add_verify_options, load_model
 
 __all__ = ["add", "run"]
 
@@ -21,6 +21,7 @@ def add(commands: Any) -> None:
                     "version 8; Gemm and activation nodes, the stored standardisation "
                     "included) for onnxruntime and other runtimes. Needs neuroflow[onnx].")
     parser.add_argument("model", help="a .safetensors model file")
+    add_verify_options(parser)
     parser.add_argument("--onnx", required=True, type=path_text, metavar="PATH",
                         help="the .onnx file to write (not the MODEL file)")
     parser.add_argument("--no-preprocessing", action="store_true",
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--onnx: expected a file name ending in .onnx, received "
                          f"{args.onnx!r}")
     files.check_writable(args.onnx, inputs=[args.model], argument="--onnx")
-    net = load(args.model)
+    net = load_model(args.model, args)
     try:
         # a face that needs the optional onnx extra (neuroflow[onnx]): imported on use
         from neuroflow.onnx import export

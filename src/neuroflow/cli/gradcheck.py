@@ -10,8 +10,8 @@ import numpy as np
 
 from neuroflow import datasets
 from neuroflow.cli._args import int_in, path_text, positive
+from neuroflow.cli._keys import add_verify_options, load_model
 from neuroflow.gradcheck import check_gradients
-from neuroflow.io import load
 from neuroflow.network import Network
 
 #: Most samples a check may use: the 10,000 MNIST test images it draws them from.
@@ -29,6 +29,7 @@ def add(commands: Any) -> None:
                     "MNIST samples. Exit status 1 when any parameter fails.")
     parser.add_argument("model", nargs="?", type=path_text,
                         help="a .safetensors model file (optional)")
+    add_verify_options(parser)
     parser.add_argument("--samples", type=int_in(1, MAX_SAMPLES), default=8,
                         help=f"default 8, at most {MAX_SAMPLES:,} (the MNIST test images)")
     parser.add_argument("--threshold", type=positive(float), default=1e-6,
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     """Check a saved model (or a fresh 784-16-10 tanh network) on MNIST samples when it
     takes them, else on random inputs and targets that fit its loss; print the report."""
     if args.model:
-        net = load(args.model)
+        net = load_model(args.model, args)
     else:
         net = Network.from_sizes([784, 16, 10], hidden="tanh", seed=args.seed)
     rng = np.random.default_rng(args.seed)

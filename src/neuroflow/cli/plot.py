@@ -26,7 +26,7 @@ from neuroflow.cli._args import (
     seed,
 )
 from neuroflow.cli._data import csv_for_model, data_inputs, fresh_network, small_data
-from neuroflow.io import load
+from neuroflow.cli._keys import add_verify_options, load_model
 
 __all__ = ["PLOT_KINDS", "add", "run"]
 
@@ -92,6 +92,7 @@ def add(commands: Any) -> None:
     parser.add_argument("kind", type=choices(list(PLOT_KINDS)), metavar="KIND",
                         help=", ".join(PLOT_KINDS))
     parser.add_argument("model", nargs="?", type=path_text, help="a .safetensors model file")
+    add_verify_options(parser)
     parser.add_argument("--out", default=None, type=path_text, metavar="PATH",
                         help="output file, .png or .svg (default KIND.png)")
     parser.add_argument("--data", default=None, type=path_text, metavar="SOURCE",
@@ -191,7 +192,7 @@ def _network(args: argparse.Namespace) -> Any:
     default_layers = {"boundary": [2, 16, 16, 2], "cost-weight": [2, 4, 2],
                       "landscape": [2, 4, 2], "neurons": [2, 6, 4, 2]}
     if args.model:
-        return load(args.model)
+        return load_model(args.model, args)
     if args.kind in ("architecture", "cost-weight", "boundary", "landscape", "neurons"):
         args.layers = args.layers or default_layers.get(args.kind, [784, 256, 128, 10])
         return fresh_network(args)

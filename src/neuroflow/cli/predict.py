@@ -13,7 +13,7 @@ from neuroflow import files
 from neuroflow.cli._args import add_csv_options, path_text
 from neuroflow.cli._data import check_fits, classifies
 from neuroflow.cli._inputs import INPUT_KINDS, read_inputs
-from neuroflow.io import load
+from neuroflow.cli._keys import add_verify_options, load_model
 
 __all__ = ["add", "run"]
 
@@ -33,6 +33,7 @@ def add(commands: Any) -> None:
                     "light paper light-on-dark like MNIST; inverted images are named on "
                     "standard error).")
     parser.add_argument("model", help="a .safetensors model file")
+    add_verify_options(parser)
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help=INPUT_KINDS)
     parser.add_argument("--out", default=None, type=path_text, metavar="PATH",
                         help="write the CSV to PATH instead of standard output")
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     sources = [args.model, *args.inputs]
     if args.out:  # before any work: a device, a folder or an input file is refused
         files.check_writable(args.out, inputs=sources, argument="--out")
-    net = load(args.model)
+    net = load_model(args.model, args)
     x, labels = read_inputs(args.inputs, net.in_features, args.invert, header=args.header,
                             delimiter=args.delimiter,
                             feature_names=net.feature_names,

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from neuroflow.callbacks.progress import format_logs
-from neuroflow.io import load
+from neuroflow.cli._keys import add_verify_options, load_model
 
 __all__ = ["add", "run"]
 
@@ -20,13 +20,14 @@ def add(commands: Any) -> None:
                                              "epochs trained, optimiser, last epoch's "
                                              "metrics, class names and preprocessing.")
     parser.add_argument("model", help="a .safetensors model file")
+    add_verify_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the model's summary, epochs, optimiser, last epoch's metrics, classes and
     preprocessing."""
-    net = load(args.model)
+    net = load_model(args.model, args)
     print(net.summary())
     print(f"epochs trained: {net.epochs_trained}")
     if net.optimizer is not None:

@@ -40,8 +40,8 @@ from neuroflow.cli._data import (
     load_data,
     load_image_folder,
 )
+from neuroflow.cli._keys import add_sign_option, add_verify_options, load_model, sign_key
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
-from neuroflow.io import load
 from neuroflow.network import Network
 
 __all__ = ["add", "run"]
@@ -122,6 +122,8 @@ def add(commands: Any) -> None:
                              "(needs neuroflow[mpi]); --batch-size is the global batch")
     add_csv_options(parser)
     _add_preset_option(parser)
+    add_sign_option(parser)
+    add_verify_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -141,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     args.dtype = args.dtype or "float32"
     args.out = args.out or args.resume or "model.safetensors"
     files.check_writable(args.out, inputs=data_inputs(args.data), argument="--out")
+    args.signing_key = sign_key(args)  # read before the data, so a bad key fails at once
     resumed = _resumed_network(args, explicit) if args.resume else None
     if resumed is not None and "preset" not in explicit:
         _repeat_batches(args, explicit, resumed.training_run)
@@ -220,7 +223,7 @@ def _checkpoint_settings(net: Any) -> dict[str, Any]:
 
 def _resumed_network(args: argparse.Namespace, explicit: set[str]) -> Any:
     """Load ``--resume``; refuse an option given explicitly that differs from it."""
-    net = load(args.resume)
+    net = load_model(args.resume, args)
     saved = _checkpoint_settings(net)
     for key in _FROM_CHECKPOINT:
         if key not in explicit:
@@ -340,7 +343,8 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
         print(net.summary())
     # ModelCheckpoint fills {fields} of its path in; --out is a plain path, so its braces
     # are escaped and the checkpoint is written to exactly the file named.
-    checkpoint = ModelCheckpoint(str(args.out).replace("{", "{{").replace("}", "}}"))
+    checkpoint = ModelCheckpoint(str(args.out).replace("{", "{{").replace("}", "}}"),
+                                 sign_key=args.signing_key)
     diagnostics = [Diagnostics()] if getattr(args, "diagnostics", False) and root else []
     try:
         net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
@@ -375,7 +379,7 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
         else:
             print(f"test {net.loss.name}: {scores['loss']:.6g}"
                   + (f"  ({data.held_out})" if data.held_out else ""))
-    net.save(args.out)
+    net.save(args.out, sign_key=args.signing_key)
     print(f"saved model to {args.out}")
     if final is not None:
         _hints.say(_hints.poor_accuracy(final, net, _rate(args, net), history.get("loss", []),
