@@ -21,6 +21,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ __all__ = ["add", "run"]
 HOST = "127.0.0.1"
 #: Seconds a sign-in link works (:data:`neuroflow.playground.server.CODE_SECONDS`).
 CODE_SECONDS = 60.0
+#: Seconds from Ctrl-C or SIGTERM to the end of the process, at most.
+STOP_SECONDS = 1.2
 
 
 def add(commands: Any) -> None:
@@ -88,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     port = listener.getsockname()[1]
     app = create_app(Engine(config), secrets.token_urlsafe(24), port=port, save_dir=save_dir)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                           ws="none", timeout_graceful_shutdown=1))
+                                           ws="none",
+                                           # longer than the stop: the process ends first
+                                           timeout_graceful_shutdown=STOP_SECONDS + 5))
     logging.getLogger("uvicorn.error").addFilter(_quiet_upgrades)
     return _serve(server, app, listener, f"http://{HOST}:{port}/",
                   f"#{urlencode(config.query())}", browser=not args.no_browser)
@@ -129,11 +134,13 @@ def _serve(server: Any, app: Any, listener: socket.socket, url: str, state: str,
     in the terminal prints a new link.
     """
     signals: list[int] = []
+    stopped_at: list[float] = []
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         if signals:  # a second Ctrl-C: at once
-            os._exit(128 + signum)
+            _exit_now(128 + signum)
+        stopped_at.append(time.monotonic())
         signals.append(signum)
         stop.set()
 
@@ -162,15 +169,12 @@ def _serve(server: Any, app: Any, listener: socket.socket, url: str, state: str,
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     code = 143 if signals and signals[0] == signal.SIGTERM else 130
-    if signals:
-        # a step may be running: the engines stop after their batch; whatever still
-        # runs after the deadline ends with the process
-        watchdog = threading.Timer(1.5, _exit_now, args=(code,))
-        watchdog.daemon = True
-        watchdog.start()
+    # the engines stop after their batch and the streams after their frame; whatever
+    # still runs at the deadline ends with the process
+    deadline = (stopped_at or [time.monotonic()])[0] + STOP_SECONDS
     app.stop()
     server.should_exit = True
-    thread.join(timeout=1.2)
+    thread.join(timeout=max(0.0, deadline - time.monotonic()))
     listener.close()
     for path in opened:
         path.unlink(missing_ok=True)
@@ -178,6 +182,8 @@ def _serve(server: Any, app: Any, listener: socket.socket, url: str, state: str,
         raise UsageError("the server stopped unexpectedly")
     why = "Ctrl-C" if code == 130 else "SIGTERM"
     print(f"neuroflow playground: stopped ({why})", file=sys.stderr, flush=True)
+    if any(t.is_alive() and t is not threading.main_thread() for t in threading.enumerate()):
+        _exit_now(code)  # a worker thread is still inside a step, or reading MNIST
     return code
 
 
