@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
                                            ws="none",
                                            # longer than the stop: the process ends first
-                                           timeout_graceful_shutdown=STOP_SECONDS + 5))
+                                           timeout_graceful_shutdown=5))
     logging.getLogger("uvicorn.error").addFilter(_quiet_upgrades)
     return _serve(server, app, listener, f"http://{HOST}:{port}/",
                   f"#{urlencode(config.query())}", browser=not args.no_browser)
