@@ -22,7 +22,7 @@ import numpy as np
 from neuroflow.datasets import make_circles, make_moons, make_spiral, make_xor
 
 __all__ = ["Config", "toy_data", "DATA_SETS", "ACTIVATIONS", "OPTIMIZERS", "MAX_LAYERS",
-           "MAX_NEURONS", "MAX_POINTS"]
+           "MAX_NEURONS", "MAX_POINTS", "MAX_RATE", "MAX_SEED"]
 
 #: The 2-D sets of :func:`toy_data`.
 DATA_SETS = ("moons", "circles", "xor", "spiral")
@@ -34,6 +34,8 @@ MAX_LAYERS = 6
 MAX_NEURONS = 8
 MAX_POINTS = 2000
 MAX_SEED = 2**31 - 1
+#: Largest learning rate accepted: absurd rates are allowed, to be seen diverging.
+MAX_RATE = 1e6
 
 
 def toy_data(name: str, points: int = 400, noise: float = 0.1,
@@ -110,7 +112,8 @@ class Config:
     optimizer : str
         One of :data:`OPTIMIZERS`.
     learning_rate : float
-        Greater than 0, at most 10.
+        Greater than 0, at most :data:`MAX_RATE` (a million: a learner may watch an
+        absurd rate diverge).
     batch_size : int
         1 to ``points``.
     seed : int
@@ -168,7 +171,7 @@ class Config:
             points=points, layers=layers,
             activation=_choice(query, "act", default.activation, ACTIVATIONS),
             optimizer=_choice(query, "opt", default.optimizer, OPTIMIZERS),
-            learning_rate=_number(query, "lr", default.learning_rate, 0.0, 10.0,
+            learning_rate=_number(query, "lr", default.learning_rate, 0.0, MAX_RATE,
                                   open_low=True),
             batch_size=_number(query, "bs", default.batch_size, 1, points, integer=True),
             seed=_number(query, "seed", default.seed, 0, MAX_SEED, integer=True),

@@ -27,8 +27,9 @@ import numpy as np
 from neuroflow.backprop import trace
 from neuroflow.callbacks import Diagnostics
 from neuroflow.errors import TrainingDivergedError
+from neuroflow.experiments.behaviour import classify
 from neuroflow.network import Network
-from neuroflow.playground.config import Config, toy_data
+from neuroflow.playground.config import MAX_SEED, Config, toy_data
 from neuroflow.playground.frames import BOUNDARY_SIZE, NEURON_SIZE, grid, quantise
 
 __all__ = ["Engine", "MAX_EPOCHS_PER_STEP"]
@@ -117,9 +118,12 @@ class Engine:
         self._record()
         return True
 
-    def reset(self) -> None:
-        """Fresh weights with the same settings."""
-        self.configure(self.config, rebuild=True)
+    def reset(self, seed: int | None = None) -> None:
+        """Fresh weights: the same settings with a new seed (``seed``, or one drawn from
+        fresh entropy), so that each reset starts from another random network."""
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, MAX_SEED + 1))
+        self.configure(self.config.with_changes(seed=seed), rebuild=True)
 
     def snapshot(self) -> Engine:
         """A copy to compute on while this engine goes on training: its own copy of the
@@ -194,7 +198,9 @@ class Engine:
             ``epoch``, ``loss``, ``accuracy``; ``boundary`` (the output over the plane,
             64 x 64, quantised on [0, 1]); ``neurons`` (per hidden layer, each neuron's
             activation over the plane, 32 x 32); ``weights`` and ``biases`` per layer;
-            ``findings`` (the last epoch's diagnostics); ``error``.
+            ``findings`` (the last epoch's diagnostics); ``error``; ``behaviour``, what
+            the cost did so far named by :func:`neuroflow.experiments.behaviour.classify`
+            (``None`` before the first epoch).
         """
         net = self.network
         output = net.layer_outputs(self._boundary_grid)[-1][:, 0]
@@ -208,6 +214,7 @@ class Engine:
             "weights": [_floats(layer.params["W"]) for layer in net.layers],
             "biases": [_floats(layer.params["b"]) for layer in net.layers],
             "findings": self.findings, "error": self.error,
+            "behaviour": classify(self.losses) if len(self.losses) > 1 else None,
         }
 
     def state(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ const token = new URLSearchParams(location.search).get("token") || "";
 const CONFIG_KEYS = ["data", "noise", "points", "layers", "act", "opt", "lr", "bs", "seed"];
 const MAX_LAYERS = 6;
 const MAX_NEURONS = 8;
+const BOUNDARY_STRENGTH = 0.45; // the output map pale enough for the points' class colours
 const $ = (id) => document.getElementById(id);
 
 /** JSON from the server; a refusal (400, 403) becomes an Error with its message. */
@@ -60,22 +61,45 @@ function controlsConfig() {
   return config;
 }
 
+/** Show why a setting was refused next to the controls, the field named by the message
+ * ("lr: expected ...") marked; the fields go back to the settings in use. */
+function refuse(message) {
+  const box = $("config-error");
+  box.textContent = message;
+  box.hidden = false;
+  const key = message.split(":")[0];
+  document.querySelectorAll(".controls .refused").forEach((e) => e.classList.remove("refused"));
+  if ($(key)) $(key).classList.add("refused");
+  if (app.state) fillControls(app.state.config);
+}
+
+function clearRefusal() {
+  $("config-error").hidden = true;
+  $("config-error").textContent = "";
+  document.querySelectorAll(".controls .refused").forEach((e) => e.classList.remove("refused"));
+}
+
 async function sendConfig(config) {
   try {
     const state = await api("/api/config", config);
     showStatus("");
+    clearRefusal();
     applyState(state);
   } catch (error) {
-    showStatus(error.message);
+    refuse(error.message);
   }
+}
+
+function fillControls(config) {
+  for (const key of ["data", "noise", "act", "opt", "lr", "bs", "seed"]) $(key).value = config[key];
+  app.layers = config.layers ? config.layers.split(",").map(Number) : [];
 }
 
 function applyState(state) {
   app.state = state;
   app.error = null;
   const config = state.config;
-  for (const key of ["data", "noise", "act", "opt", "lr", "bs", "seed"]) $(key).value = config[key];
-  app.layers = config.layers ? config.layers.split(",").map(Number) : [];
+  fillControls(config);
   app.losses = state.losses.slice();
   app.accuracies = state.accuracies.slice();
   writeHash(config);
@@ -111,8 +135,10 @@ function renderFrame(frame) {
   $("loss").textContent = formatNumber(frame.loss, 4);
   $("loss").dataset.value = frame.loss;
   $("accuracy").textContent = `${(100 * frame.accuracy).toFixed(1)}%`;
+  $("behaviour").textContent = frame.behaviour || "–";
+  $("behaviour").className = frame.behaviour ? `behaviour-${frame.behaviour}` : "";
   const boundary = $("boundary");
-  drawMap(boundary, frame.boundary, 0.5);
+  drawMap(boundary, frame.boundary, 0.5, BOUNDARY_STRENGTH);
   drawPoints(boundary, app.state.extent, app.state.points, app.state.labels, app.selected);
   drawNetwork($("network"), app.state.sizes, frame);
   drawCurves($("curves"), [
@@ -129,6 +155,12 @@ function renderFrame(frame) {
 
 function renderFindings(frame) {
   const list = $("findings");
+  if (frame.error) {
+    list.innerHTML = `<li class="finding diverged"><b></b></li>`;
+    list.querySelector("b").textContent = `Epoch ${frame.epoch}: ${frame.error} — the ` +
+      "learning rate is far too large for this network: lower it (Reset keeps it).";
+    return;
+  }
   if (!frame.findings || frame.findings.length === 0) {
     list.innerHTML = `<li class="ok">Epoch ${frame.epoch}: no problems spotted.</li>`;
     return;
@@ -175,14 +207,22 @@ function play() {
   openStream();
 }
 
-function pause() {
+/** Stop the stream; the server answers with the network as the pause left it (no step
+ * runs after a pause), and that is what the page draws. */
+async function pause() {
   app.playing = false;
   $("play").textContent = "▶ Play";
   if (app.source) { app.source.close(); app.source = null; }
-  api("/api/pause", {}).then(() => panels.onPause()).catch((e) => showStatus(e.message));
+  try {
+    const paused = await api("/api/pause", {});
+    renderFrame(paused.frame);
+    panels.onPause();
+  } catch (error) { showStatus(error.message); }
 }
 
+/** Exactly one epoch from the network on screen (pausing first when playing). */
 async function step() {
+  if (app.playing) await pause();
   try {
     renderFrame(await api("/api/step?epochs=1", {}));
     panels.onPause();
@@ -190,7 +230,7 @@ async function step() {
 }
 
 async function reset() {
-  if (app.playing) pause();
+  if (app.playing) await pause();
   try { applyState(await api("/api/reset", {})); } catch (error) { showStatus(error.message); }
 }
 

@@ -24,13 +24,13 @@ export function diverging(t) {
 
 /** A 256-entry palette for a map: value lo + q (hi - lo) / 255 coloured relative to
  * zero (scaled by max |lo|, |hi|), or, with `centre`, relative to that value. */
-function palette(map, centre) {
+function palette(map, centre, strength = 1) {
   const table = [];
   const mid = centre === undefined ? 0 : centre;
   const scale = Math.max(Math.abs(map.lo - mid), Math.abs(map.hi - mid)) || 1;
   for (let q = 0; q < 256; q++) {
     const value = map.lo + (q * (map.hi - map.lo)) / 255;
-    table.push(diverging((value - mid) / scale));
+    table.push(diverging((strength * (value - mid)) / scale));
   }
   return table;
 }
@@ -38,7 +38,7 @@ function palette(map, centre) {
 const scratch = new Map(); // one small canvas per map size, reused frame after frame
 
 /** Draw a quantised map into the rectangle (x, y, w, h) of a 2-D context. */
-export function paintMap(ctx, map, centre, x, y, w, h) {
+export function paintMap(ctx, map, centre, x, y, w, h, strength = 1) {
   const [rows, cols] = map.shape.slice(-2);
   const key = `${cols}x${rows}`;
   if (!scratch.has(key)) {
@@ -49,7 +49,7 @@ export function paintMap(ctx, map, centre, x, y, w, h) {
   }
   const { small, pen, image } = scratch.get(key);
   const bytes = decodeBytes(map);
-  const table = palette(map, centre);
+  const table = palette(map, centre, strength);
   for (let i = 0; i < rows * cols; i++) {
     const rgb = table[bytes[i]];
     image.data[4 * i] = rgb[0];
@@ -62,9 +62,10 @@ export function paintMap(ctx, map, centre, x, y, w, h) {
   ctx.drawImage(small, x, y, w, h);
 }
 
-/** Draw a quantised map onto a canvas, stretched to fill it. */
-export function drawMap(canvas, map, centre) {
-  paintMap(canvas.getContext("2d"), map, centre, 0, 0, canvas.width, canvas.height);
+/** Draw a quantised map onto a canvas, stretched to fill it; `strength` < 1 pales it
+ * (the output map behind the data points, so that each point keeps its class colour). */
+export function drawMap(canvas, map, centre, strength = 1) {
+  paintMap(canvas.getContext("2d"), map, centre, 0, 0, canvas.width, canvas.height, strength);
 }
 
 /** Map data coordinates (x1, x2) to canvas pixels for an extent [x1min, x1max, x2min, x2max]. */
@@ -80,11 +81,11 @@ export function drawPoints(canvas, extent, points, labels, selected) {
   for (let i = 0; i < points.length; i++) {
     const [px, py] = toPixel(canvas, extent, points[i][0], points[i][1]);
     ctx.beginPath();
-    ctx.arc(px, py, 3.2, 0, 2 * Math.PI);
+    ctx.arc(px, py, 3.6, 0, 2 * Math.PI);
     ctx.fillStyle = labels[i] === 1 ? "rgb(8,119,189)" : "rgb(245,147,34)";
     ctx.fill();
     ctx.lineWidth = 1;
-    ctx.strokeStyle = "white";
+    ctx.strokeStyle = "rgba(20,20,20,0.65)";
     ctx.stroke();
   }
   if (selected !== null && selected !== undefined && points[selected]) {

@@ -173,8 +173,11 @@ function race() {
   const body = $("race-table").querySelector("tbody");
   body.innerHTML = "";
   $("race-csv").disabled = true;
+  $("race-error").hidden = true;
   ctx.writeHash({ lrs: rates });
-  const source = new EventSource(ctx.streamUrl(`/api/race?lrs=${encodeURIComponent(rates)}&epochs=${epochs}`));
+  const query = `/api/race?lrs=${encodeURIComponent(rates)}&epochs=${epochs}`;
+  const source = new EventSource(ctx.streamUrl(query));
+  let heard = false;
   const labels = rates.split(",").map((r) => `η = ${r.trim()}`);
   const draw = (losses) => {
     const start = Math.max(...losses.map((l) => l[0]));
@@ -182,8 +185,9 @@ function race() {
       values, colour: RACE_COLOURS[k], label: labels[k],
     })), { lo: 0, clip: 2 * start });
   };
-  source.addEventListener("progress", (event) => draw(JSON.parse(event.data).losses));
+  source.addEventListener("progress", (event) => { heard = true; draw(JSON.parse(event.data).losses); });
   source.addEventListener("result", (event) => {
+    heard = true;
     const result = JSON.parse(event.data);
     draw(result.rows.map((r) => r.losses));
     for (const row of result.rows) {
@@ -198,7 +202,24 @@ function race() {
     source.close();
   });
   source.addEventListener("end", () => source.close());
-  source.onerror = () => source.close();
+  source.onerror = () => {
+    source.close();
+    if (!heard) raceFailed(query);
+  };
+}
+
+/** A refused race (an EventSource cannot read its 400): ask again for the message and
+ * show it in the panel, the old curves wiped. */
+async function raceFailed(query) {
+  let message = "the race could not start";
+  try { await ctx.api(query); } catch (error) { message = error.message; }
+  const box = $("race-error");
+  box.textContent = message;
+  box.hidden = false;
+  const canvas = $("race-curves");
+  const pen = canvas.getContext("2d");
+  pen.fillStyle = "#fff";
+  pen.fillRect(0, 0, canvas.width, canvas.height);
 }
 
 function downloadCsv() {
