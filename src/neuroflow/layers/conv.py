@@ -147,38 +147,48 @@ class Conv2D(ImageLayer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.built = True
 
+    def _kernel_matrix(self) -> np.ndarray:
+        """The kernel as ``(filters, kh * kw * channels)``, matching the columns' order."""
+        W = self.params["W"]
+        return W.transpose(0, 2, 3, 1).reshape(W.shape[0], -1)
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         images = self.as_images(x)
         padded = pad(images, self.pads)
         n, (filters, oh, ow) = images.shape[0], self._output_shape
-        # im2col: one row per (sample, position), the window's C*kh*kw pixels
-        columns = windows(padded, self.kernel_size, self.stride).transpose(0, 2, 3, 1, 4, 5)
+        # im2col: one row per (sample, position) holding the window's kh*kw*C pixels
+        # (channels last, so the copy reads runs of neighbouring numbers)
+        columns = windows(padded, self.kernel_size, self.stride).transpose(0, 2, 3, 4, 5, 1)
         columns = columns.reshape(n * oh * ow, -1)
-        z = columns @ self.params["W"].reshape(filters, -1).T  # (n*oh*ow, filters)
+        z = columns @ self._kernel_matrix().T  # (n*oh*ow, filters): one GEMM
         if self.use_bias:
             z += self.params["b"]
         a = self.activation.forward(z)
         self._cache = {"columns": columns, "z": z, "a": a, "padded_shape": padded.shape}
-        # rows of (sample, position) -> (n, filters, oh, ow), a transposed view
+        # rows of (sample, position) are (n, oh, ow, filters) in memory: the output
+        # (n, filters, oh, ow) is a transposed view, channels last in memory
         return a.reshape(n, oh, ow, filters).transpose(0, 3, 1, 2)
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         cache = self._cache
         if not cache:
             raise RuntimeError("Conv2D.backward() needs a forward() first")
-        filters = self.filters
+        filters, (kh, kw) = self.filters, self.kernel_size
         g = self.as_outputs(grad_output).transpose(0, 2, 3, 1).reshape(-1, filters)
         delta = self.activation.backward(g, cache["z"], cache["a"])  # dC/dz, (n*oh*ow, F)
         W = self.params["W"]
-        self.grads["W"][...] = (delta.T @ cache["columns"]).reshape(W.shape)
+        channels = W.shape[1]
+        # dC/dK = delta^T X, back from the columns' (kh, kw, C) order
+        self.grads["W"][...] = (delta.T @ cache["columns"]).reshape(
+            filters, kh, kw, channels).transpose(0, 3, 1, 2)
         if self.use_bias:
             self.grads["b"][...] = delta.sum(axis=0)
         if not need_input_grad:
             return None
         n, (_, oh, ow) = grad_output.shape[0], self._output_shape
-        channels, kh, kw = W.shape[1:]
-        patches = (delta @ W.reshape(filters, -1)).reshape(n, oh, ow, channels, kh, kw)
-        padded = scatter_windows(patches.transpose(0, 3, 1, 2, 4, 5), cache["padded_shape"],
+        # dC/dX = delta K, each row a window's gradient, added back onto the image
+        patches = (delta @ self._kernel_matrix()).reshape(n, oh, ow, kh, kw, channels)
+        padded = scatter_windows(patches.transpose(0, 5, 1, 2, 3, 4), cache["padded_shape"],
                                  self.stride)
         (top, _), (left, _) = self.pads
         assert self.image is not None

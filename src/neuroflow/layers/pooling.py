@@ -7,7 +7,9 @@ no parameters. For window :math:`R_{ij}` (the pixels of output position ``(i, j)
     \text{max:}\ y_{cij} = \max_{(p,q) \in R_{ij}} x_{cpq}, \qquad
     \text{average:}\ y_{cij} = \frac{1}{|R_{ij}|} \sum_{(p,q) \in R_{ij}} x_{cpq}
 
-Backpropagation: max-pooling routes each :math:`\partial C/\partial y_{cij}` to the
+Both are a few whole-array operations on the ``ph * pw`` strided slices that hold pixel
+``(u, v)`` of every window (:func:`~neuroflow.layers.windows.offsets`), never a loop over
+positions. Backpropagation: max-pooling routes each :math:`\partial C/\partial y_{cij}` to the
 arg-max of its window (the first one on a tie) and gives the other pixels nothing;
 average pooling shares it equally, :math:`1/|R_{ij}|` to each pixel of the window. Where
 windows overlap (stride < window) a pixel receives the sum over its windows.
@@ -15,7 +17,7 @@ windows overlap (stride < window) a pixel receives the sum over its windows.
 ``"same"`` padding pads with :math:`-\infty` for max and leaves the padding out of
 :math:`|R_{ij}|` for the average (ONNX's ``count_include_pad=0``, Keras, TensorFlow), so
 a padded border is never pulled towards 0. :mod:`neuroflow.layers.conv_reference` writes
-both as loops over positions; the layers here use strided views of whole batches.
+both as loops over positions, and the tests hold the layers to it.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ import numpy as np
 
 from neuroflow.layers.reshape import ImageLayer
 from neuroflow.layers.windows import (
+    empty_images,
+    offsets,
     output_size,
     pad,
     padding_amounts,
     padding_name,
     pair,
-    scatter_windows,
     windows,
 )
 
@@ -67,9 +70,8 @@ class _Pool2D(ImageLayer):
         return (padding_amounts(h, self.pool_size[0], self.stride[0], self.padding),
                 padding_amounts(w, self.pool_size[1], self.stride[1], self.padding))
 
-    def _scatter_back(self, patches: np.ndarray) -> np.ndarray:
-        """Window-shaped gradients ``(n, c, oh, ow, ph, pw)`` summed back onto the input."""
-        padded = scatter_windows(patches, self._cache["padded_shape"], self.stride)
+    def _crop(self, padded: np.ndarray) -> np.ndarray:
+        """The input gradient: the padded image's gradient without its border."""
         (top, _), (left, _) = self.pads
         assert self.image is not None
         _, h, w = self.image
@@ -83,6 +85,10 @@ class _Pool2D(ImageLayer):
 
 class MaxPool2D(_Pool2D):
     """The largest value of each window (module notes).
+
+    The fast path visits the ``ph * pw`` offsets inside a window, each a strided slice of
+    the whole batch, keeping the running maximum of every window; backpropagation finds
+    the offset equal to it (the first one on a tie) the same way.
 
     Parameters
     ----------
@@ -100,15 +106,15 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         padded = pad(self.as_images(x), self.pads, -np.inf)
-        view = windows(padded, self.pool_size, self.stride)  # (n, c, oh, ow, ph, pw)
-        flat = view.reshape(*view.shape[:4], -1)
-        index = flat.argmax(axis=-1)[..., None]  # the first maximum of each window
-        self._cache = {"index": index, "padded_shape": padded.shape}
-        return np.take_along_axis(flat, index, axis=-1)[..., 0]
-
-    def infer(self, x: np.ndarray) -> np.ndarray:
-        padded = pad(self.as_images(x), self.pads, -np.inf)
-        return windows(padded, self.pool_size, self.stride).max(axis=(4, 5))
+        best: np.ndarray | None = None
+        for _, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
+            if best is None:
+                best = padded[:, :, rows, columns].copy(order="K")
+            else:
+                np.maximum(best, padded[:, :, rows, columns], out=best)
+        assert best is not None
+        self._cache = {"padded": padded, "best": best}
+        return best
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
@@ -116,9 +122,20 @@ class MaxPool2D(_Pool2D):
         if not self._cache:
             raise RuntimeError("MaxPool2D.backward() needs a forward() first")
         g = self.as_outputs(grad_output)
-        patches = np.zeros((*g.shape, self.pool_size[0] * self.pool_size[1]), dtype=g.dtype)
-        np.put_along_axis(patches, self._cache["index"], g[..., None], axis=-1)
-        return self._scatter_back(patches.reshape(*g.shape, *self.pool_size))
+        source, best = self._cache["padded"], self._cache["best"]
+        padded = empty_images(source.shape, g.dtype, zero=True)
+        claimed = np.zeros_like(best, dtype=bool)  # windows whose maximum got the gradient
+        apart = all(s >= p for s, p in zip(self.stride, self.pool_size))  # no pixel shared
+        for _, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
+            first = source[:, :, rows, columns] == best  # this offset holds the maximum...
+            first &= ~claimed  # ...and no earlier offset did (ties: the first one wins)
+            claimed |= first
+            target = padded[:, :, rows, columns]  # a view: writes land in ``padded``
+            if apart:
+                np.multiply(g, first, out=target)
+            else:
+                target += g * first
+        return self._crop(padded)
 
 
 class AvgPool2D(_Pool2D):
@@ -139,7 +156,15 @@ class AvgPool2D(_Pool2D):
         padded = pad(self.as_images(x), self.pads)
         counts = self._counts(padded.dtype)
         self._cache = {"counts": counts, "padded_shape": padded.shape}
-        return windows(padded, self.pool_size, self.stride).sum(axis=(4, 5)) / counts
+        total: np.ndarray | None = None
+        for _, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
+            if total is None:
+                total = padded[:, :, rows, columns].copy(order="K")
+            else:
+                total += padded[:, :, rows, columns]
+        assert total is not None
+        total /= counts
+        return total
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
@@ -147,8 +172,10 @@ class AvgPool2D(_Pool2D):
         if not self._cache:
             raise RuntimeError("AvgPool2D.backward() needs a forward() first")
         share = self.as_outputs(grad_output) / self._cache["counts"]
-        return self._scatter_back(np.broadcast_to(share[..., None, None],
-                                                  (*share.shape, *self.pool_size)))
+        padded = empty_images(self._cache["padded_shape"], share.dtype, zero=True)
+        for _, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
+            padded[:, :, rows, columns] += share
+        return self._crop(padded)
 
 
 class GlobalAveragePooling2D(ImageLayer):

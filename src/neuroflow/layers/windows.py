@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from neuroflow._validation import positive_int
 
 __all__ = ["PADDINGS", "pair", "padding_name", "output_size", "padding_amounts", "pad",
-           "windows", "scatter_windows"]
+           "empty_images", "windows", "offsets", "scatter_windows"]
 
 PADDINGS = ("valid", "same")
 
@@ -67,14 +67,25 @@ def padding_amounts(size: int, kernel: int, stride: int, padding: str) -> tuple[
 def pad(x: np.ndarray, pads: tuple[tuple[int, int], tuple[int, int]],
         value: float = 0.0) -> np.ndarray:
     """``x (n, c, h, w)`` with ``pads = ((top, bottom), (left, right))`` pixels of ``value``
-    around each image (``x`` itself when there is nothing to add)."""
+    around each image (``x`` itself when there is nothing to add). The new array keeps
+    the channels last in memory (see :func:`empty_images`)."""
     (top, bottom), (left, right) = pads
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out = empty_images((n, c, h + top + bottom, w + left + right), x.dtype)
+    out.fill(value)
     out[:, :, top:top + h, left:left + w] = x
     return out
+
+
+def empty_images(shape: tuple[int, ...], dtype: np.dtype, zero: bool = False) -> np.ndarray:
+    """An array of images ``(n, c, h, w)`` whose memory holds the channels last
+    (``(n, h, w, c)``, a transposed view): a window's pixels are then runs of ``c``
+    neighbouring numbers, which is what the im2col copy reads and the GEMM writes."""
+    n, c, h, w = shape
+    make = np.zeros if zero else np.empty
+    return make((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
 
 
 def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
@@ -85,16 +96,24 @@ def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> 
     return view[:, :, ::stride[0], ::stride[1]]
 
 
+def offsets(kernel: tuple[int, int], stride: tuple[int, int], output: tuple[int, int]
+            ) -> list[tuple[int, slice, slice]]:
+    """For each offset ``(u, v)`` inside a window, numbered ``k = u * kw + v``: ``(k,
+    rows, columns)``, the slices of the padded image holding pixel ``(u, v)`` of every
+    window (shape ``output``). A pooling layer is a handful of whole-array operations
+    on these slices."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, output
+    return [(u * kw + v, slice(u, u + sh * (oh - 1) + 1, sh), slice(v, v + sw * (ow - 1) + 1, sw))
+            for u in range(kh) for v in range(kw)]
+
+
 def scatter_windows(patches: np.ndarray, shape: tuple[int, ...], stride: tuple[int, int]
                     ) -> np.ndarray:
     """The transpose of :func:`windows`: add ``patches (n, c, oh, ow, kh, kw)`` back onto a
     zero image of ``shape (n, c, h, w)`` (the padded one), each at the place it was taken
     from; pixels shared by several windows receive the sum."""
-    out = np.zeros(shape, dtype=patches.dtype)
+    out = empty_images(shape, patches.dtype, zero=True)
     _, _, oh, ow, kh, kw = patches.shape
-    sh, sw = stride
-    for i in range(kh):  # one whole-array add per offset inside the window
-        for j in range(kw):
-            out[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += \
-                patches[:, :, :, :, i, j]
+    for k, rows, columns in offsets((kh, kw), stride, (oh, ow)):
+        out[:, :, rows, columns] += patches[:, :, :, :, k // kw, k % kw]
     return out
