@@ -29,10 +29,8 @@ from neuroflow.sklearn._compat import (
     _check_sample_weight,
     check_is_fitted,
     check_random_state,
-    gen_batches,
     scipy_optimize,
     scipy_sparse,
-    shuffle,
     train_test_split,
     validate_data,
 )
@@ -43,6 +41,7 @@ from neuroflow.sklearn._solvers import MomentumSGD, SklearnAdam
 __all__ = ["BaseMLP"]
 
 _CHUNK = 8192  # rows densified at a time when predicting from a sparse matrix
+_DENSE_BYTES = 64 * 2**20  # a sparse X up to this size dense is densified once per fit
 
 
 def _dense(x: Any, dtype: np.dtype) -> np.ndarray:
@@ -82,8 +81,9 @@ class BaseMLP(BaseEstimator):
                              f"a deterministic loss), received: dropout={self.dropout!r}")
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         X, Y, factors = self._validate_input(X, y, incremental, reset=first_pass)
-        if scipy_sparse.issparse(X):
-            X = X.tocsr()  # rows are drawn batch by batch
+        if scipy_sparse.issparse(X):  # densified once when small, else batch by batch
+            small = X.shape[0] * X.shape[1] * X.dtype.itemsize <= _DENSE_BYTES
+            X = X.toarray() if small else X.tocsr()
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         if factors is not None:
@@ -270,10 +270,13 @@ class BaseMLP(BaseEstimator):
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
-                if self.shuffle:
-                    order = shuffle(order, random_state=self._random_state)
+                if self.shuffle:  # sklearn.utils.shuffle's draw, without its overhead
+                    permutation = np.arange(n_samples)
+                    self._random_state.shuffle(permutation)
+                    order = order[permutation]
                 accumulated = 0.0
-                for batch in gen_batches(n_samples, batch_size):
+                for start in range(0, n_samples, batch_size):
+                    batch = slice(start, min(start + batch_size, n_samples))
                     rows = order[batch] if self.shuffle else batch
                     weights = None if sample_weight is None else sample_weight[rows]
                     loss = self._backprop(_dense(X[rows], dtype), Y[rows], weights)
