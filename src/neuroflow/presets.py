@@ -52,12 +52,15 @@ from neuroflow import optimizers as _optimizers
 from neuroflow import schedules as _schedules
 from neuroflow.callbacks import EarlyStopping
 from neuroflow.layers import Dense, Dropout, Layer
+from neuroflow.layers.stack import build_stack
 from neuroflow.network import Network
 
 __all__ = ["PRESETS", "names", "resolve", "build_network", "fit_options"]
 
 #: Every preset by name. Keys:
-#: ``layers`` (sizes, input first), ``activation`` (hidden), ``output_activation``,
+#: ``layers`` (sizes, input first; or a stack such as ``"conv32k3,pool2,dense128"``, see
+#: :mod:`neuroflow.layers.stack`, for 28x28 images and 10 classes), ``activation``
+#: (hidden), ``output_activation``,
 #: ``loss``, ``initializer`` (of the weights, a name or config dict of
 #: :func:`neuroflow.initializers.get`; absent or ``None``: each activation's default),
 #: ``dropout`` (rate after every hidden layer), ``input_dropout`` (rate on the
@@ -83,6 +86,23 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 128,
         "validation_split": 0.1,
         "select_best": "val_accuracy",
+    },
+    # A small convolutional network (the classic Keras/PyTorch MNIST CNN): two 3x3
+    # convolutions with 2x2 max-pooling, then 128 dense neurons with dropout.
+    "mnist-cnn": {
+        "layers": "conv32k3,pool2,conv64k3,pool2,dropout0.25,dense128,dropout0.5",
+        "activation": "relu",
+        "output_activation": "softmax",
+        "loss": "cross_entropy",
+        "optimizer": "adamw",
+        "learning_rate": 3e-3,
+        "weight_decay": 0.01,
+        "schedule": "one_cycle",
+        "warmup_epochs": 0,
+        "epochs": 8,
+        "batch_size": 128,
+        "validation_split": 0.0,
+        "select_best": None,
     },
     "nielsen": {
         "layers": [784, 30, 10],
@@ -125,7 +145,12 @@ def resolve(name: str, **overrides: Any) -> dict[str, Any]:
 def build_network(preset: dict[str, Any], seed: int | np.random.Generator | None = 0,
                   dtype: str = "float32") -> Network:
     """The preset's network: ``Dense`` layers with ``Dropout`` before each hidden layer
-    (``input_dropout`` on the inputs, ``dropout`` after each hidden activation)."""
+    (``input_dropout`` on the inputs, ``dropout`` after each hidden activation); or, for a
+    stack description, its layers for MNIST-shaped images (``(1, 28, 28)``, 10 classes)."""
+    if isinstance(preset["layers"], str):
+        return Network(build_stack(preset["layers"], (1, 28, 28), 10, preset["activation"],
+                                   preset["output_activation"]),
+                       loss=preset["loss"], seed=seed, dtype=dtype)
     sizes = list(preset["layers"])
     layers: list[Layer] = []
     if preset.get("input_dropout"):

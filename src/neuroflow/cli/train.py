@@ -27,7 +27,6 @@ from neuroflow.cli._args import (
     add_csv_options,
     choices,
     int_in,
-    int_list,
     path_text,
     positive,
     seed,
@@ -41,6 +40,7 @@ from neuroflow.cli._data import (
     load_image_folder,
 )
 from neuroflow.cli._keys import add_sign_option, add_verify_options, load_model, sign_key
+from neuroflow.cli._stack import LAYERS_OPTION, stack_data
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 from neuroflow.network import Network
 
@@ -67,10 +67,7 @@ def add(commands: Any) -> None:
     parser.add_argument("--missing", choices=["fail", "drop"], default="fail",
                         help="CSV data: rows with missing cells are an error (default) or "
                              "are dropped")
-    parser.add_argument("--layers", type=int_list, default=[784, 256, 128, 10],
-                        metavar="SIZES", help="layer sizes, input first (default 784,256,128,10;"
-                                              " for CSV data inputs,64,outputs); a value "
-                                              "given is used as given")
+    parser.add_argument("--layers", **LAYERS_OPTION)  # sizes, or conv32k3,pool2,dense128
     parser.add_argument("--activation", type=choices(activations.names()), default="relu",
                         help="hidden activation: " + ", ".join(activations.names()))
     parser.add_argument("--output-activation", type=choices(activations.names()),
@@ -166,11 +163,12 @@ _PRESET_OPTIONS = ("layers", "activation", "output_activation", "loss", "optimiz
 def _add_preset_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=presets.names(), default=None,
                         help="a named recipe from neuroflow.presets (mnist-best: 784-512-512-10 "
-                             "ReLU with dropout, AdamW with a one-cycle schedule, 15 epochs, "
-                             "best epoch chosen on a 10%% validation split; nielsen: "
-                             "784-30-10 sigmoid, quadratic cost, plain SGD eta 15 (Nielsen's "
-                             "3.0) on batches of 10 for 30 epochs); options given explicitly "
-                             "override it")
+                             "ReLU with dropout, AdamW with a one-cycle schedule, 15 epochs, best "
+                             "epoch chosen on a 10%% validation split; nielsen: 784-30-10 "
+                             "sigmoid, quadratic cost, plain SGD eta 15 (Nielsen's 3.0) on "
+                             "batches of 10 for 30 epochs; mnist-cnn: conv32k3,pool2,conv64k3,"
+                             "pool2,dense128 with dropout, AdamW one-cycle, 8 epochs); options "
+                             "given explicitly override it")
     # defaults become None so that _apply_preset can tell explicit options apart
     defaults = {key: parser.get_default(key) for key in _PRESET_OPTIONS}
     parser.set_defaults(preset_defaults=defaults, **{key: None for key in _PRESET_OPTIONS})
@@ -289,6 +287,8 @@ def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None
             raise UsageError(f"--data: the classes of {args.data} ({', '.join(names)}) differ "
                              "from the checkpoint's")
         return TrainingData(resumed, x_train, y_train, x_test, y_test)
+    if isinstance(args.layers, str):  # a stack such as conv32k3,pool2,dense128
+        return stack_data(args, names, x_train, y_train, x_test, y_test)
     layers = list(args.layers)
     if layers[0] != n_inputs:
         raise UsageError(f"--layers: the first size must be the number of inputs, "

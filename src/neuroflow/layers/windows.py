@@ -96,7 +96,7 @@ def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> 
     return view[:, :, ::stride[0], ::stride[1]]
 
 
-def offsets(kernel: tuple[int, int], stride: tuple[int, int], output: tuple[int, int]
+def offsets(kernel: tuple[int, int], stride: tuple[int, int], output: tuple[int, ...]
             ) -> list[tuple[int, slice, slice]]:
     """For each offset ``(u, v)`` inside a window, numbered ``k = u * kw + v``: ``(k,
     rows, columns)``, the slices of the padded image holding pixel ``(u, v)`` of every
