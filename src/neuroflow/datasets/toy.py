@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_regression"]
+__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_regression",
+           "make_gaussian", "make_plane", "make_gaussians"]
 
 
 def _check_samples(n_samples: object) -> int:
@@ -221,4 +222,67 @@ def make_regression(
     a = rng.normal(size=(int(n_features), int(n_targets)))
     b = rng.normal(size=(int(n_features), int(n_targets)))
     y = np.sin(x @ a) + 0.5 * (x @ b) + rng.normal(0.0, sigma, size=(n, int(n_targets)))
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def make_gaussian(n_samples: int = 200, noise: float = 0.1,
+                  seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clouds, TensorFlow Playground's easiest set: class 0 around
+    ``(-1, -1)``, class 1 around ``(1, 1)``, each with standard deviation
+    ``0.3 + noise``; one straight line separates them (nearly, with much noise).
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, 2)
+    y : ndarray of int64, shape (n_samples,)
+    """
+    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    half = (n + 1) // 2
+    first = np.full((half, 2), -1.0)
+    second = np.full((n - half, 2), 1.0)
+    return _two_classes(rng, first, second, 0.3 + sigma)
+
+
+def make_plane(n_samples: int = 200, noise: float = 0.1,
+               seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A regression set, TensorFlow Playground's "plane": points uniform in
+    ``[-1, 1]^2`` with target ``(x1 + x2) / 2`` plus Gaussian noise of standard
+    deviation ``noise``; a network without hidden layers fits it.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, 2)
+    y : ndarray of float32, shape (n_samples,)
+        Targets in about ``[-1, 1]``.
+    """
+    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    y = (x[:, 0] + x[:, 1]) / 2 + rng.normal(0.0, sigma, size=n)
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+#: Centres and signs of the bumps of :func:`make_gaussians`.
+_BUMPS = ((-0.6, 0.6, 1.0), (0.0, 0.6, -1.0), (0.6, 0.6, 1.0),
+          (-0.6, -0.6, -1.0), (0.0, -0.6, 1.0), (0.6, -0.6, -1.0))
+
+
+def make_gaussians(n_samples: int = 200, noise: float = 0.1,
+                   seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    r"""A regression set, TensorFlow Playground's "multi Gaussian": points uniform in
+    ``[-1, 1]^2``; the target is a sum of six bumps of alternating sign,
+    :math:`y = \sum_k s_k \exp(-\lVert x - c_k \rVert^2 / 0.08)` with centres
+    :math:`c_k` on a 3 x 2 grid and :math:`s_k = \pm 1`, clipped to ``[-1, 1]``, plus
+    Gaussian noise of standard deviation ``noise``.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, 2)
+    y : ndarray of float32, shape (n_samples,)
+    """
+    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    y = np.zeros(n)
+    for cx, cy, sign in _BUMPS:
+        y += sign * np.exp(-((x[:, 0] - cx) ** 2 + (x[:, 1] - cy) ** 2) / 0.08)
+    y = np.clip(y, -1.0, 1.0) + rng.normal(0.0, sigma, size=n)
     return x.astype(np.float32), y.astype(np.float32)

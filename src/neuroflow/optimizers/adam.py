@@ -31,8 +31,8 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate: LearningRate = 1e-3, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-8, weight_decay: float = 0.0,
-                 clip_norm: float | None = None) -> None:
-        super().__init__(learning_rate, weight_decay, clip_norm)
+                 clip_norm: float | None = None, l1: float = 0.0) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm, l1)
         self.beta_1 = check_rate(beta_1, "beta_1", upper=1.0, allow_zero=True)
         self.beta_2 = check_rate(beta_2, "beta_2", upper=1.0, allow_zero=True)
         self.epsilon = check_rate(epsilon, "epsilon")
@@ -82,5 +82,5 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate: LearningRate = 1e-3, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-8, weight_decay: float = 0.01,
-                 clip_norm: float | None = None) -> None:
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm)
+                 clip_norm: float | None = None, l1: float = 0.0) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm, l1)

@@ -51,6 +51,12 @@ def check_rate(value: object, argument: str, *, upper: float | None = None,
     return float(value)  # type: ignore[arg-type]
 
 
+def _sign(param: Any) -> Any:
+    """``sign(param)`` in the parameter's own array namespace."""
+    xp = param.__array_namespace__() if hasattr(param, "__array_namespace__") else np
+    return xp.sign(param)
+
+
 class Optimizer:
     """Base class: :meth:`step` applies one update to every ``(param, grad)`` pair."""
 
@@ -61,7 +67,7 @@ class Optimizer:
     decoupled_weight_decay: ClassVar[bool] = False
 
     def __init__(self, learning_rate: LearningRate, weight_decay: float = 0.0,
-                 clip_norm: float | None = None) -> None:
+                 clip_norm: float | None = None, l1: float = 0.0) -> None:
         if isinstance(learning_rate, dict):
             learning_rate = get_schedule(learning_rate, "learning_rate")
         if not callable(learning_rate):
@@ -70,6 +76,8 @@ class Optimizer:
         #: Weight-decay coefficient lambda: coupled L2 (``g + lambda theta``) for every
         #: optimiser but AdamW, whose decay is decoupled from the gradient.
         self.weight_decay = check_rate(weight_decay, "weight_decay", allow_zero=True)
+        #: L1 coefficient lambda_1: the rule sees ``g + lambda_1 sign(theta)``.
+        self.l1 = check_rate(l1, "l1", allow_zero=True)
         #: Maximum global norm of the gradients (``None``: no clipping).
         self.clip_norm = None if clip_norm is None else check_rate(clip_norm, "clip_norm")
         #: Number of steps taken so far.
@@ -117,8 +125,11 @@ class Optimizer:
            but AdamW), the rule sees :math:`g + \lambda \theta`, the gradient of the cost
            plus :math:`\tfrac{\lambda}{2} \lVert \theta \rVert^2`; decoupled (AdamW), the
            weights shrink first, :math:`\theta \leftarrow (1 - \eta\lambda)\theta`.
+        3. ``l1`` :math:`\lambda_1` (L1 regularisation): the rule sees
+           :math:`g + \lambda_1 \operatorname{sign}(\theta)`, the (sub)gradient of the cost
+           plus :math:`\lambda_1 \lVert \theta \rVert_1`, which drives small weights to zero.
 
-        With neither option set no extra pass over the arrays is made.
+        With none of these options set no extra pass over the arrays is made.
         """
         learning_rate = self.current_learning_rate()
         self.iterations += 1
@@ -136,6 +147,8 @@ class Optimizer:
                 param *= 1 - learning_rate * self.weight_decay
             elif self.weight_decay:
                 grad = param * self.weight_decay + grad
+            if self.l1:
+                grad = _sign(param) * self.l1 + grad
             if isinstance(param, np.ndarray):
                 self.update_in_place(param, grad, slot, learning_rate,
                                      self._work_like(param))
@@ -224,6 +237,8 @@ class Optimizer:
             config["weight_decay"] = self.weight_decay
         if self.clip_norm is not None:
             config["clip_norm"] = self.clip_norm
+        if self.l1:
+            config["l1"] = self.l1
         return config
 
     def __repr__(self) -> str:

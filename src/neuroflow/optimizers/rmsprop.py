@@ -25,8 +25,8 @@ class RMSProp(Optimizer):
 
     def __init__(self, learning_rate: LearningRate = 1e-3, rho: float = 0.9,
                  epsilon: float = 1e-8, weight_decay: float = 0.0,
-                 clip_norm: float | None = None) -> None:
-        super().__init__(learning_rate, weight_decay, clip_norm)
+                 clip_norm: float | None = None, l1: float = 0.0) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm, l1)
         self.rho = check_rate(rho, "rho", upper=1.0, allow_zero=True)
         self.epsilon = check_rate(epsilon, "epsilon")
 

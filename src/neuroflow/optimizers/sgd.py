@@ -40,8 +40,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
-                 clip_norm: float | None = None) -> None:
-        super().__init__(learning_rate, weight_decay, clip_norm)
+                 clip_norm: float | None = None, l1: float = 0.0) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm, l1)
         self.momentum = check_rate(momentum, "momentum", upper=1.0, allow_zero=True)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov: expected momentum > 0 with nesterov=True, received: "

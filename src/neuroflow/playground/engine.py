@@ -24,15 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow import optimizers
 from neuroflow.backprop import trace
 from neuroflow.callbacks import Diagnostics
 from neuroflow.errors import TrainingDivergedError
 from neuroflow.experiments.behaviour import classify
 from neuroflow.network import Network
-from neuroflow.playground.config import MAX_SEED, Config, toy_data
+from neuroflow.playground.config import MAX_SEED, Config, features, toy_data
 from neuroflow.playground.frames import BOUNDARY_SIZE, NEURON_SIZE, grid, quantise
 
-__all__ = ["Engine", "MAX_EPOCHS_PER_STEP"]
+__all__ = ["Engine", "MAX_EPOCHS_PER_STEP", "build_network", "training_data"]
 
 #: Most epochs one call of :meth:`Engine.step` trains.
 MAX_EPOCHS_PER_STEP = 100
@@ -46,6 +47,32 @@ class _LiveDiagnostics(Diagnostics):
         kept = self.get_state()
         super().on_train_begin(logs)
         self.set_state(kept)
+
+
+def build_network(config: Config) -> Network:
+    """The freshly initialised float64 network of ``config``: one sigmoid output with
+    binary cross-entropy for classification, one linear output with mean squared error
+    for regression."""
+    if config.problem == "regression":
+        return Network.from_sizes(config.sizes, hidden=config.activation, output="linear",
+                                  loss="mse", seed=config.seed, dtype="float64")
+    return Network.from_sizes(config.sizes, hidden=config.activation, output="sigmoid",
+                              seed=config.seed, dtype="float64")
+
+
+def training_data(config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The data set's points split by ``config.ratio``: the first ``ratio`` percent (the
+    sets are shuffled) for training, the rest for testing. Returns ``(x, y, x_test,
+    y_test)``, the raw 2-D points and their labels or targets."""
+    x, y = toy_data(config.data, config.points, config.noise, config.seed)
+    cut = max(2, round(len(x) * config.ratio / 100))
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def network_inputs(config: Config, points: np.ndarray) -> np.ndarray:
+    """What the network reads for 2-D ``points``: the points themselves with the default
+    features, else :func:`~neuroflow.playground.config.features`."""
+    return points if config.features == ("x0", "x1") else features(config.features, points)
 
 
 def _floats(array: Any) -> Any:
@@ -95,25 +122,28 @@ class Engine:
         old = self.config
         self.config = config
         if not rebuild and old.same_network(config) and self.error is None:
-            if config.optimizer != old.optimizer:
+            if config.optimizer != old.optimizer or config.penalties != old.penalties:
                 self._new_optimizer = True
             return False
-        self.x, self.y = _toy(config)
-        self.network = Network.from_sizes(config.sizes, hidden=config.activation,
-                                          output="sigmoid", seed=config.seed, dtype="float64")
-        low, high = self.x.min(axis=0), self.x.max(axis=0)
+        self.x, self.y, self.x_test, self.y_test = training_data(config)
+        self.inputs, self.test_inputs = (network_inputs(config, self.x),
+                                         network_inputs(config, self.x_test))
+        self.network = build_network(config)
+        everything = np.concatenate([self.x, self.x_test])
+        low, high = everything.min(axis=0), everything.max(axis=0)
         centre, half = (low + high) / 2, float((high - low).max()) / 2 * 1.1 + 0.1
         self.extent = (float(centre[0] - half), float(centre[0] + half),
                        float(centre[1] - half), float(centre[1] + half))
-        self._boundary_grid = grid(self.extent, BOUNDARY_SIZE)
-        self._neuron_grid = grid(self.extent, NEURON_SIZE)
+        self._boundary_inputs = network_inputs(config, grid(self.extent, BOUNDARY_SIZE))
+        self._neuron_inputs = network_inputs(config, grid(self.extent, NEURON_SIZE))
         self.segments: list[dict[str, Any]] = []
         self._new_optimizer = True
         self.diagnostics = _LiveDiagnostics(every=5, verbose=False)
         self.findings: list[dict[str, Any]] = []
         self.error: str | None = None
         self.losses: list[float] = []
-        self.accuracies: list[float] = []
+        self.accuracies: list[float | None] = []
+        self.test_losses: list[float] = []
         self.path: list[np.ndarray] = []
         self._record()
         return True
@@ -131,6 +161,7 @@ class Engine:
         twin = copy.copy(self)
         twin.network = self.network.copy()
         twin.path, twin.losses = list(self.path), list(self.losses)
+        twin.test_losses = list(self.test_losses)
         twin.accuracies = list(self.accuracies)
         twin.segments = [dict(segment) for segment in self.segments]
         return twin
@@ -155,11 +186,19 @@ class Engine:
             options: dict[str, Any] = {"learning_rate": config.learning_rate}
             if self._new_optimizer:
                 options["optimizer"] = config.optimizer
+            fit_options = dict(options)
+            if self._new_optimizer and config.penalties:
+                # the library's regularisers: the optimiser's l1 or weight_decay (L2)
+                fit_options = {"optimizer": optimizers.get(
+                    {"name": config.optimizer, "learning_rate": config.learning_rate,
+                     **config.penalties})}
+                options["penalties"] = config.penalties
             try:
                 # a diverging run is reported once, by fit's divergence guard
                 with np.errstate(over="ignore", invalid="ignore"):
-                    self.network.fit(self.x, self.y, epochs=1, batch_size=config.batch_size,
-                                     verbose=0, callbacks=[self.diagnostics], **options)
+                    self.network.fit(self.inputs, self.y, epochs=1,
+                                     batch_size=config.batch_size, verbose=0,
+                                     callbacks=[self.diagnostics], **fit_options)
             except TrainingDivergedError as error:
                 self.error = f"training diverged: {error}"
                 return
@@ -173,7 +212,8 @@ class Engine:
     def _extend_segments(self, options: dict[str, Any], batch_size: int) -> None:
         last = self.segments[-1] if self.segments else None
         segment = {"optimizer": options.get("optimizer"), "batch_size": batch_size,
-                   "learning_rate": options["learning_rate"]}
+                   "learning_rate": options["learning_rate"],
+                   "penalties": options.get("penalties", {})}
         if last is not None and segment["optimizer"] is None and \
                 last["batch_size"] == batch_size and last["learning_rate"] == \
                 segment["learning_rate"]:
@@ -182,9 +222,13 @@ class Engine:
             self.segments.append({"epochs": 1, **segment})
 
     def _record(self) -> None:
-        scores = self.network.evaluate(self.x, self.y)
+        scores = self.network.evaluate(self.inputs, self.y)
         self.losses.append(float(scores["loss"]))
-        self.accuracies.append(float(scores["accuracy"]))
+        accuracy = scores.get("accuracy")
+        self.accuracies.append(None if accuracy is None else float(accuracy))
+        if len(self.x_test):
+            self.test_losses.append(float(self.network.evaluate(self.test_inputs,
+                                                                self.y_test)["loss"]))
         self.path.append(np.concatenate([p.ravel() for p in self.network.parameters()]))
 
     # ------------------------------------------------------------------ pictures
@@ -203,12 +247,15 @@ class Engine:
             (``None`` before the first epoch).
         """
         net = self.network
-        output = net.layer_outputs(self._boundary_grid)[-1][:, 0]
-        hidden = net.layer_outputs(self._neuron_grid)[:-1]
+        output = net.layer_outputs(self._boundary_inputs)[-1][:, 0]
+        hidden = net.layer_outputs(self._neuron_inputs)[:-1]
         side = NEURON_SIZE
+        low, high = (0.0, 1.0) if self.config.problem == "classification" else (-1.0, 1.0)
         return {
             "epoch": self.epoch, "loss": self.losses[-1], "accuracy": self.accuracies[-1],
-            "boundary": quantise(output.reshape(BOUNDARY_SIZE, BOUNDARY_SIZE), 0.0, 1.0),
+            "test_loss": self.test_losses[-1] if self.test_losses else None,
+            "centre": (low + high) / 2,
+            "boundary": quantise(output.reshape(BOUNDARY_SIZE, BOUNDARY_SIZE), low, high),
             "neurons": [[quantise(a[:, j].reshape(side, side)) for j in range(a.shape[1])]
                         for a in hidden],
             "weights": [_floats(layer.params["W"]) for layer in net.layers],
@@ -219,10 +266,16 @@ class Engine:
 
     def state(self) -> dict[str, Any]:
         """The settings, the data, the curves so far and the current :meth:`frame`."""
+        side = NEURON_SIZE
+        maps = [quantise(self._neuron_inputs[:, k].reshape(side, side))
+                for k in range(self._neuron_inputs.shape[1])]
         return {"config": self.config.query(), "sizes": self.config.sizes,
+                "features": list(self.config.features), "problem": self.config.problem,
                 "extent": list(self.extent), "points": _floats(self.x),
-                "labels": self.y.tolist(), "losses": self.losses,
-                "accuracies": self.accuracies, "frame": self.frame()}
+                "labels": self.y.tolist(), "test_points": _floats(self.x_test),
+                "test_labels": self.y_test.tolist(), "losses": self.losses,
+                "accuracies": self.accuracies, "test_losses": self.test_losses,
+                "input_maps": maps, "frame": self.frame()}
 
     # ------------------------------------------------------------------ one step, in detail
     def inspect(self, index: int, learning_rate: float | None = None) -> dict[str, Any]:
@@ -242,7 +295,7 @@ class Engine:
             raise ValueError(f"i: expected a point index from 0 to {len(self.x) - 1}, "
                              f"received {index!r}")
         rate = self.config.learning_rate if learning_rate is None else learning_rate
-        x, y = self.x[index:index + 1], self.y[index:index + 1]
+        x, y = self.inputs[index:index + 1], self.y[index:index + 1]
         record = trace(self.network, x, y, rate)
         after = self.network.copy()
         for layer, traced in zip(after.layers, record.layers):
@@ -251,7 +304,8 @@ class Engine:
                 layer.params["b"] += traced.bias_change
         cost_after = trace(after, x, y, rate).cost
         return {
-            "index": index, "epoch": self.epoch, "x": _floats(x[0]), "label": int(y[0]),
+            "index": index, "epoch": self.epoch, "x": _floats(self.x[index]),
+            "label": y[0].item(), "features": list(self.config.features),
             "learning_rate": float(rate), "cost_before": record.cost, "cost_after": cost_after,
             "output": _floats(record.output[0]),
             "layers": [{"activation": t.activation, "z": _floats(t.z[0]), "a": _floats(t.a[0]),
@@ -274,21 +328,26 @@ class Engine:
         CLI's ``--data moons|circles`` is this data set). Returns ``{"python", "cli"}``."""
         c = self.config
         lines = ["import neuroflow as nf"]
-        if c.data in ("moons", "circles"):
+        plain = c.ratio == 100 and c.features == ("x0", "x1")
+        if c.data in ("moons", "circles") and plain:
             lines += ["", f"x, y = nf.datasets.make_{c.data}({c.points}, noise={c.noise!r}, "
                           f"seed={c.seed})"]
         else:
-            lines += ["from neuroflow.playground import toy_data", "",
+            names = "toy_data" if c.features == ("x0", "x1") else "features, toy_data"
+            lines += [f"from neuroflow.playground import {names}", "",
                       f"x, y = toy_data({c.data!r}, {c.points}, noise={c.noise!r}, "
                       f"seed={c.seed})"]
+            if len(self.x_test):
+                lines.append(f"x, y = x[:{len(self.x)}], y[:{len(self.x)}]   # the training "
+                             f"share, {c.ratio}%")
+            if c.features != ("x0", "x1"):
+                lines.append(f"x = features({c.features!r}, x)   # the input features")
+        output = "output='sigmoid'" if c.problem == "classification" else \
+            "output='linear', loss='mse'"
         lines.append(f"net = nf.Network.from_sizes({c.sizes}, hidden={c.activation!r}, "
-                     f"output='sigmoid', seed={c.seed}, dtype='float64')")
+                     f"{output}, seed={c.seed}, dtype='float64')")
         for segment in self.segments:
-            optimizer = "" if segment["optimizer"] is None else \
-                f"optimizer={segment['optimizer']!r}, "
-            lines.append(f"net.fit(x, y, epochs={segment['epochs']}, "
-                         f"batch_size={segment['batch_size']}, {optimizer}"
-                         f"learning_rate={segment['learning_rate']!r}, verbose=0)")
+            lines.append(_fit_line(segment))
         lines.append(f"net.save({model_path!r})")
         commands = [f"python reproduce.py   # the Python above, saved as reproduce.py: writes "
                     f"{model_path}"]
@@ -302,7 +361,7 @@ class Engine:
                         f"--out {model_path}"]
         commands += [f"neuroflow summary {model_path}",
                      f"neuroflow plot architecture {model_path} --out architecture.png"]
-        if c.data in ("moons", "circles") and c.points == 400 and c.seed == 0 and \
+        if c.data in ("moons", "circles") and plain and c.points == 400 and c.seed == 0 and \
                 c.noise == (0.1 if c.data == "moons" else 0.05):
             # the CLI's --data moons|circles is this very data set: same points, same trace
             commands.append(f"neuroflow explain {model_path} --data {c.data} --sample {sample} "
@@ -315,5 +374,16 @@ class Engine:
         return str(path)
 
 
-def _toy(config: Config) -> tuple[np.ndarray, np.ndarray]:
-    return toy_data(config.data, config.points, config.noise, config.seed)
+
+
+def _fit_line(segment: dict[str, Any]) -> str:
+    """The ``net.fit`` call of one stretch of training (a regularised optimiser is built
+    with its penalty: ``l1`` or ``weight_decay``)."""
+    head = f"net.fit(x, y, epochs={segment['epochs']}, batch_size={segment['batch_size']}, "
+    rate = segment["learning_rate"]
+    if segment.get("penalties"):
+        name = type(optimizers.get(segment["optimizer"])).__name__
+        extra = "".join(f", {key}={value!r}" for key, value in segment["penalties"].items())
+        return f"{head}optimizer=nf.optimizers.{name}(learning_rate={rate!r}{extra}), verbose=0)"
+    optimizer = "" if segment["optimizer"] is None else f"optimizer={segment['optimizer']!r}, "
+    return f"{head}{optimizer}learning_rate={rate!r}, verbose=0)"

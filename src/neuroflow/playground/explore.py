@@ -25,8 +25,8 @@ from neuroflow.errors import TrainingDivergedError
 from neuroflow.experiments.landscape import cost_surface, training_path
 from neuroflow.experiments.sweep import reseeded_copy, sweep_rows, to_csv
 from neuroflow.network import Network
-from neuroflow.playground.config import Config, toy_data
-from neuroflow.playground.engine import Engine
+from neuroflow.playground.config import Config
+from neuroflow.playground.engine import Engine, build_network, network_inputs, training_data
 
 __all__ = ["landscape", "race", "parse_weight"]
 
@@ -94,7 +94,7 @@ def landscape(engine: Engine, first: Weight, second: Weight, span: float = 2.0,
                          for p in engine.path])
         path_costs = list(engine.losses)
     else:
-        walk = training_path(net, engine.x, engine.y, first, second, epochs=20,
+        walk = training_path(net, engine.inputs, engine.y, first, second, epochs=20,
                              learning_rate=c.learning_rate, optimizer=c.optimizer,
                              batch_size=c.batch_size, seed=c.seed, isolate=True)
         path, path_costs = walk.positions, walk.costs.tolist()
@@ -103,12 +103,17 @@ def landscape(engine: Engine, first: Weight, second: Weight, span: float = 2.0,
     if centre is not None and finite.size:
         reach = float(np.abs(finite - np.array(centre)).max())
         span = max(span, min(reach * 1.15, 50.0))
-    surface = cost_surface(net, engine.x, engine.y, first, second, span=span,
+    surface = cost_surface(net, engine.inputs, engine.y, first, second, span=span,
                            resolution=resolution, centre=centre)
     return {"first": list(first), "second": list(second), "mode": mode,
             "w1": surface.first_values.tolist(), "w2": surface.second_values.tolist(),
             "costs": surface.costs.tolist(), "path": path.tolist(), "path_costs": path_costs,
             "centre": list(surface.centre), "loss": surface.loss}
+
+
+def _accuracy(net: Network, x: np.ndarray, y: np.ndarray) -> float | None:
+    accuracy = net.evaluate(x, y).get("accuracy")
+    return None if accuracy is None else float(accuracy)
 
 
 def race(config: Config, learning_rates: Sequence[float], epochs: int = 40,
@@ -127,9 +132,9 @@ def race(config: Config, learning_rates: Sequence[float], epochs: int = 40,
     for the same arguments (as dicts with ``losses`` and ``epochs``), and their
     :func:`~neuroflow.experiments.sweep.to_csv`.
     """
-    x, y = toy_data(config.data, config.points, config.noise, config.seed)
-    start = Network.from_sizes(config.sizes, hidden=config.activation, output="sigmoid",
-                               seed=config.seed, dtype="float64")
+    points, y, _, _ = training_data(config)
+    x = network_inputs(config, points)
+    start = build_network(config)
     first = float(start.evaluate(x, y)["loss"])
     networks = [reseeded_copy(start, config.seed) for _ in learning_rates]
     losses: list[list[float]] = [[first] for _ in networks]
@@ -150,7 +155,7 @@ def race(config: Config, learning_rates: Sequence[float], epochs: int = 40,
         if epoch % report_every == 0 or epoch == epochs:
             yield {"event": "progress", "epoch": epoch, "losses": losses}
     rows = sweep_rows([(net.optimizer.name if net.optimizer is not None else config.optimizer,
-                        rate, path, float(net.evaluate(x, y)["accuracy"]) if ran else None)
+                        rate, path, _accuracy(net, x, y) if ran else None)
                        for net, rate, path, ran in zip(networks, learning_rates, losses,
                                                        running)])
     yield {"event": "result", "csv": to_csv(rows),
