@@ -1,14 +1,15 @@
 """Saving and loading models as one safetensors file: plain tensors and JSON, so loading
 never executes code.
 
-File layout (format 2.0)
+File layout (format 2.1)
 ------------------------
 A standard safetensors file (8-byte little-endian header length, a JSON header, then the
 raw tensor bytes). Tensors:
 
 ``layers.{i}.{key}``
     Every entry of ``network.layers[i].state()``: ``W (in_features, out_features)`` and
-    ``b (out_features,)`` for :class:`~neuroflow.layers.Dense`, plus any non-trained state
+    ``b (out_features,)`` for :class:`~neuroflow.layers.Dense`, ``W (filters, channels,
+    kh, kw)`` and ``b (filters,)`` for :class:`~neuroflow.layers.Conv2D`, plus any non-trained state
     of other layers (BatchNorm's running statistics, Dropout's ``fixed_mask`` when set).
     Stored in the network's dtype.
 ``optimizer.{index}.{slot}``

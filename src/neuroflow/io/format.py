@@ -15,7 +15,9 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "file_digest", "tensor_digest", "file_sig
            "SIGNATURE_KEY", "MIN_KEY_BYTES", "sign_key_bytes"]
 
 FORMAT = "neuroflow"
-FORMAT_VERSION = "2.0"
+#: 2.1 added the image layers (Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling2D,
+#: Flatten; per-channel BatchNorm and Dropout with an ``input_shape``); 2.0 files load.
+FORMAT_VERSION = "2.1"
 _MAJOR = 2
 #: Format 1 (neuroflow 0.1) files still load, with a warning: their hash covers tensors only.
 _OLDEST_MAJOR = 1
