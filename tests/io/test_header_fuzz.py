@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 
 import pytest
 from io_model_files import NAMES, description, header_end, model_bytes, read
@@ -36,47 +35,64 @@ def mutants(data: bytes):
             yield position, new
 
 
-def test_every_header_flip_and_substitution_is_refused_or_harmless():
+@pytest.mark.parametrize("name", NAMES)
+def test_every_header_flip_and_substitution_is_refused_or_harmless(name):
+    """All of them, through what ``load`` does once the file is open (the on-disk path
+    is sampled below): about 47,000 distinct files per model, 234,000 for the five."""
+    data = model_bytes(name)
+    reference = description(read(data))
     counts = {"refused": 0, "identical": 0}
-    started = time.perf_counter()
-    seen_positions = 0
-    for name in NAMES:
-        data = model_bytes(name)
-        reference = description(read(data))
-        mutable = bytearray(data)
-        for position, new in mutants(data):
-            old = mutable[position]
-            mutable[position] = new
-            try:
-                network = read(bytes(mutable))
-            except ModelFileError:
-                counts["refused"] += 1
-            else:
-                assert description(network) == reference, (name, position, bytes([new]))
-                counts["identical"] += 1
-            mutable[position] = old
-        seen_positions += header_end(data)
+    mutable = bytearray(data)
+    for position, new in mutants(data):
+        old = mutable[position]
+        mutable[position] = new
+        try:
+            network = read(bytes(mutable))
+        except ModelFileError:
+            counts["refused"] += 1
+        else:
+            assert description(network) == reference, (position, bytes([old, new]))
+            counts["identical"] += 1
+        mutable[position] = old
     total = sum(counts.values())
-    # every position: 8 flips, plus the substitutions that are no flip of it
-    assert total >= seen_positions * len(REPLACEMENTS)
-    assert counts["identical"] < total / 50, counts
-    print(f"\n{total} header mutations of {seen_positions} header bytes in {len(NAMES)} files: "
-          f"{counts}, {time.perf_counter() - started:.1f} s")
+    # each position: its 8 flips and the replacements that are neither it nor a flip of it
+    assert total >= header_end(data) * len(REPLACEMENTS) > 16_000
+    assert counts["identical"] < total / 100, counts
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sampled_mutations_through_load_on_disk(tmp_path, name):
-    """The same mutations through ``nf.load`` of a real file (every 97th one)."""
+    """The same mutations through ``nf.load`` of a real file (every 499th one)."""
     data = model_bytes(name)
     path = tmp_path / "m.safetensors"
     for index, (position, new) in enumerate(mutants(data)):
-        if index % 97:
+        if index % 499:
             continue
         mutable = bytearray(data)
         mutable[position] = new
         path.write_bytes(bytes(mutable))
         with contextlib.suppress(ModelFileError):
             nf.load(path)
+
+
+def test_sampled_mutations_of_a_signed_file_loaded_with_its_key():
+    """Every 23rd mutation of a signed file, loaded with the key (and strictly)."""
+    key = b"0123456789abcdef-fuzz"
+    data = nf.io.to_bytes(read(model_bytes("mid_epoch")), sign_key=key)
+    reference = description(read(data, key=key, strict=True))
+    mutable = bytearray(data)
+    for index, (position, new) in enumerate(mutants(data)):
+        if index % 23:
+            continue
+        old = mutable[position]
+        mutable[position] = new
+        try:
+            network = read(bytes(mutable), key=key, strict=True)
+        except ModelFileError:
+            pass
+        else:
+            assert description(network) == reference, (position, bytes([old, new]))
+        mutable[position] = old
 
 
 def edit_entry(data: bytes, change) -> bytes:
@@ -128,10 +144,12 @@ def test_overlapping_and_duplicate_entries_are_refused():
     data = model_bytes("dense")
     end = header_end(data)
     header = json.loads(data[8:end])
-    first, second = sorted(name for name in header if name != "__metadata__")[:2]
-    header[second]["data_offsets"] = list(header[first]["data_offsets"])
+    later = max((name for name in header if name != "__metadata__"),
+                key=lambda name: header[name]["data_offsets"][0])
+    begin, stop = header[later]["data_offsets"]
+    header[later]["data_offsets"] = [begin - 4, stop - 4]  # same size, 4 bytes earlier
     raw = json.dumps(header).encode()
-    with pytest.raises(ModelFileError, match="overlaps|gap"):
+    with pytest.raises(ModelFileError, match=f"{later}' starts at byte {begin - 4} .*overlaps"):
         nf.io.from_bytes(len(raw).to_bytes(8, "little") + raw + data[end:])
     text = data[8:end].decode()
     duplicated = text.replace('{"__metadata__":', '{"__metadata__":{},"__metadata__":', 1)

@@ -27,6 +27,7 @@ DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "I8": "i1", "I16": "<i2",
           "I32": "<i4", "I64": "<i8", "U8": "u1", "U16": "<u2", "U32": "<u4",
           "U64": "<u8", "BOOL": "?"}
 _NUMPY_DTYPES = {name: np.dtype(code) for name, code in DTYPES.items()}
+_CODES = {name: f"{dtype.kind}{dtype.itemsize}" for name, dtype in _NUMPY_DTYPES.items()}
 #: The keys of a tensor's entry, all required (the safetensors specification).
 _ENTRY_KEYS = frozenset({"dtype", "shape", "data_offsets"})
 #: Most dimensions a tensor may have (neuroflow writes at most two).
@@ -46,6 +47,8 @@ class TensorEntry(NamedTuple):
         Its shape (non-negative sizes).
     begin, end : int
         Its bytes within the data section: ``data[begin:end]``.
+    code : str
+        The dtype as the digests write it: kind and size (``f4``, ``i8``, ``b1``).
     """
 
     name: str
@@ -53,11 +56,8 @@ class TensorEntry(NamedTuple):
     shape: tuple[int, ...]
     begin: int
     end: int
-
-    @property
-    def code(self) -> str:
-        """The dtype as the digests write it: kind and size (``f4``, ``i8``, ``b1``)."""
-        return f"{self.dtype.kind}{self.dtype.itemsize}"
+    #: The dtype as the digests write it: kind and size (``f4``, ``i8``, ``b1``).
+    code: str
 
 
 class Header(NamedTuple):
@@ -148,11 +148,11 @@ def _decode(raw: bytes, source: str) -> tuple[dict[str, Any], bool]:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"key {key!r} appears twice")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for key in keys if keys.count(key) > 1)
+        raise ValueError(f"key {twice!r} appears twice")
     return result
 
 
@@ -221,7 +221,7 @@ def _entry(name: str, value: object, source: str, escapes: bool) -> TensorEntry:
         raise _entry_error(source, name, f"data_offsets {offsets} hold "
                                          f"{offsets[1] - offsets[0]} bytes, shape {shape} of "
                                          f"{dtype_name} needs {needed}")
-    return TensorEntry(name, dtype, tuple(shape), offsets[0], offsets[1])
+    return TensorEntry(name, dtype, tuple(shape), offsets[0], offsets[1], _CODES[dtype_name])
 
 
 def _shape_error(source: str, name: str, shape: object) -> ModelFileError:
