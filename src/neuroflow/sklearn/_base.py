@@ -117,7 +117,7 @@ class BaseMLP(BaseEstimator):
         if isinstance(state, numbers.Integral):
             return int(state)
         if isinstance(state, np.random.RandomState):
-            return np.random.default_rng(state.get_state()[1])
+            return np.random.default_rng(state.get_state(legacy=False)["state"]["key"])
         return None
 
     def _initialize(self, Y: np.ndarray, units: list[int], dtype: np.dtype) -> None:
@@ -191,7 +191,7 @@ class BaseMLP(BaseEstimator):
             delta *= sample_weight[:, None]
         delta /= delta.dtype.type(total)
         layers = self.network_.layers
-        grad = dense[-1].backward_pre_activation(delta, need_input_grad=len(layers) > 1)
+        grad: Any = dense[-1].backward_pre_activation(delta, need_input_grad=len(layers) > 1)
         for index in range(len(layers) - 2, -1, -1):
             grad = layers[index].backward(grad, need_input_grad=index > 0)
         if self.alpha:
