@@ -8,6 +8,14 @@ so older runtimes load it too):
 * ``BatchNorm``: the affine map of its running statistics,
   ``z = x * s + t`` with ``s = gamma / sqrt(running_var + epsilon)`` and
   ``t = beta - running_mean * s`` (``Mul`` and ``Add``), followed by its activation;
+* image layers, on NCHW tensors as neuroflow's (no transpose anywhere): a ``Reshape`` of
+  the input rows to ``(batch, channels, height, width)`` before the first one;
+  ``Conv2D``: ``Conv(x, W, b)`` (kernel ``(filters, channels, kh, kw)`` as stored,
+  explicit ``pads``) then its activation; ``MaxPool2D``: ``MaxPool``; ``AvgPool2D``:
+  ``AveragePool`` with ``count_include_pad=0`` (padding left out of the mean, as in
+  neuroflow); ``GlobalAveragePooling2D``: ``GlobalAveragePool`` then ``Flatten``;
+  ``Flatten``: ``Flatten(axis=1)`` (channel, row, column order, as neuroflow's);
+  ``BatchNorm`` after a convolution scales and shifts per channel (``(C, 1, 1)``);
 * a :class:`~neuroflow.preprocessing.StandardScaler` in ``network.preprocessing``:
   ``Sub`` of the mean and ``Div`` by the scale before the first layer.
 
@@ -36,7 +44,16 @@ import numpy as np
 from neuroflow import activations as _activations
 from neuroflow._version import __version__
 from neuroflow.files import write_atomic
-from neuroflow.layers import BatchNorm, Dense, Dropout
+from neuroflow.layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    MaxPool2D,
+)
 from neuroflow.preprocessing import StandardScaler
 from neuroflow.services import provide
 
@@ -72,6 +89,11 @@ class _GraphBuilder:
 
     def constant(self, name: str, value: Any) -> str:
         array = np.asarray(value, dtype=np.float32)
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name=name))
+        return name
+
+    def integers(self, name: str, value: Any) -> str:
+        array = np.asarray(value, dtype=np.int64)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name=name))
         return name
 
@@ -127,6 +149,54 @@ def _preprocessing(builder: _GraphBuilder, preprocessing: Any, value: str) -> st
                         "preprocessing.scaled")
 
 
+_IMAGE_LAYERS = (Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling2D, Flatten)
+
+
+def _window(layer: Any, size: tuple[int, int]) -> dict[str, Any]:
+    """ONNX's window attributes: ``kernel_shape``, ``strides`` and ``pads`` (begins, ends)."""
+    (top, bottom), (left, right) = layer.pads
+    return {"kernel_shape": list(size), "strides": list(layer.stride),
+            "pads": [top, left, bottom, right]}
+
+
+def _image_layer(builder: _GraphBuilder, layer: Any, value: str, prefix: str,
+                 where: str) -> str:
+    """The nodes of an image layer (or a per-channel BatchNorm) on NCHW ``value``."""
+    kind = type(layer)
+    if kind is Conv2D:
+        if layer.activation.name == "softmax":
+            raise ValueError(f"{where}: a softmax over a convolution's filters cannot be "
+                             "exported to ONNX; use it on a Dense output layer")
+        inputs = [value, builder.constant(f"{prefix}.W", layer.params["W"])]
+        if layer.use_bias:
+            inputs.append(builder.constant(f"{prefix}.b", layer.params["b"]))
+        value = builder.node("Conv", inputs, f"{prefix}.z", dilations=[1, 1], group=1,
+                             **_window(layer, layer.kernel_size))
+        return _activation(builder, layer.activation, value, prefix, where)
+    if kind is MaxPool2D:
+        return builder.node("MaxPool", [value], f"{prefix}.max",
+                            **_window(layer, layer.pool_size))
+    if kind is AvgPool2D:
+        return builder.node("AveragePool", [value], f"{prefix}.mean", count_include_pad=0,
+                            **_window(layer, layer.pool_size))
+    if kind is GlobalAveragePooling2D:
+        value = builder.node("GlobalAveragePool", [value], f"{prefix}.mean")
+        return builder.node("Flatten", [value], f"{prefix}.rows", axis=1)
+    if kind is Flatten:
+        return builder.node("Flatten", [value], f"{prefix}.rows", axis=1)
+    # BatchNorm after a convolution: one scale and shift per channel
+    scale = (layer.params["gamma"].astype(np.float64)
+             / np.sqrt(layer.running_var.astype(np.float64) + layer.epsilon))
+    shift = layer.params["beta"] - layer.running_mean.astype(np.float64) * scale
+    value = builder.node("Mul", [value, builder.constant(f"{prefix}.scale",
+                                                         scale.reshape(-1, 1, 1))],
+                         f"{prefix}.scaled")
+    value = builder.node("Add", [value, builder.constant(f"{prefix}.shift",
+                                                         shift.reshape(-1, 1, 1))],
+                         f"{prefix}.z")
+    return _activation(builder, layer.activation, value, prefix, where)
+
+
 def build_model(network: Network, *, include_preprocessing: bool = True) -> Any:
     """Return the ONNX ``ModelProto`` of ``network``'s inference pass (see the module doc).
 
@@ -140,9 +210,20 @@ def build_model(network: Network, *, include_preprocessing: bool = True) -> Any:
     value = "input"
     if include_preprocessing and network.preprocessing is not None:
         value = _preprocessing(builder, network.preprocessing, value)
+    images = False  # whether value holds images (batch, c, h, w) rather than rows
     for index, layer in enumerate(network.layers):
         prefix = f"layers.{index}"
         where = f"layers[{index}] ({type(layer).__name__})"
+        if type(layer) in _IMAGE_LAYERS or type(layer) is BatchNorm and layer.image:
+            if not images:
+                shape = builder.integers(f"{prefix}.shape", [-1, *layer.input_shape])
+                value = builder.node("Reshape", [value, shape], f"{prefix}.images")
+            value, images = _image_layer(builder, layer, value, prefix, where), True
+            if type(layer) in (Flatten, GlobalAveragePooling2D):
+                images = False
+            continue
+        if images and type(layer) is Dense:
+            value, images = builder.node("Flatten", [value], f"{prefix}.rows", axis=1), False
         if type(layer) is Dense:
             inputs = [value, builder.constant(f"{prefix}.W", layer.params["W"])]
             if layer.use_bias:
@@ -162,7 +243,10 @@ def build_model(network: Network, *, include_preprocessing: bool = True) -> Any:
             value = _activation(builder, layer.activation, value, prefix, where)
         else:
             raise ValueError(f"{where}: layer type {type(layer).__name__!r} cannot be exported "
-                             "to ONNX; supported layers: Dense, Dropout, BatchNorm")
+                             "to ONNX; supported layers: Dense, Dropout, BatchNorm, "
+                             + ", ".join(cls.__name__ for cls in _IMAGE_LAYERS))
+    if images:
+        value = builder.node("Flatten", [value], "rows", axis=1)
     if value == "input":  # a graph output cannot be its input: add an explicit copy
         value = builder.node("Identity", [value], "identity")
     builder.nodes[-1].output[0] = "output"
