@@ -17,7 +17,7 @@ directory, device or FIFO, a missing folder, or one of the command's own input f
 refused with exit status 2 and nothing is written. Files are written atomically.
 
 One module per command (``train``, ``evaluate``, ``summary``, ``gradcheck``, ``predict``,
-``explain``, ``plot``, ``export``, ``playground``, ``sweep``), each with
+``explain``, ``plot``, ``export``, ``playground``, ``sweep``, ``info``), each with
 ``add(commands)``, which adds its subparser, and ``run(args)``, its handler;
 :data:`COMMANDS` lists them once. Shared parts: ``_args`` (exit statuses, bounds,
 argument types), ``_data`` (training and evaluation data) and ``_inputs`` (what
@@ -41,6 +41,7 @@ from neuroflow.cli import (
     explain,
     export,
     gradcheck,
+    info,
     playground,
     plot,
     predict,
@@ -76,7 +77,7 @@ __all__ = [
 #: Every command, in the order ``neuroflow --help`` lists them: each adds its subparser.
 COMMANDS: list[Callable[[Any], None]] = [train.add, evaluate.add, summary.add, gradcheck.add,
                                          predict.add, explain.add, plot.add, export.add,
-                                         playground.add, sweep.add]
+                                         playground.add, sweep.add, info.add]
 
 
 def build_parser() -> argparse.ArgumentParser:
