@@ -110,7 +110,7 @@ def test_signature_covers_every_field_and_tensor():
     data = signed("mid_epoch")
     metadata = json.loads(data[8:header_end(data)])["__metadata__"]
     for key in sorted(set(metadata) - {"sha256", "hmac_sha256", "format"}):
-        value = "2.1" if key == "format_version" else metadata[key] + " "
+        value = "2.9" if key == "format_version" else metadata[key] + " "
         edited = rewrite(data, lambda m, key=key, value=value: m.update({key: value}))
         with pytest.raises(ModelFileError, match="does not match the key"):
             nfio.from_bytes(edited, key=KEY)
