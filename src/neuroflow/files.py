@@ -40,8 +40,8 @@ output path is refused before any work starts. The rules:
 
 Errors: a refused path raises :class:`neuroflow.errors.OutputError` (a ``ValueError``)
 before anything is written; a failure while writing (disk full, I/O error) raises
-:class:`OSError` with the original ``errno`` and a message naming the target and saying
-that the previous file is unchanged (or that nothing was written).
+:class:`WriteError` (an :class:`OSError`) with the original ``errno`` and a message naming
+the target and saying that the previous file is unchanged (or that nothing was written).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from typing import BinaryIO, Union
 
 from neuroflow.errors import OutputError
 
-__all__ = ["write_atomic", "check_writable", "STALE_SECONDS"]
+__all__ = ["write_atomic", "check_writable", "WriteError", "STALE_SECONDS"]
 
 #: Age after which a leftover temporary file of a live-looking process is removed anyway
 #: (process ids are reused).
@@ -71,6 +71,11 @@ _LEGACY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp", re.DOTALL)  # tempfil
 
 PathLike = Union[str, "os.PathLike[str]"]
 Payload = bytes | bytearray | memoryview | Callable[[BinaryIO], object]
+
+
+class WriteError(OSError):
+    """Writing an output failed (disk full, I/O error); the previous file is unchanged.
+    ``errno`` is the original one."""
 
 
 def _kind(mode: int) -> str:
@@ -312,10 +317,10 @@ def write_atomic(path: PathLike, data: Payload, *, inputs: Sequence[PathLike | N
     return target
 
 
-def _failure(error: OSError, argument: str, given: str, existed: bool) -> OSError:
+def _failure(error: OSError, argument: str, given: str, existed: bool) -> WriteError:
     reason = error.strerror or str(error) or type(error).__name__
     kept = "the previous file is unchanged" if existed else "nothing was written"
-    return OSError(error.errno, f"{argument}: cannot write {given!r} ({reason}); {kept}")
+    return WriteError(error.errno, f"{argument}: cannot write {given!r} ({reason}); {kept}")
 
 
 def _copy_owner_and_mode(descriptor: int, info: os.stat_result) -> None:

@@ -1,5 +1,7 @@
-r"""What ``neuroflow train`` says when a run stops (Ctrl-C, divergence) or ends badly: where
-the last checkpoint is, and one plain-language hint naming the setting to change.
+r"""What ``neuroflow train`` says when a run stops (Ctrl-C, SIGTERM, divergence, a
+checkpoint that cannot be written) or ends badly: where the last checkpoint is, the
+command that resumes it, and one plain-language hint naming the setting to change.
+SIGTERM is Ctrl-C with exit status 143 (:func:`terminate_as_interrupt`).
 
 Two cases are always reported, with or without ``--diagnostics``:
 
@@ -20,17 +22,27 @@ its most telling finding of the last epoch is quoted as the evidence.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import shlex
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from neuroflow.cli._args import EXIT_INTERRUPTED
+from neuroflow.cli._args import EXIT_INTERRUPTED, EXIT_USAGE
 from neuroflow.errors import TrainingDivergedError
+from neuroflow.files import WriteError
 
-__all__ = ["chance_level", "poor_accuracy", "divergence", "say", "report_stop", "EVIDENCE"]
+__all__ = ["chance_level", "poor_accuracy", "divergence", "say", "report_stop",
+           "report_write_failure", "save_model", "rank_status", "terminate_as_interrupt",
+           "stoppable", "EVIDENCE", "EXIT_TERMINATED"]
+
+#: The exit status after SIGTERM (128 + 15), as a shell reports a process it ended.
+EXIT_TERMINATED = 143
 
 #: Diagnostics finding kinds quoted as evidence, most telling first.
 EVIDENCE = ("divergence", "exploding_gradient", "dead_relu", "saturation",
@@ -132,22 +144,67 @@ _RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header"
                    "preset": None}
 
 
+def _where(args: argparse.Namespace, checkpoint: Any) -> str:
+    if checkpoint.last_path is not None:
+        return (f"the last checkpoint (epoch {checkpoint.last_epoch}) is at "
+                f"{checkpoint.last_path}")
+    if args.resume:
+        return f"the checkpoint {args.resume} is unchanged"
+    return "no epoch was completed, so no checkpoint was written"
+
+
 def report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any,
                 learning_rate: float | None = None, findings: Sequence[Any] = ()) -> int:
     """Tell where the last checkpoint is after Ctrl-C (exit 130, with the command that
-    resumes it) or divergence (exit 1, followed by the :func:`divergence` hint)."""
-    if checkpoint.last_path is not None:
-        where = (f"the last checkpoint (epoch {checkpoint.last_epoch}) is at "
-                 f"{checkpoint.last_path}")
-    elif args.resume:
-        where = f"the checkpoint {args.resume} is unchanged"
-    else:
-        where = "no epoch was completed, so no checkpoint was written"
+    resumes it), SIGTERM (the same, exit 143), divergence (exit 1, followed by the
+    :func:`divergence` hint) or a checkpoint that could not be written
+    (:class:`neuroflow.files.WriteError`: :func:`report_write_failure`)."""
+    if isinstance(error, OSError):
+        return report_write_failure(args, error, checkpoint)
+    where = _where(args, checkpoint)
+    terminated = bool(_TERMINATED)
     if isinstance(error, TrainingDivergedError):
         print(f"neuroflow train: error: {error}; {where}; "
               f"{divergence(learning_rate, findings)}", file=sys.stderr)
         return 1
-    print(f"neuroflow train: interrupted; {where}", file=sys.stderr)
+    stopped = "terminated (SIGTERM)" if terminated else "interrupted"
+    print(f"neuroflow train: {stopped}; {where}", file=sys.stderr)
+    _resume_command(args, checkpoint)
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+
+
+def report_write_failure(args: argparse.Namespace, error: OSError, checkpoint: Any) -> int:
+    """A checkpoint or the final model could not be written to ``--out`` (disk full, I/O
+    error): one error line naming ``--out`` and what is on disk, then the command that
+    resumes from the last checkpoint written (when there is one); exit 2."""
+    reason = os.strerror(error.errno) if error.errno else (str(error) or type(error).__name__)
+    print(f"neuroflow train: error: --out: cannot write {str(args.out)!r} ({reason}); "
+          f"{_where(args, checkpoint)}", file=sys.stderr)
+    _resume_command(args, checkpoint)
+    return EXIT_USAGE
+
+
+def save_model(network: Any, args: argparse.Namespace, checkpoint: Any) -> int | None:
+    """Save the trained model to ``--out``; ``None`` when saved, else the exit status
+    after :func:`report_write_failure` (the last checkpoint is the model, intact)."""
+    try:
+        network.save(args.out, sign_key=args.signing_key)
+    except WriteError as error:
+        return report_write_failure(args, error, checkpoint)
+    return None
+
+
+def rank_status(error: BaseException) -> int:
+    """The exit status of an MPI rank other than 0 that stopped with ``error`` (it reports
+    nothing); an ``OSError`` is raised again: such a rank writes no checkpoint."""
+    if isinstance(error, OSError):
+        raise error
+    return 1 if isinstance(error, TrainingDivergedError) else EXIT_INTERRUPTED
+
+
+def _resume_command(args: argparse.Namespace, checkpoint: Any) -> None:
+    """Print the ``neuroflow train --resume ...`` command that continues the run from its
+    last checkpoint (or the checkpoint it resumed), when there is one."""
     saved = checkpoint.last_path or args.resume
     if saved is not None:
         command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
@@ -164,4 +221,55 @@ def report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any,
         if args.validation_split:
             command += ["--validation-split", str(args.validation_split)]
         print(f"resume with: {shlex.join(command)}", file=sys.stderr)
-    return EXIT_INTERRUPTED
+
+
+#: Holds SIGTERM once one came while :func:`terminate_as_interrupt` was active.
+_TERMINATED: list[int] = []
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[list[int]]:
+    """While the block runs in the main thread, SIGTERM (``kill``, ``docker stop``,
+    ``timeout``, schedulers) does what Ctrl-C does: during ``fit`` training stops after
+    the current batch (the last epoch's checkpoint is intact), elsewhere
+    ``KeyboardInterrupt`` is raised. Yields the list that holds ``SIGTERM`` once one came,
+    so that the stop is reported as such, with exit status 143 rather than 130."""
+    _TERMINATED.clear()
+
+    def on_terminate(signum: int, frame: Any) -> None:
+        _TERMINATED.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)  # fit's guard sets its flag; the default raises
+        else:  # SIGINT ignored or default: stop here all the same
+            raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_terminate)
+    except ValueError:  # not the main thread: SIGTERM keeps its meaning
+        yield _TERMINATED
+        return
+    try:
+        yield _TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _TERMINATED.clear()
+
+
+def stoppable(command: Callable[[argparse.Namespace], int]
+              ) -> Callable[[argparse.Namespace], int]:
+    """``command`` run under :func:`terminate_as_interrupt`: a SIGTERM that stops it
+    before training (while the data loads) prints one line and exits 143."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        with terminate_as_interrupt() as terminated:
+            try:
+                return command(args)
+            except KeyboardInterrupt:
+                if not terminated:
+                    raise
+                print("neuroflow train: terminated (SIGTERM)", file=sys.stderr)
+                return EXIT_TERMINATED
+
+    return run

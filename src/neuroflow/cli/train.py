@@ -21,7 +21,6 @@ from neuroflow import activations, files, losses, optimizers, presets
 from neuroflow.callbacks import Diagnostics, ModelCheckpoint
 from neuroflow.cli import _hints
 from neuroflow.cli._args import (
-    EXIT_INTERRUPTED,
     MAX_EPOCHS,
     UsageError,
     add_csv_options,
@@ -121,17 +120,17 @@ def add(commands: Any) -> None:
     _add_preset_option(parser)
     add_sign_option(parser)
     add_verify_options(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=_hints.stoppable(run))  # SIGTERM = Ctrl-C, exit 143
 
 
 def run(args: argparse.Namespace) -> int:
     """``neuroflow train``: one path for every data source.
 
     The source (bundled MNIST, an IDX folder, a folder of images, or a CSV file) decides
-    how the data is
-    read and the network is built or resumed; checking ``--out`` up front, the
-    per-epoch checkpoint, Ctrl-C (exit 130 and a resume command), divergence (exit 1
-    naming the last good checkpoint), the test score and the final save are common.
+    how the data is read and the network is built or resumed; checking ``--out`` up
+    front, the per-epoch checkpoint, Ctrl-C or SIGTERM (exit 130 or 143 and a resume
+    command), divergence (exit 1 naming the last good checkpoint), a failed write (exit 2
+    naming ``--out``, and a resume command), the test score and the final save are common.
     """
     explicit = {key for key in (*_PRESET_OPTIONS, *_FROM_CHECKPOINT, "preset")
                 if getattr(args, key, None) is not None}
@@ -357,11 +356,11 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
                 callbacks=[checkpoint, *diagnostics, *extra.get("callbacks", [])]
                 if root else [],
                 **({"resume_from": args.resume} if args.resume else {}))
-    except (TrainingInterrupted, TrainingDivergedError) as error:
+    except (TrainingInterrupted, TrainingDivergedError, files.WriteError) as error:
         if root:
             return _hints.report_stop(args, error, checkpoint, _rate(args, net),
                                       _found(diagnostics))
-        return 1 if isinstance(error, TrainingDivergedError) else EXIT_INTERRUPTED
+        return _hints.rank_status(error)
     if not root:  # rank 0 alone evaluates and saves
         return 0
     history = net.history.history if net.history is not None else {}
@@ -379,7 +378,8 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
         else:
             print(f"test {net.loss.name}: {scores['loss']:.6g}"
                   + (f"  ({data.held_out})" if data.held_out else ""))
-    net.save(args.out, sign_key=args.signing_key)
+    if (failed := _hints.save_model(net, args, checkpoint)) is not None:
+        return failed
     print(f"saved model to {args.out}")
     if final is not None:
         _hints.say(_hints.poor_accuracy(final, net, _rate(args, net), history.get("loss", []),
