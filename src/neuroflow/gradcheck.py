@@ -36,7 +36,7 @@ import numpy as np
 
 from neuroflow import activations as _activations
 from neuroflow._validation import check_inputs
-from neuroflow.layers import Dropout
+from neuroflow.layers import Dropout, images_to_rows
 from neuroflow.network import Network
 
 __all__ = ["check_gradients", "GradientCheckResult", "kinks_of"]
@@ -259,7 +259,8 @@ def check_gradients(network: Network, x: Any, y: Any, *, epsilon: float = 1e-5,
         raise ValueError(f"max_entries: expected a positive integer or None, received: "
                          f"{max_entries!r}")
     net = network.copy(dtype="float64")
-    inputs = check_inputs(x, net.in_features, net.dtype)
+    inputs = check_inputs(images_to_rows(x, net.layers[0].input_shape), net.in_features,
+                          net.dtype)
     target = net.prepare_targets(y)
     if target.shape[0] != inputs.shape[0]:
         raise ValueError(f"y: expected {inputs.shape[0]} targets, received {target.shape[0]}")
