@@ -134,3 +134,20 @@ def test_the_new_data_sets_are_seeded_and_shaped():
     assert np.allclose(y, (x[:, 0] + x[:, 1]) / 2, atol=1e-6)
     x, y = nf.datasets.make_gaussians(300, noise=0.0)
     assert y.min() >= -1 and y.max() <= 1 and y.min() < -0.5 and y.max() > 0.5
+
+
+def test_a_weight_set_by_hand_changes_the_map_at_once_and_the_code_replays_it(tmp_path):
+    engine = Engine(Config(layers=(3,)))
+    engine.step(2)
+    before = engine.frame()
+    frame = engine.set_weight(0, 1, 2, 4.5)
+    assert engine.network.layers[0].params["W"][1, 2] == 4.5
+    assert frame["epoch"] == 2 and frame["weights"][0][1][2] == 4.5
+    assert frame["neurons"][0][2] != before["neurons"][0][2]
+    assert frame["loss"] == engine.network.evaluate(engine.x, engine.y)["loss"]
+    assert len(engine.losses) == 3
+    engine.step(1)
+    assert "params['W'][1, 2] = 4.5" in engine.code()["python"]
+    reproduce(engine, tmp_path)
+    with pytest.raises(ValueError, match="weight: expected layer.i.j of the 2-3-1 network"):
+        engine.set_weight(1, 3, 0, 1.0)

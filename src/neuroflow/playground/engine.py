@@ -214,12 +214,31 @@ class Engine:
         segment = {"optimizer": options.get("optimizer"), "batch_size": batch_size,
                    "learning_rate": options["learning_rate"],
                    "penalties": options.get("penalties", {})}
-        if last is not None and segment["optimizer"] is None and \
+        if last is not None and "edit" not in last and segment["optimizer"] is None and \
                 last["batch_size"] == batch_size and last["learning_rate"] == \
                 segment["learning_rate"]:
             last["epochs"] += 1
         else:
             self.segments.append({"epochs": 1, **segment})
+
+    def set_weight(self, layer: int, i: int, j: int, value: float) -> dict[str, Any]:
+        """Set ``W[i, j]`` of ``network.layers[layer]`` by hand (the page's click on a
+        connection); the cost of this epoch is measured again and the code shown replays
+        the edit. Returns the new :meth:`frame`."""
+        sizes = self.config.sizes
+        if not (0 <= layer < len(sizes) - 1 and 0 <= i < sizes[layer] and
+                0 <= j < sizes[layer + 1]):
+            raise ValueError(f"weight: expected layer.i.j of the {'-'.join(map(str, sizes))} "
+                             f"network, received {layer}.{i}.{j}")
+        if not (np.isfinite(value) and abs(value) <= 1000):
+            raise ValueError(f"value: expected a number from -1000 to 1000, received {value!r}")
+        self.network.layers[layer].params["W"][i, j] = value
+        self.segments.append({"edit": [layer, i, j, float(value)]})
+        for curve in (self.losses, self.accuracies, self.test_losses, self.path):
+            if curve:
+                curve.pop()
+        self._record()
+        return self.frame()
 
     def _record(self) -> None:
         scores = self.network.evaluate(self.inputs, self.y)
@@ -347,11 +366,17 @@ class Engine:
         lines.append(f"net = nf.Network.from_sizes({c.sizes}, hidden={c.activation!r}, "
                      f"{output}, seed={c.seed}, dtype='float64')")
         for segment in self.segments:
-            lines.append(_fit_line(segment))
+            if "edit" in segment:
+                layer, i, j, value = segment["edit"]
+                lines.append(f"net.layers[{layer}].params['W'][{i}, {j}] = {value!r}"
+                             f"   # set by hand")
+            else:
+                lines.append(_fit_line(segment))
         lines.append(f"net.save({model_path!r})")
         commands = [f"python reproduce.py   # the Python above, saved as reproduce.py: writes "
                     f"{model_path}"]
-        if len(self.segments) == 1:  # one stretch of training: one command, the same weights
+        if len(self.segments) == 1 and "edit" not in self.segments[0]:
+            # one stretch of training: one command, the same weights
             s = self.segments[0]
             state = c.with_changes(optimizer=s["optimizer"], learning_rate=s["learning_rate"],
                                    batch_size=s["batch_size"]).query()

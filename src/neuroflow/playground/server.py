@@ -558,6 +558,16 @@ def _train_routes(state: _State, max_fps: float) -> list[Any]:
             return state.engine.frame()
         return _sse(_stream(state, "toy", frames, fps, work))
 
+    async def set_weight(request: Any, body: dict[str, Any]) -> Any:
+        """One weight set by hand: ``{"weight": "layer.i.j", "value": number}``."""
+        try:
+            layer, i, j = (int(p) for p in str(body.get("weight", "")).split("."))
+            value = float(body.get("value"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError("weight: expected {\"weight\": \"layer.i.j\", \"value\": "
+                             "number}") from None
+        return await state.run("toy", lambda: state.engine.set_weight(layer, i, j, value))
+
     return [
         Route("/api/state", _endpoint(locked(lambda: state.engine.state()))),
         Route("/api/config", _endpoint(configure), methods=["POST"]),
@@ -566,6 +576,7 @@ def _train_routes(state: _State, max_fps: float) -> list[Any]:
         Route("/api/pause", _endpoint(pause), methods=["POST"]),
         Route("/api/cancel", _endpoint(cancel), methods=["POST"]),
         Route("/api/stream", _endpoint(stream)),
+        Route("/api/weight", _endpoint(set_weight), methods=["POST"]),
     ]
 
 

@@ -2,11 +2,13 @@
 // (neuroflow) computes every number; this file only asks for them and draws them.
 
 import { drawCurves, drawMap, drawPoints, formatNumber, toPixel } from "./draw.js";
-import { drawNetwork } from "./net.js";
+import { drawNetwork, edgePoint, hitTest, layout, neuronName } from "./net.js";
 import * as panels from "./panels.js";
 
 const token = new URLSearchParams(location.search).get("token") || "";
-const CONFIG_KEYS = ["data", "noise", "points", "layers", "act", "opt", "lr", "bs", "seed"];
+const FIELDS = ["problem", "data", "noise", "ratio", "act", "opt", "lr", "bs", "reg", "rr", "seed"];
+const CONFIG_KEYS = [...FIELDS, "points", "layers", "features"];
+const REGRESSION_SETS = ["plane", "multigauss"];
 const MAX_LAYERS = 6;
 const MAX_NEURONS = 8;
 const BOUNDARY_STRENGTH = 0.45; // the output map pale enough for the points' class colours
@@ -32,11 +34,22 @@ export function streamUrl(path) {
 }
 
 export const app = {
-  state: null, frame: null, layers: [8, 8], losses: [], accuracies: [], playing: false,
+  state: null, frame: null, layers: [8, 8], losses: [], accuracies: [], testLosses: [],
+  hoverNeuron: null, hoverWeight: null, playing: false,
   source: null, selected: null, readyMs: null, error: null,
   stats: { frames: 0, bytes: 0, maxBytes: 0, first: null, last: null, drawMs: 0 },
 };
-window.nf = app; // read by the browser tests: stats, readyMs
+window.nf = app; // read by the browser tests: stats, readyMs, where()
+
+/** Where on the network canvas (CSS pixels from its top-left corner) a connection
+ * ([k, i, j], at t along it) or a neuron ([k, i]) is drawn. */
+app.where = (item, t = 0.3) => {
+  const canvas = $("network");
+  const nodes = layout(canvas, app.state.sizes);
+  const [x, y] = item.length === 3 ? edgePoint(nodes, item[0], item[1], item[2], t)
+    : nodes[item[0]][item[1]];
+  return [(x * canvas.clientWidth) / canvas.width, (y * canvas.clientHeight) / canvas.height];
+};
 
 export function hashParams() {
   return new URLSearchParams(location.hash.slice(1));
@@ -55,7 +68,13 @@ export function showStatus(text) {
 
 function controlsConfig() {
   const config = {};
-  for (const key of ["data", "noise", "act", "opt", "lr", "bs", "seed"]) config[key] = $(key).value;
+  for (const key of FIELDS) config[key] = $(key).value;
+  // a new problem type starts on its first data set
+  if ((config.problem === "regression") !== REGRESSION_SETS.includes(config.data)) {
+    config.data = config.problem === "regression" ? "plane" : "moons";
+  }
+  config.features = [...document.querySelectorAll("#features input:checked")]
+    .map((box) => box.value).join(",");
   config.layers = app.layers.join(",");
   config.points = app.state ? app.state.config.points : "400";
   return config;
@@ -91,7 +110,11 @@ async function sendConfig(config) {
 }
 
 function fillControls(config) {
-  for (const key of ["data", "noise", "act", "opt", "lr", "bs", "seed"]) $(key).value = config[key];
+  for (const key of FIELDS) $(key).value = config[key];
+  const chosen = (config.features || "x0,x1").split(",");
+  document.querySelectorAll("#features input").forEach((box) => {
+    box.checked = chosen.includes(box.value);
+  });
   app.layers = config.layers ? config.layers.split(",").map(Number) : [];
 }
 
@@ -102,6 +125,7 @@ function applyState(state) {
   fillControls(config);
   app.losses = state.losses.slice();
   app.accuracies = state.accuracies.slice();
+  app.testLosses = state.test_losses.slice();
   writeHash(config);
   renderLayerButtons();
   renderFrame(state.frame);
@@ -131,26 +155,123 @@ function renderFrame(frame) {
   app.accuracies[frame.epoch] = frame.accuracy;
   app.losses.length = frame.epoch + 1;
   app.accuracies.length = frame.epoch + 1;
+  if (frame.test_loss !== null && frame.test_loss !== undefined) {
+    app.testLosses[frame.epoch] = frame.test_loss;
+    app.testLosses.length = frame.epoch + 1;
+  }
   $("epoch").textContent = frame.epoch;
   $("loss").textContent = formatNumber(frame.loss, 4);
   $("loss").dataset.value = frame.loss;
-  $("accuracy").textContent = `${(100 * frame.accuracy).toFixed(1)}%`;
+  $("accuracy").textContent = frame.accuracy === null ? "–" : `${(100 * frame.accuracy).toFixed(1)}%`;
+  $("test-loss").textContent = formatNumber(frame.test_loss, 4);
+  $("test-loss").dataset.value = frame.test_loss ?? "";
   $("behaviour").textContent = frame.behaviour || "–";
   $("behaviour").className = frame.behaviour ? `behaviour-${frame.behaviour}` : "";
-  const boundary = $("boundary");
-  drawMap(boundary, frame.boundary, 0.5, BOUNDARY_STRENGTH);
-  drawPoints(boundary, app.state.extent, app.state.points, app.state.labels, app.selected);
-  drawNetwork($("network"), app.state.sizes, frame);
-  drawCurves($("curves"), [
-    { values: app.losses, colour: "#1d2330", label: "loss (cost C)" },
-    { values: app.accuracies, colour: "#16a34a", label: "accuracy" },
-  ], { lo: 0 });
+  drawOutput();
+  drawNetwork($("network"), app.state.sizes, frame,
+    { names: app.state.features, maps: app.state.input_maps }, app.hoverWeight);
+  const series = [{ values: app.losses, colour: "#1d2330", label: "training loss" }];
+  if (app.testLosses.length) series.push({ values: app.testLosses, colour: "#c2410c", label: "test loss" });
+  if (app.state.problem === "classification") {
+    series.push({ values: app.accuracies, colour: "#16a34a", label: "accuracy" });
+  }
+  drawCurves($("curves"), series, { lo: 0 });
   renderFindings(frame);
   if (frame.error) {
     showStatus(frame.error);
     if (app.playing) pause();
   }
   panels.onFrame(frame);
+}
+
+/** The output map with the points, or the map of the neuron the pointer is over,
+ * enlarged (as TensorFlow Playground does); "discretize" shows only each side. */
+function drawOutput() {
+  const frame = app.frame;
+  const boundary = $("boundary");
+  const discrete = $("discretize").checked;
+  const hover = app.hoverNeuron;
+  const caption = $("output-caption");
+  if (hover) {
+    const [k, i] = hover;
+    const last = app.state.sizes.length - 1;
+    const map = k === 0 ? app.state.input_maps[i] : k === last ? frame.boundary : frame.neurons[k - 1][i];
+    drawMap(boundary, map, k === last ? frame.centre : k === 0 ? 0 : undefined, 1, discrete);
+    caption.textContent = `Showing ${neuronName(app.state.sizes, k, i, app.state.features)} ` +
+      "over the plane (move the pointer off it to see the output).";
+    return;
+  }
+  caption.textContent = "";
+  drawMap(boundary, frame.boundary, frame.centre ?? 0.5, BOUNDARY_STRENGTH, discrete);
+  const regression = app.state.problem === "regression";
+  drawPoints(boundary, app.state.extent, app.state.points, app.state.labels, app.selected,
+    false, regression);
+  if ($("show-test").checked) {
+    drawPoints(boundary, app.state.extent, app.state.test_points, app.state.test_labels, null,
+      true, regression);
+  }
+}
+
+/** Canvas coordinates of a pointer event on `canvas` (scaled like the canvas). */
+function canvasPoint(canvas, event) {
+  const box = canvas.getBoundingClientRect();
+  return [((event.clientX - box.left) * canvas.width) / box.width,
+    ((event.clientY - box.top) * canvas.height) / box.height];
+}
+
+/** Hover: a connection shows its weight, a neuron its map in the output; click on a
+ * connection: edit its weight (the server sets it; the maps change at once). */
+function networkPointer(event, click) {
+  if (!app.state || !app.frame) return;
+  const canvas = $("network");
+  const [mx, my] = canvasPoint(canvas, event);
+  const nodes = layout(canvas, app.state.sizes);
+  const hit = hitTest(nodes, mx, my);
+  const tip = $("weight-tip");
+  const neuron = hit && hit.neuron ? hit.neuron : null;
+  const weight = hit && hit.weight ? hit.weight : null;
+  const changed = String(neuron) !== String(app.hoverNeuron) || String(weight) !== String(app.hoverWeight);
+  app.hoverNeuron = neuron;
+  app.hoverWeight = weight;
+  if (weight) {
+    const [k, i, j] = weight;
+    const names = app.state.features;
+    const value = app.frame.weights[k][i][j];
+    tip.textContent = `layer ${k + 1}: ${neuronName(app.state.sizes, k, i, names)} → ` +
+      `${neuronName(app.state.sizes, k + 1, j, names)}  w = ${formatNumber(value, 4)}` +
+      (click ? "" : "  (click to edit)");
+    tip.dataset.weight = `${k}.${i}.${j}`;
+    tip.dataset.value = value;
+    tip.hidden = false;
+    if (click) editWeight(k, i, j, value);
+  } else {
+    tip.hidden = true;
+  }
+  if (changed) {
+    drawOutput();
+    drawNetwork(canvas, app.state.sizes, app.frame,
+      { names: app.state.features, maps: app.state.input_maps }, app.hoverWeight);
+  }
+}
+
+function editWeight(k, i, j, value) {
+  const box = $("weight-edit");
+  box.hidden = false;
+  box.dataset.weight = `${k}.${i}.${j}`;
+  const input = $("weight-value");
+  input.value = value;
+  input.focus();
+  input.select();
+}
+
+async function submitWeight() {
+  const box = $("weight-edit");
+  try {
+    const frame = await api("/api/weight", { weight: box.dataset.weight, value: $("weight-value").value });
+    box.hidden = true;
+    renderFrame(frame);
+    panels.onPause();
+  } catch (error) { $("weight-error").textContent = error.message; }
 }
 
 function renderFindings(frame) {
@@ -257,9 +378,29 @@ async function start() {
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", reset);
   $("boundary").addEventListener("click", pickPoint);
-  for (const key of ["data", "noise", "act", "opt", "lr", "bs", "seed"]) {
-    $(key).addEventListener("change", () => sendConfig(controlsConfig()));
+  for (const key of FIELDS) $(key).addEventListener("change", () => sendConfig(controlsConfig()));
+  document.querySelectorAll("#features input").forEach((box) => {
+    box.addEventListener("change", () => sendConfig(controlsConfig()));
+  });
+  for (const key of ["show-test", "discretize"]) {
+    $(key).addEventListener("change", () => { if (app.frame) drawOutput(); });
   }
+  const network = $("network");
+  network.addEventListener("mousemove", (event) => networkPointer(event, false));
+  network.addEventListener("click", (event) => networkPointer(event, true));
+  network.addEventListener("mouseleave", () => {
+    app.hoverNeuron = null;
+    app.hoverWeight = null;
+    $("weight-tip").hidden = true;
+    if (app.frame) {
+      drawOutput();
+      drawNetwork(network, app.state.sizes, app.frame,
+        { names: app.state.features, maps: app.state.input_maps }, null);
+    }
+  });
+  $("weight-set").addEventListener("click", submitWeight);
+  $("weight-value").addEventListener("keydown", (event) => { if (event.key === "Enter") submitWeight(); });
+  $("weight-cancel").addEventListener("click", () => { $("weight-edit").hidden = true; });
   $("layer-plus").addEventListener("click", () => {
     if (app.layers.length < MAX_LAYERS) app.layers.push(4);
     sendConfig(controlsConfig());

@@ -24,13 +24,14 @@ export function diverging(t) {
 
 /** A 256-entry palette for a map: value lo + q (hi - lo) / 255 coloured relative to
  * zero (scaled by max |lo|, |hi|), or, with `centre`, relative to that value. */
-function palette(map, centre, strength = 1) {
+function palette(map, centre, strength = 1, discrete = false) {
   const table = [];
   const mid = centre === undefined ? 0 : centre;
   const scale = Math.max(Math.abs(map.lo - mid), Math.abs(map.hi - mid)) || 1;
   for (let q = 0; q < 256; q++) {
     const value = map.lo + (q * (map.hi - map.lo)) / 255;
-    table.push(diverging((strength * (value - mid)) / scale));
+    const t = discrete ? Math.sign(value - mid) : (value - mid) / scale;
+    table.push(diverging(strength * t));
   }
   return table;
 }
@@ -38,7 +39,7 @@ function palette(map, centre, strength = 1) {
 const scratch = new Map(); // one small canvas per map size, reused frame after frame
 
 /** Draw a quantised map into the rectangle (x, y, w, h) of a 2-D context. */
-export function paintMap(ctx, map, centre, x, y, w, h, strength = 1) {
+export function paintMap(ctx, map, centre, x, y, w, h, strength = 1, discrete = false) {
   const [rows, cols] = map.shape.slice(-2);
   const key = `${cols}x${rows}`;
   if (!scratch.has(key)) {
@@ -49,7 +50,7 @@ export function paintMap(ctx, map, centre, x, y, w, h, strength = 1) {
   }
   const { small, pen, image } = scratch.get(key);
   const bytes = decodeBytes(map);
-  const table = palette(map, centre, strength);
+  const table = palette(map, centre, strength, discrete);
   for (let i = 0; i < rows * cols; i++) {
     const rgb = table[bytes[i]];
     image.data[4 * i] = rgb[0];
@@ -58,14 +59,16 @@ export function paintMap(ctx, map, centre, x, y, w, h, strength = 1) {
     image.data[4 * i + 3] = 255;
   }
   pen.putImageData(image, 0, 0);
-  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingEnabled = !discrete; // a discretized map keeps its two colours
   ctx.drawImage(small, x, y, w, h);
 }
 
 /** Draw a quantised map onto a canvas, stretched to fill it; `strength` < 1 pales it
- * (the output map behind the data points, so that each point keeps its class colour). */
-export function drawMap(canvas, map, centre, strength = 1) {
-  paintMap(canvas.getContext("2d"), map, centre, 0, 0, canvas.width, canvas.height, strength);
+ * (the output map behind the data points, so that each point keeps its class colour);
+ * `discrete` shows only the side of `centre` each value lies on ("discretize output"). */
+export function drawMap(canvas, map, centre, strength = 1, discrete = false) {
+  paintMap(canvas.getContext("2d"), map, centre, 0, 0, canvas.width, canvas.height, strength,
+    discrete);
 }
 
 /** Map data coordinates (x1, x2) to canvas pixels for an extent [x1min, x1max, x2min, x2max]. */
@@ -75,17 +78,26 @@ export function toPixel(canvas, extent, x1, x2) {
   return [px, py];
 }
 
-/** The data points on the boundary map; `selected` (an index) is ringed. */
-export function drawPoints(canvas, extent, points, labels, selected) {
+/** The colour of a label: class 1 blue, class 0 orange; a regression target on the
+ * diverging scale (blue positive, orange negative). */
+export function labelColour(label, regression) {
+  if (regression) return `rgb(${diverging(label)})`;
+  return label === 1 ? "rgb(8,119,189)" : "rgb(245,147,34)";
+}
+
+/** The data points on the boundary map; `selected` (an index) is ringed; test points
+ * (`test`) are drawn with a thick black outline. */
+export function drawPoints(canvas, extent, points, labels, selected, test = false,
+  regression = false) {
   const ctx = canvas.getContext("2d");
   for (let i = 0; i < points.length; i++) {
     const [px, py] = toPixel(canvas, extent, points[i][0], points[i][1]);
     ctx.beginPath();
     ctx.arc(px, py, 3.6, 0, 2 * Math.PI);
-    ctx.fillStyle = labels[i] === 1 ? "rgb(8,119,189)" : "rgb(245,147,34)";
+    ctx.fillStyle = labelColour(labels[i], regression);
     ctx.fill();
-    ctx.lineWidth = 1;
-    ctx.strokeStyle = "rgba(20,20,20,0.65)";
+    ctx.lineWidth = test ? 2 : 1;
+    ctx.strokeStyle = test ? "#000" : "rgba(20,20,20,0.65)";
     ctx.stroke();
   }
   if (selected !== null && selected !== undefined && points[selected]) {

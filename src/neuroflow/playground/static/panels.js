@@ -85,7 +85,8 @@ export async function inspect(index) {
   try {
     record = await ctx.api(`/api/inspect?i=${index}`);
   } catch (error) { ctx.showStatus(error.message); return; }
-  const names = (l, i) => (l === 0 ? `x${i + 1}` : `h${l}.${i + 1}`);
+  // numbered from 0, as neuroflow explain and the figures number them
+  const names = (l, i) => (l === 0 ? record.features[i] : `h${l}.${i}`);
   const out = record.layers.length;
   $("inspect-help").textContent =
     `Point #${record.index} at (${formatNumber(record.x[0], 3)}, ${formatNumber(record.x[1], 3)}), ` +
@@ -133,8 +134,8 @@ function fillWeightChoices(sizes) {
         for (let j = 0; j < sizes[l + 1]; j++) {
           const option = document.createElement("option");
           option.value = `${l}.${i}.${j}`;
-          const from = l === 0 ? `x${i + 1}` : `h${l}.${i + 1}`;
-          const to = l === sizes.length - 2 ? "out" : `h${l + 1}.${j + 1}`;
+          const from = l === 0 ? (ctx.app.state.features || [])[i] || `x${i}` : `h${l}.${i}`;
+          const to = l === sizes.length - 2 ? "out" : `h${l + 1}.${j}`;
           option.textContent = `layer ${l + 1}: ${from} → ${to}`;
           select.appendChild(option);
         }
