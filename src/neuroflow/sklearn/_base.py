@@ -29,14 +29,13 @@ from neuroflow.sklearn._compat import (
     _check_sample_weight,
     check_is_fitted,
     check_random_state,
-    scipy_optimize,
     scipy_sparse,
     train_test_split,
     validate_data,
 )
 from neuroflow.sklearn._loss import LOSSES, OUTPUTS
 from neuroflow.sklearn._params import ACTIVATIONS, CONSTRAINTS
-from neuroflow.sklearn._solvers import MomentumSGD, SklearnAdam
+from neuroflow.sklearn._solvers import MomentumSGD, SklearnAdam, minimize_lbfgs
 
 __all__ = ["BaseMLP"]
 
@@ -209,21 +208,9 @@ class BaseMLP(BaseEstimator):
             loss = self._backprop(x, Y, sample_weight)
             return loss, buffer.gradients.astype(np.float64)
 
-        result = scipy_optimize.minimize(
-            objective, buffer.parameters.astype(np.float64), method="L-BFGS-B", jac=True,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol})
-        self.n_iter_ = min(int(result.nit), int(self.max_iter))
-        if result.status != 0:
-            hint = (f"\nIncrease the number of iterations to improve the convergence "
-                    f"(max_iter={self.max_iter})." if self.n_iter_ == self.max_iter else "")
-            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
-                          f"(status={result.status}):\n{result.message}\n{hint}\nYou might "
-                          "also want to scale the data as shown in:\n    "
-                          "https://scikit-learn.org/stable/modules/preprocessing.html",
-                          ConvergenceWarning, stacklevel=4)
-        self.loss_ = float(result.fun)
-        buffer.parameters[...] = result.x
-        if self.verbose:
+        self.n_iter_, self.loss_ = minimize_lbfgs(objective, buffer.parameters, int(self.max_iter),
+                                                  int(self.max_fun), float(self.tol))
+        if self.verbose:  # scikit-learn's verbose output goes to stdout
             print(f"L-BFGS: {self.n_iter_} iterations, loss = {self.loss_:.8f}")
 
     def _new_optimizer(self) -> Any:
@@ -301,7 +288,7 @@ class BaseMLP(BaseEstimator):
         self.loss_ = loss
         self.t_ += n_samples
         self.loss_curve_.append(loss)
-        if self.verbose:
+        if self.verbose:  # scikit-learn's verbose output goes to stdout
             print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
         self._update_no_improvement_count(validation)
         if self.solver == "sgd" and self.learning_rate == "invscaling":

@@ -12,6 +12,8 @@ neuroflow's own :class:`~neuroflow.optimizers.SGD` and :class:`~neuroflow.optimi
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,8 +21,9 @@ import numpy as np
 from neuroflow import kernels
 from neuroflow.optimizers import Adam, Optimizer
 from neuroflow.optimizers.base import Slot
+from neuroflow.sklearn._compat import ConvergenceWarning, scipy_optimize
 
-__all__ = ["MomentumSGD", "SklearnAdam"]
+__all__ = ["MomentumSGD", "SklearnAdam", "minimize_lbfgs"]
 
 
 class MomentumSGD(Optimizer):
@@ -95,3 +98,25 @@ class SklearnAdam(Adam):
                         learning_rate: float, work: np.ndarray) -> None:
         kernels.adam(param, grad, slot("m"), slot("v"), self.beta_1, self.beta_2,
                      self._epsilon(), learning_rate, self.iterations, work)
+
+
+def minimize_lbfgs(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+                   parameters: np.ndarray, max_iter: int, max_fun: int, tol: float
+                   ) -> tuple[int, float]:
+    """Full-batch L-BFGS-B from ``parameters`` (the flat buffer, written with the result);
+    ``objective(theta) -> (loss, gradient)``. Returns ``(iterations, loss)`` and warns
+    with ``ConvergenceWarning`` as scikit-learn does when SciPy reports no convergence."""
+    result = scipy_optimize.minimize(
+        objective, parameters.astype(np.float64), method="L-BFGS-B", jac=True,
+        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol})
+    n_iter = min(int(result.nit), max_iter)
+    if result.status != 0:
+        hint = (f"\nIncrease the number of iterations to improve the convergence "
+                f"(max_iter={max_iter})." if n_iter == max_iter else "")
+        warnings.warn(f"lbfgs failed to converge after {n_iter} iteration(s) "
+                      f"(status={result.status}):\n{result.message}\n{hint}\nYou might also "
+                      "want to scale the data as shown in:\n    "
+                      "https://scikit-learn.org/stable/modules/preprocessing.html",
+                      ConvergenceWarning, stacklevel=5)
+    parameters[...] = result.x
+    return n_iter, float(result.fun)
