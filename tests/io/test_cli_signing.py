@@ -164,3 +164,10 @@ def test_no_legacy_refuses_format_1(capsys, setup):
     code, _, err = run(capsys, "summary", "old.safetensors", "--verify-key", "key")
     assert code == 2
     one_line(err, "not signed", "format 1.0 cannot carry a signature")
+
+
+@pytest.mark.parametrize("flag", [["--verify-key", "key"], ["--no-legacy"]])
+def test_train_refuses_verify_options_without_resume(capsys, setup, flag):
+    code, _, err = run(capsys, "train", "--data", "data.csv", "--out", "m.safetensors", *flag)
+    assert code == 2
+    one_line(err, f"{flag[0]}: only with --resume")

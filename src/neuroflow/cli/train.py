@@ -140,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
     args.out = args.out or args.resume or "model.safetensors"
     files.check_writable(args.out, inputs=data_inputs(args.data), argument="--out")
     args.signing_key = sign_key(args)  # read before the data, so a bad key fails at once
+    for flag in ("verify_key", "no_legacy"):
+        if getattr(args, flag, None) and not args.resume:
+            raise UsageError(f"--{flag.replace('_', '-')}: only with --resume MODEL (the "
+                             "model that train loads)")
     resumed = _resumed_network(args, explicit) if args.resume else None
     if resumed is not None and "preset" not in explicit:
         _repeat_batches(args, explicit, resumed.training_run)
