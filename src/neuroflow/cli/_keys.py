@@ -20,7 +20,8 @@ from neuroflow.cli._args import UsageError, path_text
 from neuroflow.io import load
 from neuroflow.io.format import sign_key_bytes
 
-__all__ = ["ENVIRONMENT", "add_sign_option", "add_verify_options", "sign_key", "load_model"]
+__all__ = ["ENVIRONMENT", "add_sign_option", "add_verify_options", "sign_key", "train_key",
+           "load_model"]
 
 #: The environment variable that holds the key when no key file is named.
 ENVIRONMENT = "NEUROFLOW_SIGN_KEY"
@@ -52,6 +53,16 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
 def sign_key(args: argparse.Namespace) -> bytes | None:
     """The key ``train`` signs with: ``--sign-key``'s file, else ``$NEUROFLOW_SIGN_KEY``."""
     return _key(getattr(args, "sign_key", None), "--sign-key")
+
+
+def train_key(args: argparse.Namespace) -> bytes | None:
+    """:func:`sign_key` for ``train``, which also refuses ``--verify-key`` and
+    ``--no-legacy`` without ``--resume`` (they apply to the model it loads)."""
+    for flag in ("verify_key", "no_legacy"):
+        if getattr(args, flag, None) and not getattr(args, "resume", None):
+            raise UsageError(f"--{flag.replace('_', '-')}: only with --resume MODEL (the "
+                             "model that train loads)")
+    return sign_key(args)
 
 
 def load_model(path: str, args: argparse.Namespace) -> Any:

@@ -38,7 +38,7 @@ from neuroflow.cli._data import (
     load_data,
     load_image_folder,
 )
-from neuroflow.cli._keys import add_sign_option, add_verify_options, load_model, sign_key
+from neuroflow.cli._keys import add_sign_option, add_verify_options, load_model, train_key
 from neuroflow.cli._stack import LAYERS_OPTION, stack_data
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 from neuroflow.network import Network
@@ -139,11 +139,7 @@ def run(args: argparse.Namespace) -> int:
     args.dtype = args.dtype or "float32"
     args.out = args.out or args.resume or "model.safetensors"
     files.check_writable(args.out, inputs=data_inputs(args.data), argument="--out")
-    args.signing_key = sign_key(args)  # read before the data, so a bad key fails at once
-    for flag in ("verify_key", "no_legacy"):
-        if getattr(args, flag, None) and not args.resume:
-            raise UsageError(f"--{flag.replace('_', '-')}: only with --resume MODEL (the "
-                             "model that train loads)")
+    args.signing_key = train_key(args)  # read before the data: a bad key fails at once
     resumed = _resumed_network(args, explicit) if args.resume else None
     if resumed is not None and "preset" not in explicit:
         _repeat_batches(args, explicit, resumed.training_run)
