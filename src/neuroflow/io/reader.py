@@ -168,13 +168,13 @@ def _check_format1(header: Header, source: str, key: bytes | None, strict: bool)
         raise ModelFileError(f"{source}: not signed (model format {version} cannot carry a "
                              "signature; a signed file was downgraded, or the file predates "
                              "signing); a key was given, so only files signed with it load")
-    newer = sorted(set(metadata) - _FORMAT1_FIELDS)
+    newer = [repr(name) for name in sorted(set(metadata) - _FORMAT1_FIELDS)]
     try:
         training = json.loads(metadata.get("training", "null"))
     except (ValueError, RecursionError):
         training = None  # reported when the field itself is checked
     if isinstance(training, dict):
-        newer += [f"training '{name}'" for name in sorted(set(training) - _FORMAT1_TRAINING)]
+        newer += [f"training {name!r}" for name in sorted(set(training) - _FORMAT1_TRAINING)]
         history = training.get("history")
         if isinstance(history, dict) and "partial" in history:
             newer.append("training history 'partial'")
@@ -182,7 +182,7 @@ def _check_format1(header: Header, source: str, key: bytes | None, strict: bool)
               if not entry.name.startswith(("layers.", "optimizer.", "preprocessing."))]
     if newer:
         raise ModelFileError(f"{source}: claims model format {version} but holds fields that "
-                             f"only format 2 has ({', '.join(map(str, newer[:3]))}); a "
+                             f"only format 2 has ({', '.join(newer[:3])}); a "
                              "format-2 file relabelled as format 1 is refused, since format "
                              "1's hash would not cover its metadata")
 
