@@ -62,7 +62,7 @@ def test_architecture_edge_colour_follows_weight_sign(tmp_path):
     figure = plotting.architecture(net, figsize=(4, 3))
     colours = figure.axes[0].collections[0].get_colors()
     assert colours[0][2] > colours[0][0]          # positive: blue
-    assert colours[1][0] > colours[1][2]          # negative: red
+    assert colours[1][0] > colours[1][2]          # negative: orange
     widths = figure.axes[0].collections[0].get_linewidths()
     assert widths[0] > widths[1]                  # |2| > |-1|
     _check(figure, tmp_path, (4, 3))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neuroflow.files import write_atomic
 from neuroflow.network import Network
@@ -18,8 +18,20 @@ if TYPE_CHECKING:
 
 #: File formats :func:`save` writes, chosen by the file's suffix.
 FORMATS = ("png", "svg")
-POSITIVE = "#1f77b4"   # blue: positive weight
-NEGATIVE = "#d62728"   # red: negative weight
+#: The one colour rule of neuroflow's pictures (every figure, the playground's CSS
+#: ``--blue``/``--orange`` and ``explain``'s words): blue for a positive weight or value
+#: (and class 1), orange for a negative one (and class 0), white at zero.
+POSITIVE = "#0877bd"   # blue: positive weight
+NEGATIVE = "#f59322"   # orange: negative weight
+ZERO = "#f8f8f8"
+
+
+def sign_colormap() -> Any:
+    """The diverging colour map of that rule: orange (low, negative) through white to blue
+    (high, positive)."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("neuroflow_sign", [NEGATIVE, ZERO, POSITIVE])
 
 
 def require_matplotlib() -> None:

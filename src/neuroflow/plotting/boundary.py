@@ -9,7 +9,13 @@ import numpy as np
 
 from neuroflow.metrics import labels_from_targets
 from neuroflow.network import Network
-from neuroflow.plotting._common import check_count, check_figsize, check_network, new_figure
+from neuroflow.plotting._common import (
+    check_count,
+    check_figsize,
+    check_network,
+    new_figure,
+    sign_colormap,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -36,11 +42,11 @@ def _draw_boundary(ax: Any, network: Network, x: np.ndarray, labels: np.ndarray,
         surface = output[:, 1]
     else:
         surface = output.argmax(axis=1).astype(float)
-    ax.contourf(gx, gy, surface.reshape(gx.shape), levels=20, cmap="RdBu_r", alpha=0.6)
+    ax.contourf(gx, gy, surface.reshape(gx.shape), levels=20, cmap=sign_colormap(), alpha=0.6)
     if output.shape[1] <= 2:
         ax.contour(gx, gy, surface.reshape(gx.shape), levels=[0.5], colors="black",
                    linewidths=1)
-    ax.scatter(x[:, 0], x[:, 1], c=labels, cmap="RdBu_r", s=10, edgecolors="black",
+    ax.scatter(x[:, 0], x[:, 1], c=labels, cmap=sign_colormap(), s=10, edgecolors="black",
                linewidths=0.3)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -16,6 +16,7 @@ from neuroflow.plotting._common import (
     check_network,
     grid_shape,
     new_figure,
+    sign_colormap,
 )
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def architecture(network: Network, max_neurons: int = 8,
     """The network as a textbook diagram: a column of neurons per layer and every
     connection between neighbouring columns.
 
-    Edge colour gives the weight's sign (blue positive, red negative) and its width and
+    Edge colour gives the weight's sign (blue positive, orange negative) and its width and
     opacity its magnitude relative to the largest weight of that layer. A layer wider
     than ``max_neurons`` shows its first and last neurons around a "⋮ +N" marker.
 
@@ -121,8 +122,9 @@ def first_layer_weights(network: Network, image_shape: tuple[int, int] = (28, 28
                         figsize: tuple[float, float] = (8.0, 8.0)) -> Figure:
     """Each first-layer neuron's incoming weights ``W[:, j]`` drawn as an image.
 
-    What a neuron "looks for": red pixels raise its weighted sum, blue pixels lower it
-    (symmetric colour scale per image).
+    What a neuron "looks for": blue pixels (positive weights) raise its weighted sum,
+    orange pixels lower it (symmetric colour scale per image; the colours of every
+    figure and of the playground).
     """
     network = check_network(network)
     weights = network.layers[0].params.get("W")
@@ -138,8 +140,9 @@ def first_layer_weights(network: Network, image_shape: tuple[int, int] = (28, 28
         if index < count:
             image = weights[:, index].reshape(shape)
             limit = float(np.abs(image).max()) or 1.0
-            ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+            ax.imshow(image, cmap=sign_colormap(), vmin=-limit, vmax=limit,
+                      interpolation="nearest")
             ax.set_title(str(index), fontsize=7)
     figure.suptitle(f"first-layer weights of {count} of {weights.shape[1]} neurons "
-                    "(red: positive, blue: negative)")
+                    "(blue: positive, orange: negative)")
     return figure

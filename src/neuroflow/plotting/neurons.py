@@ -15,7 +15,13 @@ import numpy as np
 
 from neuroflow.metrics import labels_from_targets
 from neuroflow.network import Network
-from neuroflow.plotting._common import check_count, check_figsize, check_network, new_figure
+from neuroflow.plotting._common import (
+    check_count,
+    check_figsize,
+    check_network,
+    new_figure,
+    sign_colormap,
+)
 from neuroflow.plotting.boundary import _boundary_grid
 from neuroflow.plotting.network import first_layer_weights
 from neuroflow.plotting.style import caption, describe_network, figure_style
@@ -78,8 +84,8 @@ def draw_neurons(figure: Figure, network: Network, x: Any, labels: np.ndarray,
             if column >= values.shape[2]:
                 ax.set_axis_off()
                 continue
-            ax.contourf(gx, gy, values[:, :, column], levels=16, cmap="RdBu_r", vmin=low,
-                        vmax=high)
+            ax.contourf(gx, gy, values[:, :, column], levels=16, cmap=sign_colormap(),
+                        vmin=low, vmax=high)
             ax.scatter(inputs[:, 0], inputs[:, 1], c=labels, cmap="Greys", s=5,
                        edgecolors="#555555", linewidths=0.3, vmin=0,
                        vmax=max(int(labels.max()), 1))
@@ -112,7 +118,7 @@ def neurons(network: Network, x: Any, y: Any | None = None, resolution: int = 60
     r"""What every neuron responds to.
 
     With two inputs: each neuron's output :math:`a_j` over the plane around ``x``
-    (red high, blue low; a symmetric scale around 0 when outputs go negative), a row per
+    (blue high, orange low; a symmetric scale around 0 when outputs go negative), a row per
     layer, with the points of ``x`` coloured by their class ``y``. With image inputs:
     each first-layer neuron's weights :math:`W_{:, j}` as an image
     (:func:`first_layer_weights`), with the pixels that are equal in every image of
@@ -161,7 +167,7 @@ def neurons(network: Network, x: Any, y: Any | None = None, resolution: int = 60
         figure = new_figure(check_figsize(size))
         draw_neurons(figure, network, inputs, labels, resolution, max_neurons)
         figure.suptitle(f"each neuron's output over the input plane after "
-                        f"{network.epochs_trained} epochs (red high, blue low; points "
+                        f"{network.epochs_trained} epochs (blue high, orange low; points "
                         "shaded by class)", fontsize="medium")
         caption(figure, style, describe_network(network))
     return figure
