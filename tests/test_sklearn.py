@@ -200,6 +200,17 @@ def test_extras_dropout_batch_norm_and_class_weight():
     np.testing.assert_allclose(balanced.coefs_[0], weighted.coefs_[0])
 
 
+def test_network_saves_with_class_and_feature_names(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    three = np.array(["a", "b", "c"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    frame = pandas.DataFrame(X, columns=["u", "v"])
+    model = quiet(MLPClassifier(**SMALL, random_state=0), frame, three)
+    model.network_.save(tmp_path / "m.safetensors")
+    loaded = nf.load(tmp_path / "m.safetensors")
+    assert loaded.class_names == ["a", "b", "c"] and loaded.feature_names == ["u", "v"]
+    np.testing.assert_allclose(loaded.predict(X), model.predict_proba(frame), rtol=1e-6)
+
+
 def test_coefs_are_the_networks_weights():
     model = quiet(MLPRegressor(**SMALL, random_state=0), X, X[:, 0])
     assert [w.shape for w in model.coefs_] == [(2, 16), (16, 1)]

@@ -97,6 +97,8 @@ class BaseMLP(BaseEstimator):
             self._fit_lbfgs(X, Y, sample_weight)
         else:
             self._fit_stochastic(X, Y, sample_weight, incremental)
+        if first_pass:
+            self._describe_network()
         if not all(np.isfinite(p).all() for p in self.network_.parameters()):
             raise ValueError("Solver produced non-finite parameter weights. The input data may"
                              " contain large values and need to be preprocessed.")
@@ -154,6 +156,11 @@ class BaseMLP(BaseEstimator):
                 -np.inf if self.early_stopping else None)
             self.best_loss_: float | None = None if self.early_stopping else np.inf
         self._best_parameters = self._buffer().parameters.copy()
+
+    def _describe_network(self) -> None:
+        """Names that travel with ``network_.save`` (the CLI matches CSV columns by them)."""
+        if hasattr(self, "feature_names_in_"):
+            self.network_.feature_names = [str(name) for name in self.feature_names_in_]
 
     def _dense_layers(self) -> list[Dense]:
         return [layer for layer in self.network_.layers if isinstance(layer, Dense)]

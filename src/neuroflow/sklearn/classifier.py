@@ -126,6 +126,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _output_name(self, Y: np.ndarray) -> str:
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
 
+    def _describe_network(self) -> None:
+        super()._describe_network()
+        names = [getattr(label, "item", lambda label=label: label)() for label in self.classes_]
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and len(names) > 1 and \
+                all(isinstance(name, (str, int, float, bool)) for name in names):
+            self.network_.class_names = names  # output j is classes_[j] (binary: [0, 1])
+
     def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
         # a stratified hold-out for single-label targets (scikit-learn stratifies only
         # binary ones); none for multilabel
