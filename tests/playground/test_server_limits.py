@@ -5,6 +5,7 @@ D13 saves, D19 small inconsistencies): a 4xx with a message naming what is wrong
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from pathlib import Path
 
@@ -18,7 +19,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from neuroflow.playground import Config, Engine, MnistEngine, create_app  # noqa: E402
-from neuroflow.playground.server import MAX_BODY, MAX_DEPTH, parse_body  # noqa: E402
+from neuroflow.playground.server import MAX_BODY, MAX_DEPTH, MAX_WAITING, parse_body  # noqa: E402
 
 TOKEN = "limits-token"
 
@@ -170,3 +171,31 @@ def test_stream_fps_must_be_an_ascii_number(client):
 
 def test_cancel_ends_every_panel_at_once(client):
     assert client.post("/api/cancel").json()["cancelled"] is True
+
+
+# ---------------------------------------------------------------------- D10: queues
+def test_pause_jumps_a_full_queue_and_ends_the_queued_training(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    # 200 one-point batches an epoch: a step of 100 epochs is seconds, the queue minutes
+    engine = Engine(Config(points=200, batch_size=1, layers=(8, 8)))
+    engine.step(1)  # the first epoch compiles the kernels
+    app = create_app(engine, TOKEN, hosts=("testserver",), save_dir=tmp_path)
+    with TestClient(app, headers={"X-Neuroflow-Token": TOKEN}) as client, \
+            ThreadPoolExecutor(16) as pool:
+        steps = [pool.submit(client.post, "/api/step?epochs=100") for _ in range(12)]
+        time.sleep(1.0)  # one step trains, the rest wait
+        started = time.perf_counter()
+        paused = client.post("/api/pause")
+        pause_seconds = time.perf_counter() - started
+        answers = [step.result(timeout=60) for step in steps]
+        all_done = time.perf_counter() - started
+    assert paused.status_code == 200 and paused.json()["paused"] is True
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(429) == 12 - 1 - MAX_WAITING  # one runs, MAX_WAITING wait
+    assert "busy" in next(a for a in answers if a.status_code == 429).json()["error"]
+    assert statuses.count(200) == 1 + MAX_WAITING
+    # the pause waited for the epoch in flight only (not for the queue), and the queued
+    # steps then ended at once
+    assert engine.epoch < 50
+    assert pause_seconds < 1.0 and all_done < 5

@@ -32,6 +32,8 @@ without the ``playground`` extra.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import hmac
 import json
 import math
@@ -356,6 +358,52 @@ async def _answer(send: Any, status: int, data: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class _Queue:
+    """The requests for one engine: ``capacity`` run at a time, in worker threads, the
+    others wait in arrival order without holding a thread; at most :data:`MAX_WAITING`
+    wait (429 beyond), and a control request (pause, reset) goes before them all (twice
+    as many may wait)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.running = capacity, 0
+        self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def run(self, work: Callable[..., Any], *args: Any, control: bool = False) -> Any:
+        import anyio
+
+        if self.running >= self.capacity or self.waiting:
+            if len(self.waiting) >= MAX_WAITING * (2 if control else 1):
+                raise _RefusalError(429, f"busy: {MAX_WAITING} requests are waiting for "
+                                         f"this panel; try again in a moment")
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if control:
+                self.waiting.appendleft(turn)
+            else:
+                self.waiting.append(turn)
+            try:
+                await turn  # the slot is handed over: self.running counts us already
+            except BaseException:
+                if turn.done() and not turn.cancelled():
+                    self._release()  # handed over, then cancelled: pass it on
+                elif turn in self.waiting:
+                    self.waiting.remove(turn)
+                raise
+        else:
+            self.running += 1
+        try:
+            return await anyio.to_thread.run_sync(work, *args)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.running -= 1
+
+
 class _State:
     """The engines, the queue of each, and the stream generation of each (a new stream,
     a pause, a cancel or a reset ends that engine's streams and queued training started
@@ -368,7 +416,7 @@ class _State:
         self.generations = {"toy": 0, "mnist": 0, "explore": 0}
         self._counter = threading.Lock()
         self.stopping = threading.Event()
-        self._limiters: dict[str, Any] = {}
+        self._queues: dict[str, _Queue] = {}
 
     def new_generation(self, channel: str = "toy") -> int:
         """End the streams and queued training of ``channel``; the new generation."""
@@ -392,20 +440,15 @@ class _State:
             self.new_generation(channel)
             self.interrupt(channel)
 
-    async def run(self, channel: str, work: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, channel: str, work: Callable[..., Any], *args: Any,
+                  control: bool = False) -> Any:
         """``work(*args)`` in a worker thread, after the requests queued before it on
-        ``channel`` (one at a time; :data:`MAX_WAITING` may wait, 429 beyond). Waiting
-        requests hold no thread."""
-        import anyio
-
-        limiter = self._limiters.get(channel)
-        if limiter is None:
-            limiter = self._limiters[channel] = anyio.CapacityLimiter(
-                2 if channel == "explore" else 1)
-        if limiter.statistics().tasks_waiting >= MAX_WAITING:
-            raise _RefusalError(429, f"busy: {MAX_WAITING} requests are waiting for this panel; "
-                                f"try again in a moment")
-        return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
+        ``channel`` (:class:`_Queue`); a ``control`` request goes before every waiting
+        one."""
+        queue = self._queues.get(channel)
+        if queue is None:
+            queue = self._queues[channel] = _Queue(2 if channel == "explore" else 1)
+        return await queue.run(work, *args, control=control)
 
     def mnist_engine(self) -> MnistEngine:
         """The MNIST engine, built (MNIST read) on first use; call on the mnist queue."""
@@ -532,12 +575,12 @@ def _train_routes(state: _State, max_fps: float) -> list[Any]:
         def work() -> dict[str, Any]:
             state.engine.reset()
             return state.engine.state()
-        return await state.run("toy", work)
+        return await state.run("toy", work, control=True)
 
     async def pause(request: Any, body: dict[str, Any]) -> Any:
         state.new_generation()
         # queued after any epoch in flight: the network as the pause left it, to draw
-        frame = await state.run("toy", state.engine.frame)
+        frame = await state.run("toy", state.engine.frame, control=True)
         return {"paused": True, "epoch": frame["epoch"], "frame": frame}
 
     async def cancel(request: Any, body: dict[str, Any]) -> Any:
