@@ -42,7 +42,8 @@ def test_errors():
         StandardScaler().fit(np.zeros((0, 2)))
     with pytest.raises(ValueError, match="row 2, column 1"):
         StandardScaler().fit([[1.0], [np.nan]])
-    with pytest.raises(ValueError, match="preprocessing type: expected one of StandardScaler"):
+    with pytest.raises(ValueError,
+                       match="preprocessing type: expected one of OneHotEncoder, StandardScaler"):
         from_config({"type": "Whitening"}, {})
     with pytest.raises(ValueError, match=r"tensor 'scale' of shape \(2,\)"):
         from_config({"type": "StandardScaler", "n_features": 2},

@@ -27,6 +27,7 @@ class Inference:
     loss: Any
     dtype: np.dtype
     backend: str
+    class_names: list[Any] | None
     prepare_inputs: Callable[..., np.ndarray]
     prepare_targets: Callable[..., np.ndarray]
 
@@ -74,6 +75,13 @@ class Inference:
     def predict_classes(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Class labels ``(n,)``: argmax of each row, or ``output > 0.5`` for one output."""
         return self.classes_from_output(self.predict(x, batch_size))
+
+    def predict_labels(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """Predicted labels ``(n,)``: :meth:`predict_classes` turned into the
+        :attr:`~neuroflow.Network.class_names` (those ``fit`` learnt from labels by name,
+        sorted, or a CSV's); the class numbers themselves when there are none."""
+        classes = self.predict_classes(x, batch_size)
+        return classes if self.class_names is None else np.asarray(self.class_names)[classes]
 
     @staticmethod
     def classes_from_output(output: np.ndarray) -> np.ndarray:

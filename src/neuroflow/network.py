@@ -9,6 +9,7 @@ import numpy as np
 
 from neuroflow import backend as _backend
 from neuroflow import losses as _losses
+from neuroflow import preprocessing as _preprocessing
 from neuroflow import state as _state
 from neuroflow._validation import (
     all_finite,
@@ -22,7 +23,7 @@ from neuroflow._validation import (
 from neuroflow.inference import Inference
 from neuroflow.layers import Dense, Layer, connect, images_to_rows, layer_from_config
 from neuroflow.optimizers import ParameterBuffer
-from neuroflow.services import service
+from neuroflow.services import Fitting, service
 from neuroflow.state import STATE_FIELDS, TRANSIENT_FIELDS
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ __all__ = ["Network", "check_inputs", "numeric_matrix", "as_dtype", "parameters_
 
 
 
-class Network(Inference):
+class Network(Inference, Fitting):
     """A feed-forward neural network.
 
     Parameters
@@ -317,10 +318,6 @@ class Network(Inference):
         return grad
 
     # ------------------------------------------------------------------ training
-    def fit(self, x: Any, y: Any, **options: Any) -> History:
-        """Train on ``(x, y)``; see :func:`neuroflow.training.fit` for every option."""
-        return service("fit")(self, x, y, **options)
-
     def prepare_inputs(self, x: Any, argument: str = "x") -> np.ndarray:
         """Validate raw inputs and apply :attr:`preprocessing` when there is one.
 
@@ -333,7 +330,10 @@ class Network(Inference):
         return check_inputs(x, self.in_features, self.dtype, argument)
 
     def prepare_targets(self, y: Any, argument: str = "y") -> np.ndarray:
-        """Validate targets against the output layer and the loss."""
+        """Validate targets against the output layer and the loss; class labels by name
+        (strings, pandas categories) become class numbers through :attr:`class_names`."""
+        if self.loss.is_classification:
+            y = _preprocessing.encode_labels(y, self.class_names, argument)
         return self.loss.prepare_targets(y, self.out_features, self.dtype, argument)
 
     # ------------------------------------------------------------------ description
@@ -375,6 +375,10 @@ class Network(Inference):
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts."""
         return _state.summary_table(self)
+
+    def _repr_html_(self) -> str:
+        """The :meth:`summary` as an HTML table: how Jupyter shows a network."""
+        return _state.summary_html(self)
 
     def save(self, path: str, include_optimizer: bool = True,
              sign_key: bytes | str | None = None) -> None:

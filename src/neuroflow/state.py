@@ -5,12 +5,13 @@ callback states to save). :mod:`neuroflow.io` turns the same fields into a file.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from neuroflow import backend as _backend
 
 __all__ = ["STATE_FIELDS", "TRANSIENT_FIELDS", "adopt", "rebind_random_generator",
-           "callback_states_now", "summary_table"]
+           "callback_states_now", "summary_table", "summary_html"]
 
 #: Everything a model is: every attribute of a :class:`~neuroflow.network.Network` that
 #: :func:`neuroflow.io.capture` saves (and so ``Network.copy``, ``save``/``load`` and
@@ -53,14 +54,20 @@ def callback_states_now(network: Any) -> list[dict[str, Any]] | None:
     return network.callback_states
 
 
-def summary_table(network: Any) -> str:
-    """A table of the layers, output shapes and parameter counts of ``network``."""
-    rows = [("#", "layer", "activation", "output shape", "parameters")]
+def _summary_rows(network: Any) -> list[tuple[str, ...]]:
+    """The header and one row per layer: index, class, activation, output shape, parameters."""
+    rows: list[tuple[str, ...]] = [("#", "layer", "activation", "output shape", "parameters")]
     for i, layer in enumerate(network.layers):
         activation = getattr(getattr(layer, "activation", None), "name", "-")
         rows.append((str(i), type(layer).__name__, activation,
                      f"(None, {', '.join(map(str, layer.output_shape))})",
                      f"{layer.parameter_count:,}"))
+    return rows
+
+
+def summary_table(network: Any) -> str:
+    """A table of the layers, output shapes and parameter counts of ``network``."""
+    rows = _summary_rows(network)
     widths = [max(len(row[c]) for row in rows) for c in range(5)]
     rule = "-" * (sum(widths) + 2 * 4)
     lines = [f"Network: {' -> '.join(str(s) for s in network.sizes)}", rule]
@@ -72,3 +79,20 @@ def summary_table(network: Any) -> str:
     lines += [rule, f"loss: {network.loss.name}    dtype: {network.dtype.name}    "
                     f"trainable parameters: {network.parameter_count:,}"]
     return "\n".join(lines)
+
+
+def summary_html(network: Any) -> str:
+    """:func:`summary_table` as an HTML table (what Jupyter shows for a network): one row
+    per layer, then the totals (parameters, loss, dtype) in the footer."""
+    rows = _summary_rows(network)
+    cells = [[html.escape(cell) for cell in row] for row in rows]
+    align = ['style="text-align:left"'] * 3 + ['style="text-align:right"'] * 2
+    head = "".join(f"<th {a}>{c}</th>" for a, c in zip(align, cells[0]))
+    body = "".join("<tr>" + "".join(f"<td {a}>{c}</td>" for a, c in zip(align, row))
+                   + "</tr>" for row in cells[1:])
+    sizes = " &rarr; ".join(str(size) for size in network.sizes)
+    totals = (f"trainable parameters: <b>{network.parameter_count:,}</b> &middot; loss: "
+              f"{html.escape(network.loss.name)} &middot; dtype: {network.dtype.name}")
+    return (f'<table class="neuroflow-summary"><caption>Network: {sizes}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f'<tfoot><tr><td colspan="5">{totals}</td></tr></tfoot></table>')

@@ -143,7 +143,8 @@ def race(config: Config, learning_rates: Sequence[float], epochs: int = 40,
         for k, (net, rate) in enumerate(zip(networks, learning_rates)):
             if not running[k]:
                 continue
-            options = {"optimizer": config.optimizer} if net.optimizer is None else {}
+            options: dict[str, Any] = ({"optimizer": config.optimizer}
+                                       if net.optimizer is None else {})
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
                     net.fit(x, y, epochs=1, batch_size=config.batch_size,

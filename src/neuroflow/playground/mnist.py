@@ -133,11 +133,12 @@ class MnistEngine:
 
     def step(self, epochs: int = 1) -> None:
         """Train ``epochs`` more epochs on the subset (plain ``fit``)."""
-        s = self.settings
+        s: dict[str, Any] = self.settings
         for _ in range(epochs):
             if self.error is not None:
                 return
-            options = {"optimizer": s["optimizer"]} if self.network.optimizer is None else {}
+            options: dict[str, Any] = ({"optimizer": s["optimizer"]}
+                                       if self.network.optimizer is None else {})
             try:
                 self.network.fit(self.x, self.y, epochs=1, batch_size=s["batch_size"],
                                  learning_rate=s["learning_rate"], verbose=0, **options)

@@ -5,6 +5,7 @@ and speaking to the outside only through callbacks.
 :mod:`.loop`              :func:`fit` and :func:`run_epochs`, the one epoch loop
 :mod:`.steps`             :class:`LocalSteps`, one process's work per step
 :mod:`.batching`          :class:`BatchGatherer`, mini-batches gathered into reused arrays
+:mod:`.stream`            :class:`StreamSteps`: ``fit`` on a generator or sequence of batches
 :mod:`.data`              :func:`prepare_data`, :func:`split_validation`,
                           :func:`class_sample_weight`, :func:`resolve_optimizer`
 :mod:`.resume`            :func:`run_settings`, :func:`data_fingerprint`: resuming exactly

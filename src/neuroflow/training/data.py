@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 
 from neuroflow import optimizers as _optimizers
+from neuroflow import preprocessing as _preprocessing
 from neuroflow.metrics import labels_from_targets
 from neuroflow.network import Network
 
-__all__ = ["prepare_data", "split_validation", "class_sample_weight", "resolve_optimizer"]
+__all__ = ["prepare_data", "split_validation", "class_sample_weight", "resolve_optimizer",
+           "learn_from_data"]
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, fraction: float,
@@ -41,6 +43,7 @@ def prepare_data(network: Network, x: Any, y: Any, *, sample_weight: Any = None,
     (or ``None``), and the validation pair taken from ``validation_data`` or split off the
     end of the samples (``None`` when neither is given).
     """
+    learn_from_data(network, x, y)
     x, target, weights = network.prepare_examples(x, y, sample_weight)
     if class_weight is not None:
         per_class = class_sample_weight(class_weight, target, network)
@@ -63,6 +66,36 @@ def prepare_data(network: Network, x: Any, y: Any, *, sample_weight: Any = None,
                              f"{validation_split!r}")
         x, target, weights, validation = split_validation(x, target, validation_split, weights)
     return x, target, weights, validation
+
+
+def learn_from_data(network: Network, x: Any, y: Any) -> None:
+    """What ``fit`` learns from its data before it trains, where the network has none yet:
+    the :attr:`~Network.class_names` of labels by name (sorted, as scikit-learn's
+    ``LabelEncoder``), a :class:`~neuroflow.preprocessing.OneHotEncoder` for a
+    DataFrame's categorical columns (saved with the model) and the DataFrame's column
+    names as :attr:`~Network.feature_names`."""
+    if network.class_names is None and network.loss.is_classification and \
+            _preprocessing.is_label_array(y):
+        classes = _preprocessing.learn_classes(y)
+        if len(classes) != max(network.out_features, 2):
+            raise ValueError(
+                f"y: expected {max(network.out_features, 2)} classes (the output layer has "
+                f"{network.out_features} outputs), received {len(classes)}: {classes[:10]!r}")
+        network.class_names = classes
+    if network.preprocessing is None and _preprocessing.has_categorical_columns(x):
+        encoder = _preprocessing.OneHotEncoder().fit(x)
+        if encoder.n_features != network.in_features:
+            raise ValueError(
+                f"x: one-hot encoding its categorical columns gives {encoder.n_features} "
+                f"features ({', '.join(encoder.feature_names_out[:12])}), the network takes "
+                f"{network.in_features}; size the input layer with "
+                "neuroflow.preprocessing.OneHotEncoder().fit(x).n_features")
+        network.preprocessing = encoder
+        network.feature_names = encoder.feature_names_out
+    elif network.feature_names is None and hasattr(x, "columns") and hasattr(x, "dtypes"):
+        names = [str(name) for name in x.columns]
+        if len(names) == network.in_features and len(set(names)) == len(names):
+            network.feature_names = names
 
 
 def resolve_optimizer(network: Network, optimizer: str | _optimizers.Optimizer | None,

@@ -25,6 +25,7 @@ from neuroflow.training.data import prepare_data, resolve_optimizer
 from neuroflow.training.interrupt import interruptible
 from neuroflow.training.resume import check_same_run, resume, run_settings
 from neuroflow.training.steps import LocalSteps
+from neuroflow.training.stream import StreamSteps, is_stream
 
 __all__ = ["fit", "run_epochs", "check_options"]
 
@@ -32,7 +33,7 @@ __all__ = ["fit", "run_epochs", "check_options"]
 # Overflow in a diverging run is reported once, clearly, by the divergence guard below;
 # NumPy's own RuntimeWarnings would only repeat it as noise.
 @np.errstate(over="ignore", invalid="ignore")
-def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int = 32,
+def fit(network: Network, x: Any, y: Any = None, *, epochs: int = 10, batch_size: int = 32,
         optimizer: str | _optimizers.Optimizer | None = None,
         learning_rate: float | None = None,
         validation_split: float = 0.0,
@@ -43,7 +44,8 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         sample_weight: Any = None,
         class_weight: dict[Any, float] | None = None,
         distributed: bool = False,
-        resume_from: str | os.PathLike[str] | None = None) -> History:
+        resume_from: str | os.PathLike[str] | None = None,
+        steps_per_epoch: int | None = None) -> History:
     """Train ``network`` by mini-batch gradient descent.
 
     Each epoch visits the training samples in a fresh random order drawn from the
@@ -52,10 +54,16 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
 
     Parameters
     ----------
-    x : array (n_samples, in_features)
-        Inputs.
-    y : array
-        Targets: class labels ``(n,)``, one-hot ``(n, k)`` or real values ``(n, k)``.
+    x : array (n_samples, in_features), DataFrame, or a stream of batches
+        Inputs; or, with ``y`` left out, a stream of ``(x, y)`` (or ``(x, y,
+        sample_weight)``) batches: a generator or iterator (give ``steps_per_epoch``), a
+        re-iterable, or a sequence with ``__len__``/``__getitem__`` returning batches (see
+        :mod:`neuroflow.training.stream`; ``batch_size``, ``validation_split`` and
+        ``sample_weight`` are then the stream's business).
+    y : array, optional
+        Targets: class labels ``(n,)`` (integers, or strings / pandas categories, learnt
+        as :attr:`Network.class_names` in sorted order), one-hot ``(n, k)`` or real values
+        ``(n, k)``.
     epochs : int
         Passes over the training data.
     batch_size : int
@@ -103,6 +111,9 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         same data and options, N epochs interrupted after k and resumed give
         bit-identical weights to N epochs in one run. ``optimizer`` may name the
         checkpoint's optimiser again but not a different one.
+    steps_per_epoch : int, optional
+        Batches per epoch of a stream (required for a generator; at most ``len(x)``
+        for a sequence of batches, whose length is the default).
 
     Returns
     -------
@@ -127,6 +138,16 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
         interrupts at once.
     """
     options = check_options(epochs, batch_size, verbose, shuffle, callbacks)
+    if y is None and is_stream(x):
+        return _fit_stream(network, x, steps_per_epoch, optimizer, learning_rate,
+                           validation_data, validation_split, sample_weight, class_weight,
+                           distributed, resume_from, epochs, options)
+    if steps_per_epoch is not None:
+        raise ValueError(f"steps_per_epoch: only for a stream of batches (x alone, no y), "
+                         f"received steps_per_epoch={steps_per_epoch!r} with arrays")
+    if y is None:
+        raise ValueError("y: expected targets, one per row of x (or x a stream of (x, y) "
+                         "batches), received None")
     if distributed:
         if resume_from is not None:
             raise ValueError(f"resume_from: not supported with distributed=True, received "
@@ -160,6 +181,32 @@ def fit(network: Network, x: Any, y: Any, *, epochs: int = 10, batch_size: int =
     network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
     return run_epochs(network, LocalSteps(network, x, target, weights), validation,
                       epochs=epochs, resumed=resume_from is not None, **options)
+
+
+def _fit_stream(network: Network, stream: Any, steps_per_epoch: int | None,
+                optimizer: Any, learning_rate: float | None, validation_data: Any,
+                validation_split: float, sample_weight: Any, class_weight: Any,
+                distributed: bool, resume_from: Any, epochs: int,
+                options: dict[str, Any]) -> History:
+    """``fit`` on a stream of batches (:class:`~neuroflow.training.stream.StreamSteps`)."""
+    for name, value in (("validation_split", validation_split), ("sample_weight", sample_weight),
+                        ("distributed", distributed), ("resume_from", resume_from)):
+        if value:
+            raise ValueError(f"{name}: not supported when x is a stream of batches, received "
+                             f"{value!r}; give validation_data, and sample weights as the "
+                             "third item of each batch")
+    validation = None
+    if validation_data is not None:
+        validation = prepare_data(network, *validation_data[:2])[:2] if isinstance(
+            validation_data, (tuple, list)) and len(validation_data) == 2 else None
+        if validation is None:
+            raise ValueError("validation_data: expected a pair (x_val, y_val), received "
+                             f"{type(validation_data).__name__}")
+    steps = StreamSteps(network, stream, steps_per_epoch, class_weight)
+    network.training_run = None  # a stream cannot be replayed: nothing to resume exactly
+    network.optimizer = resolve_optimizer(network, optimizer, learning_rate)
+    return run_epochs(network, steps, validation, epochs=epochs,
+                      params={"samples": None, "batch_size": None}, **options)
 
 
 def check_options(epochs: Any, batch_size: Any, verbose: Any, shuffle: Any,
@@ -207,8 +254,9 @@ def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.nd
     progress = [ProgressBar(verbose)] if verbose and steps.is_root else []
     hooks = CallbackList([history, *others, *progress])
     saving = CallbackList(savers)
-    n = steps.samples
-    batches = -(-n // batch_size)
+    n = steps.samples  # a stream's: its batches per epoch, one "index" per step
+    per_step = getattr(steps, "indices_per_step", batch_size)
+    batches = -(-n // per_step)
     initial_epoch = network.epochs_trained
     for group in (hooks, saving):
         group.set_network(network)
@@ -230,10 +278,10 @@ def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.nd
             learning_rate_used = opt.current_learning_rate()
             order = steps.order(network.rng.permutation(n) if shuffle else np.arange(n))
             loss_sum = correct = 0.0
-            seen = 0
+            seen = done = 0
             for batch in range(batches):
                 hooks.on_batch_begin(batch)
-                result = steps.gradients(order[batch * batch_size:(batch + 1) * batch_size],
+                result = steps.gradients(order[batch * per_step:(batch + 1) * per_step],
                                          network.stop_training)
                 if result is None:  # the root asked to stop before this update
                     network.stop_training = True
@@ -252,16 +300,17 @@ def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.nd
                 loss_sum += loss * size
                 correct += batch_correct
                 seen += size
+                done += 1
                 hooks.on_batch_end(batch, {"loss": loss, "size": size})
                 if network.stop_training and steps.stops_after_batch:
                     break
-            if seen < n:  # stopped mid-epoch: not logged as an epoch, not counted
+            if done < batches:  # stopped mid-epoch: not logged as an epoch, not counted
                 history.partial = _partial_logs(epoch, batch, seen, loss_sum, correct,
                                                 steps.classification)
                 break
-            logs: dict[str, Any] = {"loss": loss_sum / n}
+            logs: dict[str, Any] = {"loss": loss_sum / seen}
             if steps.classification:
-                logs["accuracy"] = correct / n
+                logs["accuracy"] = correct / seen
             scores = steps.validate(validation)
             for key, value in (scores or {}).items():
                 logs[f"val_{key}"] = value
