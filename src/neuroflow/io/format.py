@@ -89,7 +89,7 @@ def sign_key_bytes(key: object, argument: str = "sign_key") -> bytes:
         When ``key`` is not bytes or str, or is too short to be a secret.
     """
     if isinstance(key, str):
-        key = key.encode("utf-8", "surrogateescape")
+        key = key.encode("utf-8", "surrogatepass")
     if not isinstance(key, (bytes, bytearray, memoryview)):
         raise ValueError(f"{argument}: expected a secret key (bytes or str), received "
                          f"{type(key).__name__}")

@@ -27,7 +27,7 @@ DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "I8": "i1", "I16": "<i2",
           "I32": "<i4", "I64": "<i8", "U8": "u1", "U16": "<u2", "U32": "<u4",
           "U64": "<u8", "BOOL": "?"}
 _NUMPY_DTYPES = {name: np.dtype(code) for name, code in DTYPES.items()}
-_CODES = {name: f"{dtype.kind}{dtype.itemsize}" for name, dtype in _NUMPY_DTYPES.items()}
+_CODES = {dtype: f"{dtype.kind}{dtype.itemsize}" for dtype in _NUMPY_DTYPES.values()}
 #: The keys of a tensor's entry, all required (the safetensors specification).
 _ENTRY_KEYS = frozenset({"dtype", "shape", "data_offsets"})
 #: Most dimensions a tensor may have (neuroflow writes at most two).
@@ -192,36 +192,52 @@ def _count(value: object) -> bool:
 
 
 def _entry(name: str, value: object, source: str, escapes: bool) -> TensorEntry:
+    """One tensor's entry, checked: the common case in a few tests, and the precise
+    message from :func:`_entry_problem` otherwise."""
+    if type(value) is dict and len(value) == 3 and name and not (escapes and not _text(name)):
+        dtype_name, shape, offsets = (value.get("dtype"), value.get("shape"),
+                                      value.get("data_offsets"))
+        dtype = _NUMPY_DTYPES.get(dtype_name) if type(dtype_name) is str else None
+        if dtype is not None and type(shape) is list and len(shape) <= _MAX_DIMENSIONS and \
+                type(offsets) is list and len(offsets) == 2:
+            begin, end = offsets
+            count = 1
+            for size in shape:
+                if type(size) is not int or size < 0:
+                    break
+                count *= size
+            else:
+                if type(begin) is int and type(end) is int and 0 <= begin <= end and \
+                        end - begin == count * dtype.itemsize:
+                    return TensorEntry(name, dtype, tuple(shape), begin, end, _CODES[dtype])
+    raise _entry_problem(name, value, source, escapes)
+
+
+def _entry_problem(name: str, value: object, source: str, escapes: bool) -> ModelFileError:
+    """What is wrong with an entry that :func:`_entry` refused, in words."""
     if not name or escapes and not _text(name):
-        raise ModelFileError(f"{source}: header: tensor name {name!r} is not valid text")
-    if type(value) is not dict or value.keys() != _ENTRY_KEYS:
+        return ModelFileError(f"{source}: header: tensor name {name!r} is not valid text")
+    if not isinstance(value, dict) or value.keys() != _ENTRY_KEYS:
         keys = sorted(value) if isinstance(value, dict) else _kind(value)
-        raise _entry_error(source, name, "must be an object with exactly 'data_offsets', "
-                                         f"'dtype' and 'shape', found {keys}")
+        return _entry_error(source, name, "must be an object with exactly 'data_offsets', "
+                                          f"'dtype' and 'shape', found {keys}")
     dtype_name = value["dtype"]
     if type(dtype_name) is not str or dtype_name not in _NUMPY_DTYPES:
-        raise _entry_error(source, name, f"dtype must be one of {', '.join(DTYPES)}, found "
-                                         f"{dtype_name!r}")
+        return _entry_error(source, name, f"dtype must be one of {', '.join(DTYPES)}, found "
+                                          f"{dtype_name!r}")
     shape = value["shape"]
-    if type(shape) is not list or len(shape) > _MAX_DIMENSIONS:
-        raise _shape_error(source, name, shape)
-    count = 1
-    for size in shape:
-        if type(size) is not int or size < 0:
-            raise _shape_error(source, name, shape)
-        count *= size
+    if type(shape) is not list or len(shape) > _MAX_DIMENSIONS or \
+            not all(_count(size) for size in shape):
+        return _shape_error(source, name, shape)
     offsets = value["data_offsets"]
     if type(offsets) is not list or len(offsets) != 2 or not _count(offsets[0]) or \
             not _count(offsets[1]) or offsets[0] > offsets[1]:
-        raise _entry_error(source, name, "data_offsets must be two integers [begin, end] "
-                                         f"with 0 <= begin <= end, found {offsets!r}")
-    dtype = _NUMPY_DTYPES[dtype_name]
-    needed = count * dtype.itemsize
-    if offsets[1] - offsets[0] != needed:
-        raise _entry_error(source, name, f"data_offsets {offsets} hold "
-                                         f"{offsets[1] - offsets[0]} bytes, shape {shape} of "
-                                         f"{dtype_name} needs {needed}")
-    return TensorEntry(name, dtype, tuple(shape), offsets[0], offsets[1], _CODES[dtype_name])
+        return _entry_error(source, name, "data_offsets must be two integers [begin, end] "
+                                          f"with 0 <= begin <= end, found {offsets!r}")
+    needed = math.prod(shape) * _NUMPY_DTYPES[dtype_name].itemsize
+    return _entry_error(source, name, f"data_offsets {offsets} hold "
+                                      f"{offsets[1] - offsets[0]} bytes, shape {shape} of "
+                                      f"{dtype_name} needs {needed}")
 
 
 def _shape_error(source: str, name: str, shape: object) -> ModelFileError:
