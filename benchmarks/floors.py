@@ -14,7 +14,10 @@ module measures both at the configuration's own sizes:
   (the floor of a ``predict`` of the test set: any tool's inference does these).
 
 Each is the best of several runs with warm caches, so their sum per epoch is a floor:
-a training loop that does this work can at best match it. Printed per configuration::
+a training loop that does this work can at best match it. ``python -m benchmarks``
+measures them in its probe process (:mod:`benchmarks.probe`), at the kernel its tools
+run; run alone, this module measures at the kernel the caller's environment gives and
+says which. Printed per configuration::
 
     python -m benchmarks.floors [--configs mlp-b128,wide-b128] [--threads N]
 """
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import neuroflow as nf
+from benchmarks.probe import FORCED_KERNEL_VARIABLES, blas_in_use, describe_kernels
 from benchmarks.run import CONFIGS, epoch_flops, matmul_gflops
 
 #: Timed runs per measurement (the best counts) and calls per timed run.
@@ -158,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
 
     with threadpool_limits(args.threads):
         gflops = matmul_gflops()
-        print(f"float32 matmul (2048²): {gflops:.0f} GFLOP/s, {args.threads} thread(s)")
+        forced = ", ".join(f"{key}={os.environ[key]}" for key in FORCED_KERNEL_VARIABLES
+                           if key in os.environ)
+        print(f"float32 matmul (2048²): {gflops:.0f} GFLOP/s, {args.threads} thread(s), "
+              f"{describe_kernels(blas_in_use())}"
+              + (f" (forced: {forced}; `python -m benchmarks` measures its floors with "
+                 f"both unset)" if forced else ""))
         for name in names:
             sizes, batch = CONFIGS[name]["sizes"], CONFIGS[name]["batch_size"]
             # the sgemm bound of benchmarks.run: the tight count (products computed only)

@@ -4,16 +4,23 @@ scikit-learn's ``MLPClassifier``.
 For each configuration, one worker process per tool (so peak RSS is per tool) trains
 from the same initial weights with Adam and the same hyper-parameters; the driver
 steps the workers one epoch at a time in rotating order (A B C, B C A, ...) so machine
-noise hits every tool alike. Reported per tool: median seconds per epoch, ratio to
-PyTorch, ratio to the sgemm lower bound (the FLOPs of the matrix products the epoch
-computes, divided by this machine's measured float32 matmul rate), test accuracy after
-the same number of epochs, inference samples/s on the 10k test set and peak RSS.
+noise hits every tool alike. The workers run the BLAS kernel a user's machine runs:
+they start with ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset (together; the
+driver's own environment stays as it is, and tests, CI and the library never touch
+them), and each reports the library, kernel and threads it ran. The matmul rate and
+the floors are measured in a probe process with the same environment
+(:mod:`benchmarks.probe`), so they price the FLOPs at that kernel. Reported per tool:
+median seconds per epoch, ratio to PyTorch, ratio to the sgemm lower bound (the FLOPs of
+the matrix products the epoch computes, divided by this machine's measured float32
+matmul rate), test accuracy after the same number of epochs, inference samples/s on the
+10k test set and peak RSS.
 
 Usage::
 
     python -m benchmarks              # every configuration, 10 epochs, writes BENCHMARKS.md
     python -m benchmarks --quick      # one small configuration (CI smoke run, < 1 minute)
     python -m benchmarks --configs mlp-b128 --epochs 3 --out /tmp/bench.md
+    python -m benchmarks --keep-blas-environment ...   # the kernel the caller's env forces
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.probe import FORCED_KERNEL_VARIABLES, describe_kernels
 
 MLP = [784, 256, 128, 10]
 #: name -> layer sizes and batch size (the issue's configurations).
@@ -74,6 +83,8 @@ class Result:
     accuracy: float = float("nan")
     samples_per_second: float = float("nan")
     peak_rss_mb: float = float("nan")
+    #: The matrix-product libraries the tool's worker ran (see :mod:`benchmarks.workers`).
+    blas: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -97,14 +108,31 @@ class Result:
         return self.bound_ratio * tight_over_loose(sizes)
 
 
+def worker_environment(keep_forced_kernel: bool = False,
+                       base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the workers and the probe: ``base`` (the driver's environment
+    by default) without ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``, both removed
+    together (a forced L2 size alone would still mis-tune the kernel the CPU picks), so
+    OpenBLAS runs the kernel it chooses for this CPU, as on a user's machine;
+    ``keep_forced_kernel`` keeps them (to measure what a forced kernel costs)."""
+    env = dict(os.environ if base is None else base)
+    if not keep_forced_kernel:
+        for key in FORCED_KERNEL_VARIABLES:
+            env.pop(key, None)
+    return env
+
+
 class Worker:
     """A tool in its own process, speaking the line protocol of :mod:`benchmarks.workers`."""
 
-    def __init__(self, tool: str, config: dict[str, Any]) -> None:
+    def __init__(self, tool: str, config: dict[str, Any],
+                 env: dict[str, str] | None = None, module: str = "benchmarks.workers") -> None:
         self.tool = tool
+        arguments = [tool, json.dumps(config)] if module == "benchmarks.workers" else [tool]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.workers", tool, json.dumps(config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            [sys.executable, "-m", module, *arguments], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            env=worker_environment() if env is None else env)
 
     def ask(self, command: str | None = None) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -123,6 +151,37 @@ class Worker:
 
     def close(self) -> None:
         self.process.wait(timeout=60)
+
+
+class Probe(Worker):
+    """The matmul rate and the floors, measured in a process with the workers'
+    environment (:mod:`benchmarks.probe`): at the kernel the tools run."""
+
+    def __init__(self, threads: int, env: dict[str, str] | None = None) -> None:
+        super().__init__(str(threads), {}, env, module="benchmarks.probe")
+        ready = self.ask()
+        #: The BLAS libraries the probe loaded and the forced-kernel variables it saw.
+        self.blas: list[dict[str, Any]] = ready["blas"]
+        self.environment: dict[str, str | None] = ready["environment"]
+
+    def sgemm(self, repeats: int = 7) -> float:
+        """Best float32 2048² product rate in GFLOP/s (see :func:`matmul_gflops`)."""
+        return float(self.ask(json.dumps({"sgemm": repeats}))["gflops"])
+
+    def floor(self, sizes: list[int], batch_size: int, n_samples: int) -> Any:
+        """:func:`benchmarks.floors.measure` in the probe: a :class:`~benchmarks.floors.Floor`."""
+        from benchmarks.floors import Floor
+
+        asked = {"sizes": sizes, "batch_size": batch_size, "n_samples": n_samples}
+        return Floor(**self.ask(json.dumps({"floor": asked})))
+
+    def quit(self) -> None:
+        if self.process.poll() is None:
+            self.tell(json.dumps({"quit": True}))
+            try:
+                self.close()
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 7) -> float:
@@ -175,17 +234,20 @@ def tight_over_loose(sizes: list[int]) -> float:
     return epoch_flops(sizes, 1, first_input_gradient=False) / epoch_flops(sizes, 1)
 
 
-def run_config(name: str, config: dict[str, Any], tools: list[str],
-               log: Any) -> tuple[dict[str, Result], list[float]]:
+def run_config(name: str, config: dict[str, Any], tools: list[str], log: Any,
+               probe: Probe, env: dict[str, str] | None = None
+               ) -> tuple[dict[str, Result], list[float]]:
     """Train every tool on ``config`` in interleaved rounds (one epoch each per round).
 
     The sgemm rate is measured again at the start of every round, so each epoch is
     compared with the bound of its own round: on a shared machine whose speed drifts
     (other tenants, clock changes), the ratio to the bound then tracks the code, not
     the drift. :attr:`Result.bound_ratio` is the median over rounds (tight FLOP count:
-    the products that are computed). Returns the results and the rounds' rates (GFLOP/s).
+    the products that are computed). The rate is measured by ``probe``, in the workers'
+    environment ``env`` (:func:`worker_environment` by default). Returns the results
+    and the rounds' rates (GFLOP/s).
     """
-    workers = {tool: Worker(tool, config) for tool in tools}
+    workers = {tool: Worker(tool, config, env) for tool in tools}
     results = {tool: Result(tool) for tool in tools}
     flops = epoch_flops(config["sizes"], config.get("train_samples", 60000),
                         first_input_gradient=False)
@@ -194,9 +256,11 @@ def run_config(name: str, config: dict[str, Any], tools: list[str],
         for tool, worker in workers.items():
             ready = worker.ask()
             results[tool].subtracted_seconds = ready.get("subtracted_seconds", 0.0)
+            results[tool].blas = ready.get("blas", [])
+            log(f"  {name} {tool}: {describe_kernels(results[tool].blas)}")
         for epoch in range(config["epochs"]):
-            rates.append(matmul_gflops(repeats=ROUND_REPEATS))
-            time.sleep(BLAS_SPIN_SECONDS)  # the driver's idle BLAS threads stop spinning
+            rates.append(probe.sgemm(repeats=ROUND_REPEATS))
+            time.sleep(BLAS_SPIN_SECONDS)  # the probe's idle BLAS threads stop spinning
             bound = flops / (rates[-1] * 1e9)
             shift = epoch % len(tools)
             for tool in tools[shift:] + tools[:shift]:
@@ -219,43 +283,59 @@ def run_config(name: str, config: dict[str, Any], tools: list[str],
     return results, rates
 
 
-def machine_description() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+def kernels_by_tool(all_results: dict[str, dict[str, Result]]) -> dict[str, str]:
+    """Per tool, the BLAS library, kernel and threads its workers ran (the distinct
+    descriptions over the configurations, ``; ``-separated: normally one)."""
+    found: dict[str, list[str]] = {}
+    for results in all_results.values():
+        for tool, result in results.items():
+            text = describe_kernels(result.blas)
+            if text not in found.setdefault(tool, []):
+                found[tool].append(text)
+    return {tool: " | ".join(texts) for tool, texts in found.items()}
+
+
+def blas_environment(driver: dict[str, str], workers: dict[str, str | None]) -> str:
+    """What the forced-kernel variables were in the driver and in the workers."""
+    def listed(env: dict[str, Any]) -> str:
+        return ", ".join(f"{key}={env[key]}" for key in FORCED_KERNEL_VARIABLES
+                         if env.get(key) is not None)
+
+    threads = ", ".join(f"{key}={driver[key]}" for key in ("OMP_NUM_THREADS",
+                                                           "OPENBLAS_NUM_THREADS")
+                        if key in driver)
+    return (f"driver: {listed(driver) or 'OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE not set'}; "
+            f"workers: {listed(workers) or 'both unset (the kernel the CPU picks)'}"
+            + (f"; {threads}" if threads else ""))
+
+
+def machine_description(blas_kernels: dict[str, str] | None = None,
+                        environment: str | None = None) -> dict[str, str]:
+    """The report's machine section: CPU and instruction sets, versions, the BLAS
+    environment (``environment``: :func:`blas_environment`) and, per tool, the kernel its
+    workers ran (``blas_kernels``: :func:`kernels_by_tool`)."""
+    from neuroflow.cli.info import cpu_model, instruction_sets
+
+    cpu = cpu_model()
     versions = {}
     for package in ("numpy", "neuroflow", "torch", "scikit-learn"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
-    blas = "unknown"
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = "; ".join(f"{i.get('internal_api')} {i.get('version')} "
-                         f"{i.get('architecture')} kernel, {i.get('num_threads')} threads"
-                         for i in threadpool_info() if i.get("user_api") == "blas")
-    except ImportError:
-        pass
-    environment = ", ".join(f"{key}={os.environ[key]}" for key in
-                            ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
-                             "OPENBLAS_NUM_THREADS") if key in os.environ) or "none set"
+    environment = environment or blas_environment(dict(os.environ), worker_environment())
     import neuroflow
 
     kernels = neuroflow.kernels.active()
     if kernels == "numba":
         kernels += f" {metadata.version('numba')} (neuroflow-numpy: the NumPy reference only)"
     return {
-        "cpu": cpu, "cores": str(len(os.sched_getaffinity(0))),
+        "cpu": cpu, "instruction sets": ", ".join(instruction_sets()) or "not listed",
+        "cores": str(len(os.sched_getaffinity(0))),
         "neuroflow kernels": kernels,
         "python": platform.python_version(), "platform": platform.platform(),
-        "numpy BLAS (default threads)": blas, "BLAS environment": environment,
+        "BLAS environment": environment,
+        **{f"BLAS kernel, {tool}": text for tool, text in (blas_kernels or {}).items()},
         **{f"{k} version": v for k, v in versions.items()},
     }
 
@@ -374,6 +454,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="train on the first N images only (default: all 60,000)")
     parser.add_argument("--out", help="Markdown report to write (default: BENCHMARKS.md for a "
                                       "full run, none with --quick)")
+    parser.add_argument("--keep-blas-environment", action="store_true",
+                        help="run the workers with this environment's OPENBLAS_CORETYPE and "
+                             "OPENBLAS_L2_SIZE (default: both unset in the workers, so "
+                             "OpenBLAS runs the kernel the CPU picks, as a user's machine does)")
     args = parser.parse_args(argv)
 
     tools = args.tools.split(",")
@@ -390,13 +474,28 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     load_before = os.getloadavg()
-    from threadpoolctl import threadpool_limits
-
     from benchmarks import floors
 
-    # the driver measures the matmul rate (and the floors) with the tools' thread count
-    threadpool_limits(args.threads)
-    gflops = matmul_gflops()
+    # the tools and the probe run at the kernel the CPU picks (unless asked otherwise);
+    # the probe measures the matmul rate and the floors there, with the tools' threads
+    env = worker_environment(args.keep_blas_environment)
+    probe = Probe(args.threads, env)
+    try:
+        return _measure(args, names, tools, epochs, out, env, probe, started, load_before,
+                        log, floors)
+    finally:
+        probe.quit()
+
+
+def _measure(args: argparse.Namespace, names: list[str], tools: list[str], epochs: int,
+             out: str | None, env: dict[str, str], probe: Probe, started: float,
+             load_before: tuple[float, float, float], log: Any, floors: Any) -> int:
+    """The run of :func:`main` once the probe is started: every configuration, then the
+    printed summary and the report."""
+    environment = blas_environment(dict(os.environ), probe.environment)
+    log(f"BLAS environment: {environment}")
+    log(f"probe BLAS: {describe_kernels(probe.blas)}")
+    gflops = probe.sgemm()
     log(f"float32 matmul: {gflops:.0f} GFLOP/s; load average {load_before[0]:.2f}")
     all_results: dict[str, dict[str, Result]] = {}
     bounds: dict[str, float] = {}
@@ -413,13 +512,13 @@ def main(argv: list[str] | None = None) -> int:
                                    first_input_gradient=False) / (gflops * 1e9)
         log(f"{name}: {'-'.join(map(str, config['sizes']))}, batch {config['batch_size']}, "
             f"sgemm bound {bounds[name]:.3f} s/epoch")
-        all_results[name], round_rates[name] = run_config(name, config, tools, log)
+        all_results[name], round_rates[name] = run_config(name, config, tools, log, probe, env)
         rows += format_table(name, all_results[name])
         if not args.quick:
-            floor = floors.measure(config["sizes"], config["batch_size"], n_samples)
+            floor = probe.floor(config["sizes"], config["batch_size"], n_samples)
             floors_by_config[name] = floor
             floor_bound = epoch_flops(config["sizes"], n_samples, first_input_gradient=False
-                                      ) / (matmul_gflops() * 1e9)
+                                      ) / (probe.sgemm() * 1e9)
             floor_lines.append(floors.describe(name, floor, floor_bound))
             log(floor_lines[-1])
     load_after = os.getloadavg()
@@ -455,12 +554,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if out:
         command = "python -m benchmarks" + (" --quick" if args.quick else "") + (
+            " --keep-blas-environment" if args.keep_blas_environment else "") + (
             f" --threads {args.threads}" if args.threads != len(os.sched_getaffinity(0))
             else "") + (
             f" --train-samples {args.train_samples}" if args.train_samples else "") + (
             f" --configs {args.configs}" if args.configs != ",".join(CONFIGS) else "") + (
             f" --epochs {args.epochs}" if args.epochs != 10 and not args.quick else "")
-        machine = machine_description()
+        machine = machine_description(kernels_by_tool(all_results), environment)
         report = [
             "# neuroflow benchmarks",
             "",
@@ -484,7 +584,8 @@ def main(argv: list[str] | None = None) -> int:
             "## Machine",
             "",
             *[f"- {key}: {value}" for key, value in machine.items()],
-            f"- float32 matmul (2048², numpy): {gflops:.0f} GFLOP/s",
+            f"- float32 matmul (2048², numpy, in a process with the workers' environment: "
+            f"{describe_kernels(probe.blas)}): {gflops:.0f} GFLOP/s",
             "",
             "## Results",
             "",
@@ -520,7 +621,8 @@ def main(argv: list[str] | None = None) -> int:
             "",
             *(["### Floors of a training step on this machine",
                "",
-               "Measured piece by piece at each configuration's own shapes "
+               "Measured piece by piece at each configuration's own shapes, in a process "
+               "with the workers' environment, so at the kernel the tools ran "
                "(`python -m benchmarks.floors`): every matrix product of a step timed alone "
                "with `np.matmul` (thin batch-128 products run below the 2048² rate), plus "
                "one Adam step over the packed parameters (one pass per operation, 12 "
@@ -535,12 +637,18 @@ def main(argv: list[str] | None = None) -> int:
             "```",
             "make bench        # installs the [bench] extra; every configuration, all cores",
             "# this report:",
-            f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/{command}",
+            f".venv/bin/{command}",
             "```",
             "",
             "`OPENBLAS_CORETYPE`/`OPENBLAS_L2_SIZE`, where a machine sets them, pin OpenBLAS "
-            "to an older kernel; unset them for the benchmark command only. The machine "
-            "section above lists the kernel that ran.",
+            "to a kernel older than the CPU (AVX2 on an AVX-512 CPU: about half the sgemm "
+            "rate). Users' machines do not set them, so the harness unsets both in its "
+            "worker processes only (the tools and the probe that measures the matmul rate "
+            "and the floors), never in the driver, the tests, CI or the library; "
+            "`--keep-blas-environment` keeps them, to measure the forced kernel. The machine "
+            "section above lists the kernel each tool ran (threadpoolctl inside each worker; "
+            "PyTorch: its MKL and ATen CPU capability). `neuroflow info` prints the kernel "
+            "and the GFLOP/s a user's own environment gets.",
             "",
         ]
         # notes kept by hand: the targets missed and the kernel libraries measured

@@ -5,9 +5,12 @@ tool's peak resident memory is its own, and steps them in turn, one epoch at a t
 (A B C A B C ...), so that machine noise falls on every tool alike. The protocol is
 one JSON object per line:
 
-- worker -> driver ``{"ready": true, "subtracted_seconds": ...}`` once data and model
-  are in memory (``subtracted_seconds``: per-epoch input handling measured alone and
-  subtracted from each epoch time, 0 for the tools that do it once before training);
+- worker -> driver ``{"ready": true, "subtracted_seconds": ..., "blas": [...]}`` once
+  data and model are in memory (``subtracted_seconds``: per-epoch input handling
+  measured alone and subtracted from each epoch time, 0 for the tools that do it once
+  before training; ``blas``: the matrix-product libraries the tool runs, each with
+  ``internal_api``, ``version``, ``architecture`` (the kernel) and ``num_threads``, read
+  inside this process after the tool set its threads);
 - driver -> worker ``epoch``: train one epoch; reply ``{"seconds": ...}``;
 - driver -> worker ``evaluate``: reply ``{"accuracy": ..., "samples_per_second": ...}``
   (test accuracy and inference throughput on the 10k test set);
@@ -17,6 +20,10 @@ All three tools start from the *same* initial weights (neuroflow's He-normal dra
 the seed, biases zero), use Adam with the same hyper-parameters and the same batch
 size, and see float32 data. PyTorch also visits the samples in neuroflow's order;
 scikit-learn shuffles with its own generator.
+
+The driver starts the workers with ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset
+(:func:`benchmarks.run.worker_environment`), so OpenBLAS runs the kernel the CPU picks,
+as on a user's machine.
 
 Run as ``python -m benchmarks.workers TOOL CONFIG_JSON``.
 """
@@ -34,6 +41,7 @@ from typing import Any
 import numpy as np
 
 import neuroflow as nf
+from benchmarks.probe import blas_in_use
 
 #: Adam hyper-parameters shared by every tool.
 ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
@@ -85,6 +93,10 @@ class NeuroflowTool:
         self.config = config
         self.network = nf.Network.from_sizes(config["sizes"], hidden="relu", output="softmax",
                                              seed=config["seed"])
+
+    def kernels(self) -> list[dict[str, Any]]:
+        """The BLAS libraries this process runs (NumPy's)."""
+        return blas_in_use()
 
     def run(self, serve_epoch: Any) -> None:
         class Handover(nf.callbacks.Callback):
@@ -145,6 +157,21 @@ class TorchTool:
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=ADAM["learning_rate"],
             betas=(ADAM["beta_1"], ADAM["beta_2"]), eps=ADAM["epsilon"])
+
+    def kernels(self) -> list[dict[str, Any]]:
+        """PyTorch's own matrix products: MKL (linked into libtorch, which threadpoolctl
+        does not see) or its built-in BLAS, at the ATen CPU capability it dispatches to
+        (``AVX512``, ``AVX2``, ...)."""
+        import re
+
+        torch = self.torch
+        config = torch.__config__.show()
+        found = re.search(r"Math Kernel Library Version ([\w.\-]+)", config)
+        mkl = torch.backends.mkl.is_available()
+        capability = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
+        return [{"internal_api": "mkl" if mkl else "torch",
+                 "version": found[1] if mkl and found else torch.__version__,
+                 "architecture": f"ATen {capability}", "num_threads": torch.get_num_threads()}]
 
     def run(self, serve_epoch: Any) -> None:
         torch = self.torch
@@ -209,6 +236,10 @@ class SklearnTool:
             beta_2=ADAM["beta_2"], epsilon=ADAM["epsilon"], shuffle=True,
             random_state=config["seed"])
         self.subtracted_seconds = self.input_checks_seconds()
+
+    def kernels(self) -> list[dict[str, Any]]:
+        """The BLAS libraries this process runs (NumPy's and SciPy's)."""
+        return blas_in_use()
 
     def input_checks_seconds(self) -> float:
         """Median time of the input checks ``partial_fit`` repeats each call, measured on
@@ -283,7 +314,8 @@ def main(argv: list[str] | None = None) -> None:
         if command != "epoch" and command != "done":
             raise SystemExit(f"unexpected command {command!r}")
 
-    send({"ready": True, "subtracted_seconds": tool.subtracted_seconds})
+    send({"ready": True, "subtracted_seconds": tool.subtracted_seconds,
+          "blas": tool.kernels()})
     if receive() != "epoch":
         raise SystemExit(1)
     tool.run(serve_epoch)

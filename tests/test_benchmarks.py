@@ -8,16 +8,23 @@ import math
 import pytest
 
 from benchmarks import floors
+from benchmarks.probe import describe_kernels
 from benchmarks.run import (
     CONFIGS,
     MLP,
+    Probe,
     Result,
+    Worker,
+    blas_environment,
     checks,
     epoch_flops,
     format_table,
     inference_check,
     inference_ratios,
+    kernels_by_tool,
+    machine_description,
     tight_over_loose,
+    worker_environment,
 )
 
 
@@ -146,3 +153,73 @@ def test_inference_passes_only_when_every_row_does():
     # a configuration without PyTorch is not judged; none at all gives no verdict
     alone = {"mlp-b128": {"neuroflow": _result("neuroflow", [1.0], [1.0])}}
     assert inference_ratios(alone) == {} and inference_check(alone) is None
+
+
+# ------------------------------------------------ the kernel the workers run (issue 26)
+def test_workers_run_without_both_forced_kernel_variables():
+    driver = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1048576",
+              "OPENBLAS_NUM_THREADS": "2", "PATH": "/bin"}
+    env = worker_environment(base=driver)
+    assert env == {"OPENBLAS_NUM_THREADS": "2", "PATH": "/bin"}
+    assert driver["OPENBLAS_CORETYPE"] == "Haswell"  # the driver's own stays as it is
+    assert worker_environment(keep_forced_kernel=True, base=driver) == driver
+    # one of the two alone is removed too
+    assert "OPENBLAS_L2_SIZE" not in worker_environment(base={"OPENBLAS_L2_SIZE": "1"})
+
+
+def test_probe_measures_in_the_workers_environment(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "1048576")
+    probe = Probe(1)
+    try:
+        assert probe.environment == {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}
+        for library in probe.blas:
+            assert set(library) == {"internal_api", "version", "architecture", "num_threads"}
+        assert probe.sgemm(repeats=1) > 0
+        floor = probe.floor([20, 16, 3], 8, 20)
+        assert isinstance(floor, floors.Floor) and floor.products > 0 and floor.optimizer > 0
+    finally:
+        probe.quit()
+    assert probe.process.returncode == 0
+    kept = Probe(1, worker_environment(keep_forced_kernel=True))
+    try:
+        assert kept.environment == {"OPENBLAS_CORETYPE": "Haswell",
+                                    "OPENBLAS_L2_SIZE": "1048576"}
+    finally:
+        kept.quit()
+
+
+def test_a_worker_reports_the_kernel_it_runs():
+    config = {"sizes": [784, 8, 10], "batch_size": 64, "epochs": 1, "seed": 0, "threads": 1,
+              "train_samples": 128}
+    worker = Worker("neuroflow", config)
+    try:
+        ready = worker.ask()
+        assert ready["ready"] is True
+        assert all(set(library) == {"internal_api", "version", "architecture", "num_threads"}
+                   for library in ready["blas"])
+    finally:
+        worker.process.kill()
+        worker.process.wait()
+
+
+def test_the_report_names_each_tools_kernel_and_the_environment():
+    openblas = {"internal_api": "openblas", "version": "0.3.31", "architecture": "SkylakeX",
+                "num_threads": 2}
+    mkl = {"internal_api": "mkl", "version": "2024.2", "architecture": "ATen AVX512",
+           "num_threads": 2}
+    results = {name: {"neuroflow": Result("neuroflow", blas=[openblas]),
+                      "pytorch": Result("pytorch", blas=[mkl])}
+               for name in ("mlp-b32", "mlp-b128")}
+    kernels = kernels_by_tool(results)
+    assert kernels == {"neuroflow": "openblas 0.3.31 SkylakeX kernel, 2 thread(s)",
+                       "pytorch": "mkl 2024.2 ATen AVX512 kernel, 2 thread(s)"}
+    assert describe_kernels([]) == "no BLAS library found"
+    text = blas_environment({"OPENBLAS_CORETYPE": "Haswell"},
+                            {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None})
+    assert text == ("driver: OPENBLAS_CORETYPE=Haswell; workers: both unset (the kernel the "
+                    "CPU picks)")
+    machine = machine_description(kernels, text)
+    assert machine["BLAS kernel, neuroflow"].startswith("openblas 0.3.31 SkylakeX")
+    assert machine["BLAS environment"] == text
+    assert "instruction sets" in machine
