@@ -199,3 +199,13 @@ def test_pause_jumps_a_full_queue_and_ends_the_queued_training(tmp_path):
     # steps then ended at once
     assert engine.epoch < 50
     assert pause_seconds < 1.0 and all_done < 5
+
+
+@pytest.mark.parametrize("body, key", [({"layers": "\u0668,\u0668"}, "layers"),
+                                       ({"points": "1_000"}, "points"),
+                                       ({"points": "\u0661\u0660\u0660"}, "points"),
+                                       ({"lr": "0_1"}, "lr"), ({"seed": "\uff11"}, "seed")])
+def test_settings_are_ascii_digits(client, body, key):
+    response = client.post("/api/config", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(f"{key}: expected")

@@ -108,6 +108,8 @@ def _number(query: Mapping[str, str], key: str, default: float, lo: float, hi: f
         return default
     kind = "an integer" if integer else "a number"
     try:
+        if not text.isascii() or "_" in text:  # int() and float() read other digits, 1_000
+            raise ValueError(text)
         value: float = int(text) if integer else float(text)
     except ValueError:
         raise ValueError(f"{key}: expected {kind}, received {text!r}") from None
@@ -216,6 +218,8 @@ class Config:
         if layers_text is not None:
             parts = [p for p in layers_text.split(",") if p.strip()]
             try:
+                if not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
+                    raise ValueError(layers_text)
                 layers = tuple(int(p) for p in parts)
             except ValueError:
                 raise ValueError(f"layers: expected widths separated by commas such as "
