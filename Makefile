@@ -7,7 +7,7 @@ TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx,playground
 # e.g. make test PYTEST_ARGS=--durations=10 (CI)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench bench-quick clean
+.PHONY: run test lint bench bench-quick bench-gpu clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench: $(VENV)/.installed-bench
 # One small configuration (< 1 minute), so the harness cannot rot; CI runs it.
 bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks --quick
+
+# The same configurations on a GPU: neuroflow on CuPy against PyTorch-CUDA and JAX-GPU
+# (benchmarks/gpu.py, under 8 minutes; needs neuroflow[gpu], a CUDA torch and
+# jax[cuda12] + optax, and names what is missing). Without a GPU: one line, exit 0.
+bench-gpu: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.gpu
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

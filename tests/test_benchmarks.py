@@ -3,15 +3,19 @@ verdicts. Nothing here is timed against a threshold; timing belongs to the harne
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 
 import pytest
 
-from benchmarks import floors
+from benchmarks import floors, gpu
 from benchmarks.probe import describe_kernels
 from benchmarks.run import (
     CONFIGS,
     MLP,
+    ROOT,
     Probe,
     Result,
     Worker,
@@ -223,3 +227,62 @@ def test_the_report_names_each_tools_kernel_and_the_environment():
     assert machine["BLAS kernel, neuroflow"].startswith("openblas 0.3.31 SkylakeX")
     assert machine["BLAS environment"] == text
     assert "instruction sets" in machine
+
+
+# ------------------------------------------------------------ make bench-gpu (issue 26)
+def test_without_a_gpu_bench_gpu_says_so_in_one_line_and_exits_0(monkeypatch, capsys):
+    monkeypatch.setattr(gpu.shutil, "which", lambda name: None)  # no nvidia-smi
+    monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy
+    assert gpu.find_gpu() is None
+    assert gpu.main([]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and out.startswith("benchmarks.gpu: no CUDA GPU found")
+    assert err == ""
+
+
+def test_bench_gpu_as_make_runs_it_here():
+    if gpu.find_gpu() is not None:
+        pytest.skip("this machine has a GPU: the command would benchmark it")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu"], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "benchmarks.gpu: no CUDA GPU found (nvidia-smi lists none, CuPy sees none); "
+        "nothing measured"]
+
+
+def test_a_missing_library_is_named_with_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "jax", None)
+    gpu.serve("jax-gpu", {"configs": ["mlp-b128", "wide-b128"], "device": "gpu"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["config"] for line in lines] == ["mlp-b128", "wide-b128"]
+    assert lines[0]["skipped"] == "jax not installed (pip install 'jax[cuda12]' optax)"
+
+
+def test_the_gpu_script_runs_its_neuroflow_tool_on_the_cpu(tmp_path, capsys):
+    # --device cpu runs the same code on NumPy: a check of the script, not a benchmark
+    out = tmp_path / "gpu.md"
+    assert gpu.main(["--device", "cpu", "--tools", "neuroflow-cupy", "--configs", "mlp-b1024",
+                     "--epochs", "1", "--train-samples", "2048", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith("| mlp-b1024 |"))
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert cells[1] == "neuroflow-cupy" and float(cells[2]) > 0 and float(cells[6]) > 0
+    assert row in out.read_text()
+
+
+def test_gpu_table_gives_ratios_to_jax_and_pytorch():
+    def measured(seconds: float, compile_seconds: float | None = None) -> dict:
+        return {"config": "mlp-b128", "epoch_seconds": [seconds, seconds * 3, seconds],
+                "compile_seconds": compile_seconds, "accuracy": 0.98,
+                "samples_per_second": 1e6, "device": "cuda"}
+
+    rows = gpu.table({"neuroflow-cupy": [measured(0.5)], "pytorch-cuda": [measured(1.0)],
+                      "jax-gpu": [measured(0.25, compile_seconds=1.5)]}, ["mlp-b128"])
+    assert rows[2] == "| mlp-b128 | neuroflow-cupy | 0.500 | – | 2.00 | 0.50 | 98.00 | 1,000,000 |"
+    assert rows[4].startswith("| mlp-b128 | jax-gpu | 0.250 | 1.50 | 1.00 | 0.25 |")
+    skipped = gpu.table({"neuroflow-cupy": [measured(0.5)],
+                         "jax-gpu": [{"config": "mlp-b128", "skipped": "out of time"}]},
+                        ["mlp-b128"])
+    assert "| 0.500 | – | – | – |" in skipped[2]
+    assert skipped[3] == "| mlp-b128 | jax-gpu | not measured: out of time | | | | | |"
