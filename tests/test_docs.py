@@ -138,7 +138,16 @@ def test_every_test_comment_sits_right_before_a_block(page: str) -> None:
 def test_output_rule_ellipsis_and_trailing_spaces() -> None:
     assert docs_blocks.matches("loss 0.5 (...s)\n", "loss 0.5 (1.2s)   \n")
     assert docs_blocks.matches("a\n...\nz\n", "a\nb\nc\nz\n")
-    assert not docs_blocks.matches("loss 0.5\n", "loss 0.6\n")
+    # a number with a decimal point: within one unit of its last written digit
+    assert docs_blocks.matches("loss 0.5\n", "loss 0.6\n")
+    assert docs_blocks.matches("loss 0.3565 99.5%\n", "loss 0.3564 99.6%\n")
+    assert not docs_blocks.matches("loss 0.5\n", "loss 0.7\n")
+    assert not docs_blocks.matches("loss 0.3565\n", "loss 0.3567\n")
+    assert not docs_blocks.matches("9.056e-08\n", "9.056e-05\n")
+    # integers (counts, epochs, sizes) are text: equal
+    assert not docs_blocks.matches("epoch 3/5\n", "epoch 4/5\n")
+    # a column may shift when a number is printed with fewer digits
+    assert docs_blocks.matches("   1  0.06709  x\n", "   1   0.0671  x\n")
     assert not docs_blocks.matches("  aligned\n", "aligned\n")
 
 
