@@ -156,18 +156,35 @@ class Conv2D(ImageLayer):
         images = self.as_images(x)
         padded = pad(images, self.pads)
         n, (filters, oh, ow) = images.shape[0], self._output_shape
+        dtype, rows = self.params["W"].dtype, n * oh * ow
         # im2col: one row per (sample, position) holding the window's kh*kw*C pixels
         # (channels last, so the copy reads runs of neighbouring numbers)
-        columns = windows(padded, self.kernel_size, self.stride).transpose(0, 2, 3, 4, 5, 1)
-        columns = columns.reshape(n * oh * ow, -1)
-        z = columns @ self._kernel_matrix().T  # (n*oh*ow, filters): one GEMM
-        if self.use_bias:
-            z += self.params["b"]
-        a = self.activation.forward(z)
+        view = windows(padded, self.kernel_size, self.stride).transpose(0, 2, 3, 4, 5, 1)
+        columns = self.buffer("columns", (rows, self.in_window), dtype) if training else None
+        if columns is None:
+            columns = view.reshape(rows, -1)
+        else:  # during fit: into the work array kept from the last batch of this size
+            np.copyto(columns.reshape(view.shape), view)
+        out = self.buffer("a", (rows, filters), dtype) if training else None
+        z = np.matmul(columns, self._kernel_matrix().T,  # (n*oh*ow, filters): one GEMM
+                      out=None if out is None else self.buffer("z", (rows, filters), dtype))
+        if out is None:
+            if self.use_bias:
+                z += self.params["b"]
+            a = self.activation.forward(z)
+        else:  # z += b and a = f(z) in one epilogue
+            a = (self.activation.forward_bias_into(z, self.params["b"], out) if self.use_bias
+                 else self.activation.forward_into(z, out))
         self._cache = {"columns": columns, "z": z, "a": a, "padded_shape": padded.shape}
         # rows of (sample, position) are (n, oh, ow, filters) in memory: the output
         # (n, filters, oh, ow) is a transposed view, channels last in memory
         return a.reshape(n, oh, ow, filters).transpose(0, 3, 1, 2)
+
+    @property
+    def in_window(self) -> int:
+        """Inputs of one filter at one position: ``channels * kh * kw``."""
+        assert self.image is not None
+        return self.image[0] * self.kernel_size[0] * self.kernel_size[1]
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         cache = self._cache
@@ -175,21 +192,31 @@ class Conv2D(ImageLayer):
             raise RuntimeError("Conv2D.backward() needs a forward() first")
         filters, (kh, kw) = self.filters, self.kernel_size
         g = self.as_outputs(grad_output).transpose(0, 2, 3, 1).reshape(-1, filters)
-        delta = self.activation.backward(g, cache["z"], cache["a"])  # dC/dz, (n*oh*ow, F)
+        out = self.buffer("delta", g.shape, g.dtype)
+        z, a = cache["z"], cache["a"]
+        if out is None:  # delta = dC/dz, (n*oh*ow, F); dC/db = its column sums
+            delta = self.activation.backward(g, z, a)
+            if self.use_bias:
+                self.grads["b"][...] = delta.sum(axis=0)
+        elif self.use_bias:  # both in one epilogue
+            delta = self.activation.backward_bias_into(g, z, a, out, self.grads["b"])
+        else:
+            delta = self.activation.backward_into(g, z, a, out)
         W = self.params["W"]
         channels = W.shape[1]
         # dC/dK = delta^T X, back from the columns' (kh, kw, C) order
         self.grads["W"][...] = (delta.T @ cache["columns"]).reshape(
             filters, kh, kw, channels).transpose(0, 3, 1, 2)
-        if self.use_bias:
-            self.grads["b"][...] = delta.sum(axis=0)
         if not need_input_grad:
             return None
         n, (_, oh, ow) = grad_output.shape[0], self._output_shape
         # dC/dX = delta K, each row a window's gradient, added back onto the image
-        patches = (delta @ self._kernel_matrix()).reshape(n, oh, ow, kh, kw, channels)
-        padded = scatter_windows(patches.transpose(0, 5, 1, 2, 3, 4), cache["padded_shape"],
-                                 self.stride)
+        patches = np.matmul(delta, self._kernel_matrix(),
+                            out=self.buffer("patches", cache["columns"].shape, delta.dtype))
+        patches = patches.reshape(n, oh, ow, kh, kw, channels).transpose(0, 5, 1, 2, 3, 4)
+        n, c, hp, wp = cache["padded_shape"]
+        padded = scatter_windows(patches, cache["padded_shape"], self.stride,
+                                 self.buffer("grad_padded", (n, hp, wp, c), delta.dtype))
         (top, _), (left, _) = self.pads
         assert self.image is not None
         _, h, w = self.image

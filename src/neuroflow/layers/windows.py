@@ -107,12 +107,17 @@ def offsets(kernel: tuple[int, int], stride: tuple[int, int], output: tuple[int,
             for u in range(kh) for v in range(kw)]
 
 
-def scatter_windows(patches: np.ndarray, shape: tuple[int, ...], stride: tuple[int, int]
-                    ) -> np.ndarray:
+def scatter_windows(patches: np.ndarray, shape: tuple[int, ...], stride: tuple[int, int],
+                    work: np.ndarray | None = None) -> np.ndarray:
     """The transpose of :func:`windows`: add ``patches (n, c, oh, ow, kh, kw)`` back onto a
     zero image of ``shape (n, c, h, w)`` (the padded one), each at the place it was taken
-    from; pixels shared by several windows receive the sum."""
-    out = empty_images(shape, patches.dtype, zero=True)
+    from; pixels shared by several windows receive the sum. ``work``, when given, is an
+    array ``(n, h, w, c)`` to write into (zeroed first)."""
+    if work is None:
+        out = empty_images(shape, patches.dtype, zero=True)
+    else:
+        work.fill(0)
+        out = work.transpose(0, 3, 1, 2)
     _, _, oh, ow, kh, kw = patches.shape
     for k, rows, columns in offsets((kh, kw), stride, (oh, ow)):
         out[:, :, rows, columns] += patches[:, :, :, :, k // kw, k % kw]
