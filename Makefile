@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Extras the test suite exercises (each imported lazily by the library).
-TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx,playground
+TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx,playground,tensorboard
 # e.g. make test PYTEST_ARGS=--durations=10 (CI)
 PYTEST_ARGS ?=
 

@@ -20,7 +20,7 @@ PACKAGE = ROOT / "src" / "neuroflow"
 #: functions.
 OPTIONAL_EXTRAS = {"matplotlib", "sklearn", "onnx", "onnxruntime", "mpi4py", "cupy",
                    "array_api_compat", "array_api_strict", "starlette", "uvicorn", "torch",
-                   "threadpoolctl", "numba"}
+                   "threadpoolctl", "numba", "tensorboardX", "IPython"}
 #: First-party modules that exist to wrap an optional extra; a command may import them
 #: when it is run (the CLI's plot, export and --distributed), so that `neuroflow --help`
 #: and the other commands never load the extra.

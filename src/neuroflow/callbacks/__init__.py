@@ -18,17 +18,21 @@ The protocol (:class:`Callback`, :class:`CallbackList`, :class:`History`) lives 
 :mod:`.checkpoint`        :class:`ModelCheckpoint`
 :mod:`.progress`          :class:`ProgressBar` (what ``verbose`` shows)
 :mod:`.diagnostics`       :class:`Diagnostics` (what goes wrong, in words)
+:mod:`.tensorboard`       :class:`TensorBoard` (event files; the ``tensorboard`` extra)
+:mod:`.live`              :class:`LiveCurves` (curves redrawn in a notebook)
 ========================  ===================================================
 """
 
 from neuroflow.callbacks.checkpoint import ModelCheckpoint
 from neuroflow.callbacks.diagnostics import Diagnostics
+from neuroflow.callbacks.live import LiveCurves
 from neuroflow.callbacks.logging import CSVLogger, LambdaCallback
 from neuroflow.callbacks.monitor import EarlyStopping, ReduceLROnPlateau
 from neuroflow.callbacks.progress import ProgressBar
 from neuroflow.callbacks.schedule import LearningRateScheduler
+from neuroflow.callbacks.tensorboard import TensorBoard
 from neuroflow.hooks import Callback, CallbackList, History
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ReduceLROnPlateau",
            "LearningRateScheduler", "CSVLogger", "LambdaCallback", "ModelCheckpoint",
-           "ProgressBar", "Diagnostics"]
+           "ProgressBar", "Diagnostics", "TensorBoard", "LiveCurves"]
