@@ -70,6 +70,14 @@ class _Pool2D(ImageLayer):
         return (padding_amounts(h, self.pool_size[0], self.stride[0], self.padding),
                 padding_amounts(w, self.pool_size[1], self.stride[1], self.padding))
 
+    def _work(self, name: str, shape: tuple[int, ...], dtype: np.dtype,
+              training: bool) -> np.ndarray:
+        """Images ``shape (n, c, h, w)``, channels last in memory: during fit the work
+        array kept from the last batch of this size, else a new one."""
+        n, c, h, w = shape
+        kept = self.buffer(name, (n, h, w, c), dtype) if training else None
+        return (empty_images(shape, dtype) if kept is None else kept.transpose(0, 3, 1, 2))
+
     def _crop(self, padded: np.ndarray) -> np.ndarray:
         """The input gradient: the padded image's gradient without its border."""
         (top, _), (left, _) = self.pads
@@ -106,13 +114,12 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         padded = pad(self.as_images(x), self.pads, -np.inf)
-        best: np.ndarray | None = None
-        for _, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
-            if best is None:
-                best = padded[:, :, rows, columns].copy(order="K")
+        best = self._work("best", (x.shape[0], *self._output_shape), padded.dtype, training)
+        for k, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
+            if k == 0:
+                np.copyto(best, padded[:, :, rows, columns])
             else:
                 np.maximum(best, padded[:, :, rows, columns], out=best)
-        assert best is not None
         self._cache = {"padded": padded, "best": best}
         return best
 
@@ -123,7 +130,8 @@ class MaxPool2D(_Pool2D):
             raise RuntimeError("MaxPool2D.backward() needs a forward() first")
         g = self.as_outputs(grad_output)
         source, best = self._cache["padded"], self._cache["best"]
-        padded = empty_images(source.shape, g.dtype, zero=True)
+        padded = self._work("grad_padded", source.shape, g.dtype, True)
+        padded.fill(0)
         claimed = np.zeros_like(best, dtype=bool)  # windows whose maximum got the gradient
         apart = all(s >= p for s, p in zip(self.stride, self.pool_size))  # no pixel shared
         for _, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
