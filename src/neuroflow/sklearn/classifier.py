@@ -38,7 +38,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     class_weight : dict, "balanced" or None, default None
         neuroflow's extra: weights of the classes (``{label: weight}``, or "balanced":
         ``n_samples / (n_classes * bincount(y))``), multiplied into ``sample_weight``
-        (single-label targets; in ``partial_fit`` "balanced" counts each call's labels).
+        (scikit-learn's ``compute_sample_weight``: for a multilabel ``y``, "balanced" or
+        one dict per label, multiplied; in ``partial_fit`` "balanced" counts each call's
+        labels).
     """ + ATTRIBUTES_DOC + """
     classes_ : ndarray (n_classes,)
         The class labels, sorted (``[0, ..., n_labels - 1]`` for multilabel ``y``).
@@ -115,10 +117,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` "
                                  f"has {self.classes_}. 'y' has {classes}.")
         factors = None
-        if self.class_weight is not None:
-            if y.ndim != 1:
-                raise ValueError("class_weight: expected single-label targets, received a "
-                                 "multilabel y; use sample_weight")
+        if self.class_weight is not None:  # multilabel: the product over the labels
             factors = compute_sample_weight(self.class_weight, y).astype(X.dtype)
         Y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, Y, factors
