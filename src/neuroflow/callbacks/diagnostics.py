@@ -11,8 +11,13 @@ backward pass left in each :class:`~neuroflow.layers.Dense` layer (``layer.cache
 - **vanishing or exploding gradients**: the gradient-to-weight ratio
   :math:`r_l = \lVert \partial C/\partial W_l \rVert / \lVert W_l \rVert` of each layer,
   either tiny next to the largest layer's ratio or large in absolute terms;
-- **divergence**: the epoch loss far above the best one so far;
-- **plateaus**: the loss barely moving over several epochs;
+- **divergence**: the epoch loss far above the best one so far, or above where it
+  started (the steps overshoot: the learning rate is too large); then it comes first and
+  the saturated units and vanishing gradients it causes are not reported separately;
+- **converged**: the loss barely moving, at a small share of where it started;
+- **underfitting**: the loss still near where it started after many epochs and hardly
+  falling: the network lacks capacity (more units or layers);
+- **plateaus**: the loss barely moving over several epochs, neither of the above;
 - **overfitting**: the validation loss well above the training loss, or the accuracy gap.
 
 Each finding is a :class:`Finding` with a plain-language hint. The findings of every
@@ -36,7 +41,7 @@ __all__ = ["Diagnostics", "Finding", "KINDS"]
 
 #: Every kind of finding, in the order they are checked.
 KINDS = ("dead_relu", "saturation", "vanishing_gradient", "exploding_gradient", "divergence",
-         "plateau", "overfitting")
+         "converged", "underfitting", "plateau", "overfitting")
 
 
 @dataclass
@@ -77,6 +82,13 @@ class Finding:
 
 #: The share of the loss gained so far that a rise must undo to count as divergence.
 _SETBACK = 0.25
+_OVERSHOOT = 1.2       # epoch losses all above this share of the first batch's: overshoots
+_CONVERGED = 0.05      # a loss at most this share of the first one has converged
+_UNDERFIT = 0.5        # a loss above this share of the first one ...
+_UNDERFIT_EPOCHS = 30  # ... after this many epochs ...
+_UNDERFIT_DROP = 0.02  # ... falling by less than this share over the last 10: underfits
+#: What too large steps cause, reported within the divergence finding, not apart.
+_SYMPTOMS = ("saturation", "vanishing_gradient", "exploding_gradient")
 
 
 def _check_fraction(value: object, name: str) -> float:
@@ -196,27 +208,33 @@ class Diagnostics(Callback):
         self.statistics: list[dict[str, dict[int, float]]] = []
         self._layers: dict[int, _LayerStats] = {}
         self._losses: list[float] = []
+        self._start: float | None = None
         self._pending: list[Finding] = []
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs=None):
         self._losses = []
+        self._start = None
         self._pending = []
 
     def get_state(self) -> dict[str, Any]:
         """The epoch losses seen so far (the plateau and divergence findings use them)."""
-        return {"losses": list(self._losses)}
+        return {"losses": list(self._losses), "start": self._start}
 
     def set_state(self, state: dict[str, Any]) -> None:
         if not isinstance(state.get("losses"), list):
             raise ValueError("Diagnostics.set_state: expected key 'losses' (a list of numbers)")
         self._losses = [float(v) for v in state["losses"]]
+        start = state.get("start")
+        self._start = None if start is None else float(start)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._write_pending()
         self._layers = {}
 
     def on_batch_end(self, batch, logs=None):
+        if self._start is None and logs and isinstance(logs.get("loss"), (int, float)):
+            self._start = float(logs["loss"])  # the first batch's loss: before any step
         if batch % self.every or self.network is None:
             return
         for index, layer in enumerate(self.network.layers):
@@ -244,7 +262,10 @@ class Diagnostics(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        found = self._layer_findings(epoch) + self._loss_findings(epoch, logs)
+        layers, losses = self._layer_findings(epoch), self._loss_findings(epoch, logs)
+        if any(finding.kind == "divergence" for finding in losses):
+            layers = [finding for finding in layers if finding.kind not in _SYMPTOMS]
+        found = losses + layers
         self.findings += found
         if self.network is not None and self.network.history is not None:
             self.network.history.history.setdefault("diagnostics", []).append(
@@ -314,15 +335,43 @@ class Diagnostics(Callback):
         # far above the best, and by a good share of what training had gained: near a
         # minimum of 0.004 a wobble to 0.006 is 1.5 times the best but no divergence
         gained = self._losses[0] - best
-        if not math.isfinite(loss) or (len(self._losses) > 1
+        first, count = self._losses[0], len(self._losses)
+        if not math.isfinite(loss) or (count > 1
                                        and loss > self.divergence_factor * best
                                        and loss - best > _SETBACK * max(gained, 0.0)):
             found.append(Finding(
                 epoch, "divergence", loss,
                 f"the loss rose to {loss:.4g}, {loss / best:.2g} times its best value "
                 f"{best:.4g}: training diverges",
-                "the learning rate is probably too high; try dividing it by 10"))
-        elif len(self._losses) > self.plateau_patience:
+                "the learning rate is probably too high; try dividing it by 10 (saturated "
+                "units and vanishing gradients follow from steps that are too large)"))
+        elif self._start is not None and count > 2 and \
+                min(self._losses[1:]) > _OVERSHOOT * self._start:
+            found.append(Finding(
+                epoch, "divergence", loss,
+                f"the loss {loss:.4g} stays above where it started ({self._start:.4g}, "
+                f"the first batch): each step overshoots",
+                "the learning rate is too large; divide it by 10 (saturated units and "
+                "vanishing gradients follow from steps that are too large)"))
+        elif count > _UNDERFIT_EPOCHS and loss > _UNDERFIT * first and \
+                self._losses[-11] - loss < _UNDERFIT_DROP * self._losses[-11]:
+            found.append(Finding(
+                epoch, "underfitting", loss / first,
+                f"after {count - 1} epochs the loss {loss:.4g} is still {loss / first:.0%} "
+                f"of where it started and hardly falls: the network underfits",
+                "give it more units or more layers (more capacity), or a faster optimiser "
+                "such as adam"))
+        elif count > self.plateau_patience and loss <= _CONVERGED * first and \
+                (self._losses[-1 - self.plateau_patience] - loss) < \
+                self.plateau_delta * 10 * max(abs(self._losses[-1 - self.plateau_patience]),
+                                              1e-12):
+            found.append(Finding(
+                epoch, "converged", loss / first,
+                f"the loss {loss:.4g} is {loss / first:.1%} of where it started and no "
+                f"longer falls much: training has converged",
+                "nothing to fix: stop here (EarlyStopping stops by itself), or check the "
+                "loss on held-out data"))
+        elif count > self.plateau_patience:
             before = self._losses[-1 - self.plateau_patience]
             improvement = (before - min(self._losses[-self.plateau_patience:])) / \
                 max(abs(before), 1e-12)
