@@ -198,6 +198,11 @@ def test_extras_dropout_batch_norm_and_class_weight():
     weighted = quiet(MLPClassifier(**SMALL, random_state=0), X[skewed], Y[skewed],
                      sample_weight=compute_sample_weight("balanced", Y[skewed]))
     np.testing.assert_allclose(balanced.coefs_[0], weighted.coefs_[0])
+    labels = np.column_stack([Y, X[:, 1] > 0.8]).astype(int)
+    multilabel = quiet(MLPClassifier(**SMALL, class_weight="balanced", random_state=0), X, labels)
+    reference = quiet(MLPClassifier(**SMALL, random_state=0), X, labels,
+                      sample_weight=compute_sample_weight("balanced", labels))
+    np.testing.assert_allclose(multilabel.coefs_[0], reference.coefs_[0])
 
 
 def test_network_saves_with_class_and_feature_names(tmp_path):

@@ -31,6 +31,7 @@ BASE = {"hidden_layer_sizes": (6,), "max_iter": 12, "random_state": 0,
 CASES = [
     {"hidden_layer_sizes": (5, 3)},
     {"hidden_layer_sizes": 4},
+    {"hidden_layer_sizes": []},
     {"activation": "identity"},
     {"activation": "logistic"},
     {"activation": "tanh"},
