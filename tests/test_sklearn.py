@@ -91,10 +91,14 @@ def test_multiclass_multilabel_and_multi_output_shapes():
     assert counts.out_activation_ == "exp" and (counts.predict(X) > 0).all()
 
 
-def test_sparse_input_trains_like_dense_and_float32_is_kept():
-    dense = quiet(MLPClassifier(**SMALL, random_state=0), X, Y)
-    sparse = quiet(MLPClassifier(**SMALL, random_state=0), scipy.sparse.csr_matrix(X), Y)
-    np.testing.assert_allclose(sparse.predict_proba(scipy.sparse.csc_matrix(X)),
+@pytest.mark.parametrize("densify_whole", [True, False])
+def test_sparse_input_trains_like_dense_and_float32_is_kept(densify_whole, monkeypatch):
+    if not densify_whole:  # a large sparse X: densified one batch at a time
+        monkeypatch.setattr("neuroflow.sklearn._base._DENSE_BYTES", 0)
+    dense = quiet(MLPClassifier(**SMALL, batch_size=32, random_state=0), X, Y)
+    sparse = quiet(MLPClassifier(**SMALL, batch_size=32, random_state=0),
+                   scipy.sparse.csc_matrix(X), Y)
+    np.testing.assert_allclose(sparse.predict_proba(scipy.sparse.csr_matrix(X)),
                                dense.predict_proba(X), atol=1e-12)
     single = quiet(MLPRegressor(**SMALL, random_state=0), X.astype(np.float32), X[:, 0])
     assert all(w.dtype == np.float32 for w in single.coefs_ + single.intercepts_)
