@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode
 from neuroflow.cli._args import MAX_EPOCHS, UsageError, int_in, path_text
 from neuroflow.files import check_writable
 
-__all__ = ["add", "run"]
+__all__ = ["add", "run", "forwarding_page"]
 
 HOST = "127.0.0.1"
 #: Seconds a sign-in link works (:data:`neuroflow.playground.server.CODE_SECONDS`).
@@ -194,20 +194,25 @@ def _exit_now(code: int) -> None:
 
 
 def _open_browser(link: str) -> Path:
-    """Open ``link`` in the browser through a private (0600) temporary page that forwards
-    to it, so that the link is in no process's arguments; return the page's path."""
+    """Open ``link`` in the browser through :func:`forwarding_page`, so that the link is
+    in no process's arguments; return the page's path (removed after the link expires)."""
+    path = forwarding_page(link)
+    threading.Thread(target=webbrowser.open, args=(path.as_uri(),), daemon=True).start()
+    remove = threading.Timer(CODE_SECONDS, path.unlink, kwargs={"missing_ok": True})
+    remove.daemon = True
+    remove.start()
+    return path
+
+
+def forwarding_page(link: str) -> Path:
+    """A private (mode 0600) temporary HTML file that sends the browser on to ``link``."""
     descriptor, name = tempfile.mkstemp(prefix="neuroflow-playground-", suffix=".html")
     target = json.dumps(link).replace("<", "\\u003c")
     with os.fdopen(descriptor, "w", encoding="utf-8") as page:
         page.write(f'<!doctype html><meta charset="utf-8"><meta name="referrer" '
                    f'content="no-referrer"><title>neuroflow playground</title>'
                    f'<script>location.replace({target});</script>\n')
-    path = Path(name)
-    threading.Thread(target=webbrowser.open, args=(path.as_uri(),), daemon=True).start()
-    remove = threading.Timer(CODE_SECONDS, path.unlink, kwargs={"missing_ok": True})
-    remove.daemon = True
-    remove.start()
-    return path
+    return Path(name)
 
 
 def _new_links(app: Any, url: str, state: str) -> None:
