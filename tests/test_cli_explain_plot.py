@@ -39,7 +39,7 @@ def test_explain_ascii_and_learning_rate(capsys):
 
 
 def test_explain_model_sample_matches_trace(monkeypatch, capsys, mnist_model):
-    monkeypatch.setattr(cli_explain, "load", lambda path: mnist_model)
+    monkeypatch.setattr(cli_explain, "load_model", lambda path, args: mnist_model)
     assert _run(["explain", "model.safetensors", "--sample", "3"]) == 0
     out = capsys.readouterr().out
     _, _, x_test, y_test = nf.datasets.mnist()
@@ -52,7 +52,7 @@ def test_explain_model_sample_matches_trace(monkeypatch, capsys, mnist_model):
 
 
 def test_explain_errors(monkeypatch, capsys, mnist_model):
-    monkeypatch.setattr(cli_explain, "load", lambda path: mnist_model)
+    monkeypatch.setattr(cli_explain, "load_model", lambda path, args: mnist_model)
     assert _run(["explain", "model.safetensors", "--sample", "99999"]) == 2
     assert "--sample: expected an index in [0, 9999]" in capsys.readouterr().err
     assert _run(["explain", "m.safetensors", "--layers", "2,3"]) == 2
@@ -75,7 +75,7 @@ def test_plot_fresh_network_kinds(tmp_path, capsys, kind, extra):
 
 @pytest.mark.parametrize("kind", ["curves", "confusion", "weights", "misclassified"])
 def test_plot_model_kinds(tmp_path, monkeypatch, kind, mnist_model):
-    monkeypatch.setattr(cli_plot, "load", lambda path: mnist_model)
+    monkeypatch.setattr(cli_plot, "load_model", lambda path, args: mnist_model)
     out = tmp_path / f"{kind}.svg"
     assert _run(["plot", kind, "model.safetensors", "--out", str(out)]) == 0
     assert "<svg" in out.read_text()
@@ -93,6 +93,6 @@ def test_plot_errors(tmp_path, capsys):
 
 
 def test_plot_curves_without_history(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli_plot, "load", lambda path: nf.Network.from_sizes([2, 2], seed=0))
+    monkeypatch.setattr(cli_plot, "load_model", lambda path, args: nf.Network.from_sizes([2, 2], seed=0))
     assert _run(["plot", "curves", "m.safetensors", "--out", str(tmp_path / "c.png")]) == 2
     assert "holds no training history" in capsys.readouterr().err

@@ -123,7 +123,7 @@ def test_b16_predict_matches_columns_by_feature_name(capsys, tmp_path, model2, m
     silently. With the model's feature names, a header is matched by name."""
     net, model = model2
     net.feature_names = ["width", "height"]
-    monkeypatch.setattr(cli_predict, "load", lambda path: net)
+    monkeypatch.setattr(cli_predict, "load_model", lambda path, args: net)
     (tmp_path / "swapped.csv").write_text("height,width\n2,1\n4,3\n")
     code, out, err = run(capsys, "predict", model, tmp_path / "swapped.csv")
     assert code == 0, err
@@ -145,7 +145,7 @@ def test_b16_evaluate_matches_columns_by_feature_name(capsys, tmp_path, monkeypa
     net = nf.Network.from_sizes([2, 2], seed=1)
     net.class_names = ["cat", "dog"]
     net.feature_names = ["width", "height"]
-    monkeypatch.setattr(cli_evaluate, "load", lambda path: net)
+    monkeypatch.setattr(cli_evaluate, "load_model", lambda path, args: net)
     rows = np.array([[0.5, -1.0], [2.0, 0.1], [-1.0, 1.5]])
     labels = ["cat", "dog", "dog"]
     lines = ["animal,height,width"] + [f"{n},{h},{w}" for (w, h), n in zip(rows, labels)]

@@ -186,7 +186,7 @@ def test_cli_writes_markdown(capsys, tmp_path):
     (["--learning-rates", "0.1", "--layers", "3,4,2"], "--layers: the first size must be"),
     (["--learning-rates", "0.1", "--data", "nowhere"], "--data"),
     (["--learning-rates", "0.1", "--data", "pets.csv"],
-     "--data: expected 'moons', 'circles', 'mnist' or a directory of IDX files"),
+     "--data: no such file or directory: 'pets.csv'"),
     (["--optimizers", "sgd"], "--learning-rates"),
 ])
 def test_cli_errors_exit_2_in_one_line(capsys, tmp_path, monkeypatch, argv, fragment):

@@ -1,9 +1,13 @@
-"""Where the commands get their data: bundled MNIST or IDX folders, CSV files for training
-and evaluation, and the small sets ``explain`` and ``plot`` draw on."""
+"""Where the commands get their data: bundled MNIST or IDX folders, image folders, CSV
+files for training and evaluation, and the small sets ``explain`` and ``plot`` draw on;
+:func:`data_kind` tells the sources apart (reading them for a model:
+:mod:`neuroflow.cli._sources`)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,12 +16,54 @@ import numpy as np
 
 from neuroflow import datasets, losses
 from neuroflow.cli._args import UsageError
+from neuroflow.errors import DatasetError
 from neuroflow.network import Network
 from neuroflow.preprocessing import StandardScaler
 
-__all__ = ["load_data", "data_inputs", "TrainingData", "csv_training_data", "csv_for_model",
-           "classifies",
+__all__ = ["load_data", "data_kind", "SOURCES", "MNIST_FEATURES", "data_inputs",
+           "TrainingData", "csv_training_data", "csv_for_model", "classifies",
            "check_fits", "small_data", "fresh_network"]
+
+
+#: What ``--data`` accepts, for help texts and messages.
+SOURCES = ("'mnist' (bundled), a directory of MNIST IDX files, a folder of images with one "
+           "sub-folder per class, or a CSV file")
+#: Inputs of an MNIST-style IDX image (28 x 28 pixels), checked by ``nf.datasets.mnist``.
+MNIST_FEATURES = 784
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def data_kind(spec: str, argument: str = "--data", named: tuple[str, ...] = ()) -> str:
+    """``"mnist"``, ``"idx"``, ``"images"``, ``"csv"`` (or one of the ``named`` sets,
+    e.g. ``"moons"``) for the value of ``argument``; nothing is read.
+
+    Raises
+    ------
+    UsageError
+        One line naming ``argument``: a missing path, a FIFO, device or socket ("not a
+        regular file"), or a file that is not a ``.csv``.
+    """
+    name = spec.lower()
+    if name == "mnist" or name in named:
+        return name
+    try:
+        info = os.stat(spec)
+    except FileNotFoundError:
+        raise UsageError(f"{argument}: no such file or directory: {spec!r}") from None
+    except OSError as error:
+        raise UsageError(f"{argument}: {spec!r} cannot be read "
+                         f"({error.strerror or error})") from None
+    if stat.S_ISDIR(info.st_mode):
+        return "images" if is_image_folder(spec) else "idx"
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((what for test, what in _KINDS if test(info.st_mode)), "a special file")
+        raise UsageError(f"{argument}: {spec!r} is {kind}, not a regular file; expected "
+                         f"{SOURCES}")
+    if name.endswith(".csv"):
+        return "csv"
+    raise UsageError(f"{argument}: expected {SOURCES}, received the file {spec!r}")
 
 
 def load_data(spec: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -26,9 +72,14 @@ def load_data(spec: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
         return datasets.mnist()
     path = Path(spec)
     if path.is_dir():
-        return datasets.mnist(path)
-    if not path.exists():
-        raise UsageError(f"--data: no such file or directory: {spec!r}")
+        try:
+            return datasets.mnist(path)
+        except DatasetError as error:
+            text = str(error)
+            if text.startswith("path: "):  # no IDX file, and no class folders either
+                text = f"{text[6:]}; a folder of images needs one sub-folder per class"
+            raise UsageError(f"--data: {text}") from None
+    data_kind(spec)  # a missing path, a FIFO or device: the one-line message
     raise UsageError(f"--data: expected 'mnist' or a directory of IDX files, received {spec!r}")
 
 
@@ -112,8 +163,7 @@ def csv_for_model(net: Any, source: str, target: str | None, *, header: bool | N
     (labels looked up in its ``class_names``, or integer class indices when it has none)
     or regression values."""
     path = Path(source)
-    if not path.is_file():
-        raise UsageError(f"--data: no such file: {source!r}")
+    data_kind(source)  # a missing path, a FIFO or device: refused in one line
     classification = classifies(net)
     data = datasets.load_csv(path, target=csv_target(target),
                              task="classification" if classification else "regression",
@@ -155,8 +205,7 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
     path = Path(args.data)
     if path.suffix.lower() != ".csv":
         raise UsageError(f"--target: needs --data PATH.csv, received --data {args.data!r}")
-    if not path.is_file():
-        raise UsageError(f"--data: no such file: {args.data!r}")
+    data_kind(args.data)  # a missing path, a FIFO or device: refused in one line
     if args.distributed:
         raise UsageError("--distributed: trains MNIST-style data only, not --data PATH.csv")
     task, dtype = args.task, args.dtype

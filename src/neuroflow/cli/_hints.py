@@ -169,18 +169,20 @@ def report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any,
         return 1
     stopped = "terminated (SIGTERM)" if terminated else "interrupted"
     print(f"neuroflow train: {stopped}; {where}", file=sys.stderr)
-    _resume_command(args, checkpoint)
+    if (command := _resume_command(args, checkpoint)) is not None:
+        print(f"resume with: {command}", file=sys.stderr)
     return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
 def report_write_failure(args: argparse.Namespace, error: OSError, checkpoint: Any) -> int:
     """A checkpoint or the final model could not be written to ``--out`` (disk full, I/O
-    error): one error line naming ``--out`` and what is on disk, then the command that
-    resumes from the last checkpoint written (when there is one); exit 2."""
+    error): one error line naming ``--out``, what is on disk and the command that resumes
+    from the last checkpoint written (when there is one); exit 2."""
     reason = os.strerror(error.errno) if error.errno else (str(error) or type(error).__name__)
+    command = _resume_command(args, checkpoint)
     print(f"neuroflow train: error: --out: cannot write {str(args.out)!r} ({reason}); "
-          f"{_where(args, checkpoint)}", file=sys.stderr)
-    _resume_command(args, checkpoint)
+          f"{_where(args, checkpoint)}" + (f"; resume with: {command}" if command else ""),
+          file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -202,25 +204,26 @@ def rank_status(error: BaseException) -> int:
     return 1 if isinstance(error, TrainingDivergedError) else EXIT_INTERRUPTED
 
 
-def _resume_command(args: argparse.Namespace, checkpoint: Any) -> None:
-    """Print the ``neuroflow train --resume ...`` command that continues the run from its
-    last checkpoint (or the checkpoint it resumed), when there is one."""
+def _resume_command(args: argparse.Namespace, checkpoint: Any) -> str | None:
+    """The ``neuroflow train --resume ...`` command that continues the run from its last
+    checkpoint (or the checkpoint it resumed), when there is one."""
     saved = checkpoint.last_path or args.resume
-    if saved is not None:
-        command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
-        for key, default in _RESUME_REPEATS.items():
-            value = getattr(args, key, default)
-            if value == default:
-                continue
-            flag = "--" + key.replace("_", "-")
-            if isinstance(value, bool):
-                command.append(flag if value else f"--no-{key}")
-            else:
-                command += [flag, str(value)]
-        command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
-        if args.validation_split:
-            command += ["--validation-split", str(args.validation_split)]
-        print(f"resume with: {shlex.join(command)}", file=sys.stderr)
+    if saved is None:
+        return None
+    command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
+    for key, default in _RESUME_REPEATS.items():
+        value = getattr(args, key, default)
+        if value == default:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            command.append(flag if value else f"--no-{key}")
+        else:
+            command += [flag, str(value)]
+    command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
+    if args.validation_split:
+        command += ["--validation-split", str(args.validation_split)]
+    return shlex.join(command)
 
 
 #: Holds SIGTERM once one came while :func:`terminate_as_interrupt` was active.

@@ -1,5 +1,6 @@
-"""What ``neuroflow predict`` reads: CSV rows, ``.npy`` arrays and 28x28 images, as one
-array of rows with a label for each."""
+"""What ``neuroflow predict`` reads: CSV rows, ``.npy`` arrays and 28x28 images, and every
+source ``train`` takes (``mnist`` and IDX folders: their test images; an image folder:
+the images of every class folder), as one array of rows with a label for each."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import numpy as np
 from neuroflow.cli._args import UsageError
 from neuroflow.datasets.csv import load_csv, match_columns
 from neuroflow.datasets.images import image_files, mnist_polarity, read_image
+from neuroflow.datasets.mnist import mnist
 from neuroflow.datasets.npy import read_npy
 from neuroflow.errors import DatasetError
 
 __all__ = ["INPUT_KINDS", "read_inputs"]
 
-INPUT_KINDS = (".csv/.txt rows, a .npy array, images (.png, .jpg, .jpeg, .bmp, .gif) or a "
-               "directory of images")
+INPUT_KINDS = (".csv/.txt rows, a .npy array, images (.png, .jpg, .jpeg, .bmp, .gif), a "
+               "directory of images or of class sub-folders of images, 'mnist' or a "
+               "directory of MNIST IDX files (their test images)")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
@@ -90,6 +93,36 @@ def _read_image(path: Path, invert: str) -> tuple[np.ndarray, bool]:
     return grey.reshape(1, 784), inverted
 
 
+def _is_idx_folder(path: Path) -> bool:
+    """A folder of MNIST IDX files: it holds the training images file (plain or gzip)."""
+    return path.is_dir() and any((path / name).is_file() for name in (
+        "train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "train-images.idx3-ubyte"))
+
+
+def _test_images(spec: str, n_features: int) -> np.ndarray:
+    """The test images of the bundled MNIST (``spec`` is ``mnist``) or of an IDX folder,
+    as rows of 784 pixels; the model's input count is checked first."""
+    if n_features != 784:
+        raise UsageError(f"INPUT {spec}: MNIST images need a model with 784 inputs (28x28 "
+                         f"pixels); this model takes {n_features}")
+    try:
+        x_test = (mnist() if spec.lower() == "mnist" and not Path(spec).exists()
+                  else mnist(spec))[2]
+    except DatasetError as error:  # the library names its parameter, path
+        raise UsageError(f"INPUT {spec}: {str(error).removeprefix('path: ')}") from None
+    return x_test.astype(np.float64)
+
+
+def _folder_images(folder: Path) -> list[Path]:
+    """The images directly in ``folder``, then those of its class sub-folders (as
+    ``nf.datasets.load_images`` reads them: sorted, hidden ones skipped)."""
+    files = image_files(folder)
+    for child in sorted(folder.iterdir()):
+        if child.is_dir() and not child.name.startswith("."):
+            files += image_files(child)
+    return files
+
+
 def _stderr_note(message: str) -> None:
     print(f"neuroflow predict: note: {message}", file=sys.stderr)
 
@@ -132,13 +165,19 @@ def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
     n_images = 0
     for spec in paths:
         path = Path(spec)
+        if spec.lower() == "mnist" and not path.exists() or _is_idx_folder(path):
+            block = _test_images(spec, n_features)
+            labels += [f"{spec}:{i + 1}" if len(paths) > 1 else str(i + 1)
+                       for i in range(block.shape[0])]
+            blocks.append(block)
+            continue
         if not path.exists():
             raise UsageError(f"INPUT: no such file or directory: {spec!r}")
         if path.is_dir():
-            files = image_files(path)
+            files = _folder_images(path)
             if not files:
                 raise UsageError(f"INPUT: no images (.png, .jpg, .jpeg, .bmp, .gif) in the "
-                                 f"directory {spec!r}")
+                                 f"directory {spec!r} or its class sub-folders")
         else:
             files = [path]
         for file in files:

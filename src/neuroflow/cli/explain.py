@@ -18,8 +18,9 @@ import numpy as np
 from neuroflow import activations
 from neuroflow.backprop import trace
 from neuroflow.cli._args import UsageError, choices, int_in, int_list, path_text, positive
-from neuroflow.cli._data import csv_for_model, fresh_network, small_data
+from neuroflow.cli._data import fresh_network, small_data
 from neuroflow.cli._keys import add_verify_options, load_model
+from neuroflow.cli._sources import labelled_data
 from neuroflow.explain import format_trace, informative_inputs
 from neuroflow.network import Network
 
@@ -48,9 +49,9 @@ def add(commands: Any) -> None:
     parser.add_argument("--sample", type=int, default=0, metavar="N",
                         help="index of the test sample to trace (default 0)")
     parser.add_argument("--data", default=None, type=path_text, metavar="SOURCE",
-                        help="'mnist', 'moons', 'circles', a directory of IDX files, or the "
-                             "CSV file a model was trained on (default: mnist for 784 inputs, "
-                             "else random inputs)")
+                        help="'mnist', 'moons', 'circles', a directory of IDX files, or, "
+                             "with MODEL, the image folder or CSV file it was trained on "
+                             "(default: mnist for 784 inputs, else random inputs)")
     parser.add_argument("--layers", type=int_list, default=None, metavar="SIZES",
                         help="sizes of a fresh network, input first (default 2,3,1)")
     parser.add_argument("--activation", type=choices(activations.names()), default="tanh",
@@ -111,10 +112,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             y = rng.normal(size=(1, k))
     else:
-        if args.model and args.data is not None and args.data.lower().endswith(".csv"):
-            # the model's own kind of rows: raw features (trace applies its stored
-            # standardisation) and its class indices or regression values
-            inputs, labels = csv_for_model(net, args.data, None)
+        if args.model:
+            # the model's own kind of rows (a CSV file's raw features: trace applies its
+            # stored standardisation) and its class indices or regression values
+            inputs, labels = labelled_data(args.data or "mnist", net)
         else:
             inputs, labels = small_data(args.data or "mnist", net.in_features)
         if not 0 <= args.sample < len(inputs):

@@ -31,7 +31,9 @@ def add(commands: Any) -> None:
                     "models with 784 inputs, 28x28 images (.png, .jpg, .bmp, .gif files or a "
                     "directory; transparency is composited, and --invert makes dark ink on "
                     "light paper light-on-dark like MNIST; inverted images are named on "
-                    "standard error).")
+                    "standard error). The sources train takes work too: 'mnist' or a "
+                    "directory of MNIST IDX files (their test images) and a folder of "
+                    "images with one sub-folder per class.")
     parser.add_argument("model", help="a .safetensors model file")
     add_verify_options(parser)
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help=INPUT_KINDS)

@@ -21,7 +21,15 @@ from neuroflow.cli._args import (
     positive_list,
     seed,
 )
-from neuroflow.cli._data import data_inputs, fresh_network, load_data
+from neuroflow.cli._data import (
+    MNIST_FEATURES,
+    data_inputs,
+    data_kind,
+    fresh_network,
+    load_data,
+    load_image_folder,
+)
+from neuroflow.cli._sources import image_features
 from neuroflow.experiments.sweep import (
     MAX_OPTIMIZERS,
     MAX_RATES,
@@ -30,6 +38,7 @@ from neuroflow.experiments.sweep import (
     to_markdown,
     to_table,
 )
+from neuroflow.preprocessing import StandardScaler
 
 __all__ = ["add", "run", "MAX_TRAIN_SIZE"]
 
@@ -66,8 +75,10 @@ def add(commands: Any) -> None:
                         help=f"comma-separated optimisers, at most {MAX_OPTIMIZERS}, "
                              f"from {', '.join(optimizers.names())} (default sgd)")
     parser.add_argument("--data", default="moons", type=path_text, metavar="SOURCE",
-                        help="'moons' (default), 'circles', 'mnist' (bundled) or a "
-                             "directory of MNIST IDX files")
+                        help="'moons' (default), 'circles', 'mnist' (bundled), a directory "
+                             "of MNIST IDX files, a folder of images with one sub-folder per "
+                             "class, or a CSV file (the last column the target; a fifth of "
+                             "the rows or images held out, as train does)")
     parser.add_argument("--layers", type=int_list, default=None, metavar="SIZES",
                         help="layer sizes, input first (default 2,16,2 for moons and "
                              "circles, 784,30,10 for MNIST)")
@@ -86,7 +97,9 @@ def add(commands: Any) -> None:
                         help="seed of the weights, the data and the shuffling (default 0)")
     parser.add_argument("--train-size", type=int_in(1, MAX_TRAIN_SIZE), default=None,
                         metavar="N", help="training samples (default 400 for moons and "
-                                          "circles, the first 5000 MNIST images)")
+                                          "circles, the first 5000 MNIST images, every "
+                                          "training row or image of a CSV file or image "
+                                          "folder)")
     parser.add_argument("--out", default=None, type=path_text, metavar="PATH",
                         help="also write the rows to PATH: CSV (.csv, with every epoch's "
                              "loss) or a Markdown table (.md)")
@@ -96,22 +109,58 @@ def add(commands: Any) -> None:
 def _sweep_data(args: argparse.Namespace
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Training and held-out ``(x, y, x_val, y_val)``: two draws of a toy set (seeds
-    ``--seed`` and ``--seed + 1``) or the first ``--train-size`` MNIST training images
-    and the test set."""
-    name = args.data.lower()
-    if name in ("moons", "circles"):
-        make = datasets.make_moons if name == "moons" else datasets.make_circles
+    ``--seed`` and ``--seed + 1``), the first ``--train-size`` MNIST (or IDX folder)
+    training images and the test set, or, as ``train`` splits them, an image folder or a
+    CSV file with a fifth held out (drawn with ``--seed``). The network's input count
+    (``--layers``) is checked from the first item, before the rest is decoded."""
+    kind = data_kind(args.data, named=("moons", "circles"))
+    if kind in ("moons", "circles"):
+        make = datasets.make_moons if kind == "moons" else datasets.make_circles
         n = args.train_size or 400
         x, y = make(n_samples=n, seed=args.seed)
         x_val, y_val = make(n_samples=max(n // 2, 10), seed=args.seed + 1)
         return x, y, x_val, y_val
-    if name.endswith(".csv"):
-        raise UsageError(f"--data: expected 'moons', 'circles', 'mnist' or a directory of "
-                         f"IDX files, received {args.data!r} (a CSV file: compare learning "
-                         f"rates with neuroflow.experiments.sweep in Python)")
-    x, y, x_val, y_val = load_data(args.data)
-    n = min(args.train_size or 5000, x.shape[0])
+    if kind == "csv":
+        x, y, x_val, y_val = _csv_split(args)
+    else:
+        n_inputs, where = image_features(args.data) if kind == "images" else \
+            (MNIST_FEATURES, "28x28 pixels")
+        if args.layers and args.layers[0] != n_inputs:
+            raise UsageError(f"--layers: the first size must be the number of inputs, "
+                             f"{n_inputs} ({where}), received {args.layers[0]}")
+        if kind == "images":
+            x, y, x_val, y_val, _ = load_image_folder(args.data, args.seed, "float64")
+        else:
+            x, y, x_val, y_val = load_data(args.data)
+    n = min(args.train_size or (5000 if kind in ("mnist", "idx") else x.shape[0]), x.shape[0])
     return x[:n], y[:n], x_val, y_val
+
+
+def _csv_split(args: argparse.Namespace
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A CSV file's rows (the last column the target), standardised on the training
+    rows, with a fifth held out as ``train`` does; a numeric target sweeps a regressor
+    (linear output and mse unless given)."""
+    data = datasets.load_csv(args.data, dtype="float64")
+    assert data.y is not None  # the last column is the target
+    order = np.random.default_rng(args.seed).permutation(data.x.shape[0])
+    n_test = max(1, data.x.shape[0] // 5)
+    if data.x.shape[0] - n_test < 1:
+        raise UsageError(f"--data: {args.data!r} has {data.x.shape[0]} rows; a sweep needs "
+                         "at least two (one held out)")
+    test, train = order[:n_test], order[n_test:]
+    scaler = StandardScaler().fit(data.x[train])
+    if data.task == "regression":
+        args.output_activation = args.output_activation or "linear"
+        args.loss = args.loss or "mse"
+        args.layers = args.layers or [data.x.shape[1], 16, 1]
+        args.regression = True
+    if args.layers and args.layers[0] != data.x.shape[1]:
+        raise UsageError(f"--layers: the first size must be the number of inputs, "
+                         f"{data.x.shape[1]} (the feature columns of {args.data}), received "
+                         f"{args.layers[0]}")
+    return (scaler.transform(data.x[train]), data.y[train], scaler.transform(data.x[test]),
+            data.y[test])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,7 +172,10 @@ def run(args: argparse.Namespace) -> int:
                              f"{args.out!r}")
         files.check_writable(args.out, inputs=data_inputs(args.data), argument="--out")
     x, y, x_val, y_val = _sweep_data(args)
-    n_classes = int(max(y.max(initial=0), y_val.max(initial=0))) + 1
+    if getattr(args, "regression", False):  # a CSV file's numeric target
+        n_classes = 1
+    else:
+        n_classes = int(max(y.max(initial=0), y_val.max(initial=0))) + 1
     args.layers = args.layers or [x.shape[1], 16 if x.shape[1] == 2 else 30,
                                   n_classes if n_classes > 2 or x.shape[1] != 2 else 2]
     if args.layers[0] != x.shape[1]:

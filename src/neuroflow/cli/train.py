@@ -36,9 +36,9 @@ from neuroflow.cli._data import (
     data_inputs,
     is_image_folder,
     load_data,
-    load_image_folder,
 )
 from neuroflow.cli._keys import add_sign_option, add_verify_options, load_model, train_key
+from neuroflow.cli._sources import training_images
 from neuroflow.cli._stack import LAYERS_OPTION, stack_data
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 from neuroflow.network import Network
@@ -271,10 +271,8 @@ def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None
     per class (a fifth held out, drawn with the seed; the folder names become the class
     names): the network resumed, from the preset, or built from ``--layers``."""
     names = None
-    if is_image_folder(args.data):
-        seed = args.seed if resumed is None or resumed.seed is None else resumed.seed
-        x_train, y_train, x_test, y_test, names = load_image_folder(
-            args.data, seed, args.dtype if resumed is None else np.dtype(resumed.dtype).name)
+    if is_image_folder(args.data):  # the first image's size is checked before decoding
+        x_train, y_train, x_test, y_test, names = training_images(args, resumed)
     else:
         x_train, y_train, x_test, y_test = load_data(args.data)
     n_inputs = x_train.shape[1]

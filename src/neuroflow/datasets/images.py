@@ -45,8 +45,8 @@ from neuroflow.datasets._files import check_file, reading
 from neuroflow.datasets.csv import TabularData
 from neuroflow.errors import DatasetError
 
-__all__ = ["load_images", "read_image", "mnist_polarity", "image_files", "IMAGE_SUFFIXES",
-           "MAX_PIXELS", "MAX_IMAGE_BYTES", "INVERT_CHOICES"]
+__all__ = ["load_images", "read_image", "mnist_polarity", "image_files", "image_size",
+           "first_image", "IMAGE_SUFFIXES", "MAX_PIXELS", "MAX_IMAGE_BYTES", "INVERT_CHOICES"]
 
 #: File name endings read as images (compared case-insensitively).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -177,6 +177,59 @@ def mnist_polarity(pixels: np.ndarray, invert: str = "auto") -> tuple[np.ndarray
     return (1.0 - pixels if flip else pixels), flip
 
 
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(width, height)`` of an image from its header; no pixel is decoded.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`read_image` does, naming the file: not a regular file, too large a file,
+        or not an image of a supported format.
+    """
+    path = Path(path)
+    check_file(path, "image", MAX_IMAGE_BYTES)
+    with reading(path, "image"):
+        try:
+            with Image.open(path, formats=_FORMATS) as image:
+                width, height = image.size
+                return int(width), int(height)
+        except Image.UnidentifiedImageError:
+            raise DatasetError(f"image {str(path)!r}: expected a PNG, JPEG, BMP or GIF image, "
+                               "received a file Pillow cannot identify as one") from None
+        except (SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError,
+                KeyError, TypeError) as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise DatasetError(f"image {str(path)!r}: truncated or corrupted image "
+                               f"({message})") from None
+
+
+def _class_folders(root: Path) -> list[str]:
+    """The class folders of an image folder (sorted, hidden ones skipped), at least two."""
+    if not root.is_dir():
+        raise DatasetError(f"image folder {str(root)!r}: no such directory")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise DatasetError(f"image folder {str(root)!r}: expected one sub-folder per class "
+                           f"(at least 2), received {len(classes)}")
+    return classes
+
+
+def _class_images(root: Path, name: str) -> list[Path]:
+    files = image_files(root / name)
+    if not files:
+        raise DatasetError(f"image folder {str(root)!r}: class folder {name!r} holds no "
+                           f"image ({', '.join(IMAGE_SUFFIXES)}) files")
+    return files
+
+
+def first_image(folder: str | os.PathLike[str]) -> Path:
+    """The image :func:`load_images` reads first (the first file of the first class
+    folder), whose header gives every image's size: a caller can check it against a
+    network before any image is decoded (:func:`image_size`)."""
+    root = Path(folder)
+    return _class_images(root, _class_folders(root)[0])[0]
+
+
 def image_files(folder: Path) -> list[Path]:
     """The image files directly in ``folder`` (by suffix, hidden files skipped), sorted."""
     return sorted(p for p in folder.iterdir()
@@ -227,22 +280,13 @@ def load_images(folder: str | os.PathLike[str], *, color: str = "grey",
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype: expected 'float32' or 'float64', received {dtype!r}")
     root = Path(folder)
-    if not root.is_dir():
-        raise DatasetError(f"image folder {str(root)!r}: no such directory")
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(classes) < 2:
-        raise DatasetError(f"image folder {str(root)!r}: expected one sub-folder per class "
-                           f"(at least 2), received {len(classes)}")
+    classes = _class_folders(root)
     rows: list[np.ndarray] = []
     labels: list[int] = []
     size: tuple[int, int] | None = None
     first_file = None
     for index, name in enumerate(classes):
-        files = image_files(root / name)
-        if not files:
-            raise DatasetError(f"image folder {str(root)!r}: class folder {name!r} holds no "
-                               f"image ({', '.join(IMAGE_SUFFIXES)}) files")
-        for file in files:
+        for file in _class_images(root, name):
             pixels = read_image(file, color=color, size=size,
                                 size_of=repr(str(first_file)) if first_file else None)
             pixels, flipped = mnist_polarity(pixels, invert)
