@@ -54,8 +54,8 @@ def add(commands: Any) -> None:
                     "test accuracy and save it. With no options: the default network on the "
                     "bundled MNIST digits.")
     parser.add_argument("--data", default="mnist", metavar="SOURCE",
-                        help="'mnist' (bundled, default), a directory of MNIST IDX files or "
-                             "a CSV file (see --target)")
+                        help="'mnist' (bundled, default), a directory of MNIST IDX files, a "
+                             "folder of images with one sub-folder per class, or a CSV file")
     parser.add_argument("--target", default=None, metavar="COLUMN",
                         help="CSV data: the target column, by header name or 0-based index "
                              "(default the last column); text labels and integers with few "
