@@ -125,6 +125,24 @@ def test_every_command_reads_an_idx_folder(capsys, idx_dir, tmp_path):
         assert status == 0, (args, err)
 
 
+def test_predict_reads_the_training_csv_with_its_target_left_out(capsys, tmp_path):
+    rng = np.random.default_rng(2)
+    lines = ["width,height,animal"] + [
+        f"{w:.3f},{h:.3f},{'cat' if w < 0.5 else 'dog'}" for w, h in rng.random((30, 2))]
+    (tmp_path / "pets.csv").write_text("\n".join(lines) + "\n")
+    model = tmp_path / "pets.safetensors"
+    status, _, err = run(capsys, "train", "--data", tmp_path / "pets.csv", "--target",
+                         "animal", "--epochs", "1", "--quiet", "--out", model)
+    assert status == 0, err
+    status, out, err = run(capsys, "predict", model, tmp_path / "pets.csv", "--target",
+                           "animal")
+    assert status == 0, err
+    rows = out.strip().splitlines()
+    assert rows[0] == "input,class,cat,dog" and len(rows) == 31
+    status, _, err = run(capsys, "predict", model, tmp_path / "pets.csv")
+    assert status == 2 and len(err.strip().splitlines()) == 1  # the target is no input
+
+
 @pytest.fixture
 def no_decoding(monkeypatch):
     """Fail the test if any image is decoded (only headers may be read)."""

@@ -26,13 +26,15 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 def _read_csv_rows(path: Path, header: bool | None = None, delimiter: str = ",",
-                   feature_names: Sequence[str] | None = None) -> np.ndarray:
+                   feature_names: Sequence[str] | None = None,
+                   target: int | str | None = None) -> np.ndarray:
     """Every row of a CSV file of numbers (``nf.datasets.load_csv`` rules: UTF-8 with or
     without a byte-order mark, strict numbers, row 1 a header only when it holds no
     number, unless ``header`` says). With a header and a model that has
     ``feature_names``, columns are matched by name (any order; missing or extra columns
-    are refused by name); otherwise by position."""
-    data = load_csv(path, target=None, header=header, delimiter=delimiter, dtype="float64")
+    are refused by name); otherwise by position. ``target`` (a header name or index) is
+    a column left out: the training file's labels (which may be text)."""
+    data = load_csv(path, target=target, header=header, delimiter=delimiter, dtype="float64")
     if data.has_header and feature_names is not None:
         return data.x[:, match_columns(data.feature_names, feature_names,
                                        f"CSV file {str(path)!r}")]
@@ -131,7 +133,8 @@ def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
                 header: bool | None = None, delimiter: str = ",",
                 feature_names: Sequence[str] | None = None,
                 note: Callable[[str], None] | None = _stderr_note,
-                pixels: bool = True) -> tuple[np.ndarray, list[str]]:
+                pixels: bool = True,
+                target: int | str | None = None) -> tuple[np.ndarray, list[str]]:
     """Rows ``(n, n_features)`` for ``neuroflow predict`` and a label for each row.
 
     Parameters
@@ -152,6 +155,9 @@ def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
     pixels : bool
         Whether the model takes raw pixels (no preprocessing): integer ``.npy`` arrays
         are then 8-bit pixels scaled to [0, 1], else plain values.
+    target : int, str or None
+        A CSV column to leave out (the target column of a training file), by header name
+        or index; ``None``: every column is an input.
 
     Returns
     -------
@@ -193,7 +199,7 @@ def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
                     inverted.append(str(file))
                 labels.append(str(file))
             elif suffix in (".csv", ".txt"):
-                block = _read_csv_rows(file, header, delimiter, feature_names)
+                block = _read_csv_rows(file, header, delimiter, feature_names, target)
             elif suffix == ".npy":
                 block = _read_npy(file, n_features, pixels)
             else:

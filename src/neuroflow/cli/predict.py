@@ -11,7 +11,7 @@ from typing import Any
 
 from neuroflow import files
 from neuroflow.cli._args import add_csv_options, path_text
-from neuroflow.cli._data import check_fits, classifies
+from neuroflow.cli._data import check_fits, classifies, csv_target
 from neuroflow.cli._inputs import INPUT_KINDS, read_inputs
 from neuroflow.cli._keys import add_verify_options, load_model
 
@@ -44,6 +44,10 @@ def add(commands: Any) -> None:
                              "in MNIST; 'auto' (default) inverts images whose mean brightness "
                              "is above one half (dark ink on light paper), the same rule as "
                              "nf.datasets.load_images")
+    parser.add_argument("--target", default=None, metavar="COLUMN",
+                        help="CSV inputs: a column to leave out, by header name or 0-based "
+                             "index, so that the file train read (features and target) can "
+                             "be given as it is")
     add_csv_options(parser)
     parser.set_defaults(handler=run)
 
@@ -57,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     x, labels = read_inputs(args.inputs, net.in_features, args.invert, header=args.header,
                             delimiter=args.delimiter,
                             feature_names=net.feature_names,
-                            pixels=net.preprocessing is None)
+                            pixels=net.preprocessing is None,
+                            target=None if args.target is None else csv_target(args.target))
     check_fits(x, net.dtype, "INPUT", "the model computes in float32; train one with "
                "--dtype float64 for such inputs")
     output = net.predict(x)
