@@ -93,6 +93,7 @@ def test_plot_errors(tmp_path, capsys):
 
 
 def test_plot_curves_without_history(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli_plot, "load_model", lambda path, args: nf.Network.from_sizes([2, 2], seed=0))
+    monkeypatch.setattr(cli_plot, "load_model",
+                        lambda path, args: nf.Network.from_sizes([2, 2], seed=0))
     assert _run(["plot", "curves", "m.safetensors", "--out", str(tmp_path / "c.png")]) == 2
     assert "holds no training history" in capsys.readouterr().err
