@@ -184,15 +184,22 @@ def _image_layer(builder: _GraphBuilder, layer: Any, value: str, prefix: str,
         return builder.node("Flatten", [value], f"{prefix}.rows", axis=1)
     if kind is Flatten:
         return builder.node("Flatten", [value], f"{prefix}.rows", axis=1)
-    # BatchNorm after a convolution: one scale and shift per channel
+    return _batch_norm(builder, layer, value, prefix, where)
+
+
+def _batch_norm(builder: _GraphBuilder, layer: Any, value: str, prefix: str,
+                where: str) -> str:
+    """``z = x * s + t`` from the running statistics (per channel, ``(C, 1, 1)``, after a
+    convolution), then the activation."""
     scale = (layer.params["gamma"].astype(np.float64)
              / np.sqrt(layer.running_var.astype(np.float64) + layer.epsilon))
     shift = layer.params["beta"] - layer.running_mean.astype(np.float64) * scale
+    shape = (-1, 1, 1) if layer.image is not None else (-1,)
     value = builder.node("Mul", [value, builder.constant(f"{prefix}.scale",
-                                                         scale.reshape(-1, 1, 1))],
+                                                         scale.reshape(shape))],
                          f"{prefix}.scaled")
     value = builder.node("Add", [value, builder.constant(f"{prefix}.shift",
-                                                         shift.reshape(-1, 1, 1))],
+                                                         shift.reshape(shape))],
                          f"{prefix}.z")
     return _activation(builder, layer.activation, value, prefix, where)
 
@@ -215,12 +222,11 @@ def build_model(network: Network, *, include_preprocessing: bool = True) -> Any:
         prefix = f"layers.{index}"
         where = f"layers[{index}] ({type(layer).__name__})"
         if type(layer) in _IMAGE_LAYERS or type(layer) is BatchNorm and layer.image:
-            if not images:
+            if not images:  # rows (batch, c*h*w) -> images (batch, c, h, w)
                 shape = builder.integers(f"{prefix}.shape", [-1, *layer.input_shape])
                 value = builder.node("Reshape", [value, shape], f"{prefix}.images")
-            value, images = _image_layer(builder, layer, value, prefix, where), True
-            if type(layer) in (Flatten, GlobalAveragePooling2D):
-                images = False
+            value = _image_layer(builder, layer, value, prefix, where)
+            images = type(layer) not in (Flatten, GlobalAveragePooling2D)
             continue
         if images and type(layer) is Dense:
             value, images = builder.node("Flatten", [value], f"{prefix}.rows", axis=1), False
@@ -233,14 +239,7 @@ def build_model(network: Network, *, include_preprocessing: bool = True) -> Any:
         elif type(layer) is Dropout:
             continue
         elif type(layer) is BatchNorm:
-            scale = (layer.params["gamma"].astype(np.float64)
-                     / np.sqrt(layer.running_var.astype(np.float64) + layer.epsilon))
-            shift = layer.params["beta"] - layer.running_mean.astype(np.float64) * scale
-            value = builder.node("Mul", [value, builder.constant(f"{prefix}.scale", scale)],
-                                 f"{prefix}.scaled")
-            value = builder.node("Add", [value, builder.constant(f"{prefix}.shift", shift)],
-                                 f"{prefix}.z")
-            value = _activation(builder, layer.activation, value, prefix, where)
+            value = _batch_norm(builder, layer, value, prefix, where)
         else:
             raise ValueError(f"{where}: layer type {type(layer).__name__!r} cannot be exported "
                              "to ONNX; supported layers: Dense, Dropout, BatchNorm, "
