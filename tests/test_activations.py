@@ -112,3 +112,33 @@ def test_bad_alpha():
 def test_softmax_has_no_elementwise_derivative():
     with pytest.raises(TypeError, match="Softmax.backward"):
         activations.Softmax().derivative(np.zeros((1, 2)), np.zeros((1, 2)))
+
+
+# ------------------------------------------------ pinned by mutation testing (docs/testing.md)
+def test_activations_are_equal_only_with_the_same_function_and_settings() -> None:
+    assert activations.get("relu") == activations.get("relu")
+    assert activations.get("relu") != activations.get("tanh")
+    assert activations.LeakyReLU(0.1) != activations.LeakyReLU(0.2)
+    assert activations.ELU(0.5) == activations.ELU(0.5)
+    assert activations.get("relu") != "relu"
+
+
+def test_elu_defaults_to_alpha_one_as_keras_and_pytorch() -> None:
+    elu = activations.ELU()
+    assert elu.alpha == 1.0
+    np.testing.assert_allclose(elu.forward(np.array([-1.0])), np.expm1([-1.0]))
+
+
+def test_elu_derivative_at_zero_takes_the_left_branch_alpha() -> None:
+    """At the kink z = 0 the derivative is alpha e^0 = alpha (PyTorch's convention)."""
+    elu = activations.ELU(0.5)
+    z = np.array([0.0, 1e-3, -1e-3])
+    a = elu.forward(z)
+    np.testing.assert_allclose(elu.derivative(z, a), [0.5, 1.0, 0.5 * np.exp(-1e-3)])
+
+
+def test_softmax_derivative_points_to_backward() -> None:
+    softmax = activations.get("softmax")
+    with pytest.raises(TypeError, match=r"^softmax has no element-wise derivative; use "
+                                        r"Softmax.backward$"):
+        softmax.derivative(np.zeros((1, 2)), np.full((1, 2), 0.5))

@@ -161,3 +161,29 @@ def test_bce_targets_out_of_range():
 def test_integer_labels_need_two_outputs():
     with pytest.raises(ValueError, match="needs at least 2 outputs"):
         losses.CrossEntropy().prepare_targets(np.array([0, 1]), 1, np.dtype("float32"))
+
+
+# ------------------------------------------------ pinned by mutation testing (docs/testing.md)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_gradient_at_a_zero_probability_is_finite_and_keeps_the_dtype(dtype):
+    """A probability of exactly 0 for the true class is clipped to the dtype's epsilon."""
+    loss = losses.get("cross_entropy")
+    output = np.array([[0.0, 1.0], [0.5, 0.5]], dtype=dtype)
+    grad = loss.gradient(output, np.array([0, 1]))
+    assert grad.dtype == dtype
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(grad, np.array([[-1 / (eps * 2), 0], [0, -1 / (0.5 * 2)]]),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_gradient_at_saturated_outputs_is_finite(dtype):
+    loss = losses.get("binary_cross_entropy")
+    output = np.array([[0.0], [1.0]], dtype=dtype)
+    target = np.array([[1.0], [0.0]], dtype=dtype)
+    grad = loss.gradient(output, target)
+    eps = float(np.finfo(dtype).eps)
+    assert np.all(np.isfinite(grad))
+    # (a - y) / (a (1 - a) n k) at a = eps (y = 1) and a = 1 - eps (y = 0), n k = 2
+    np.testing.assert_allclose(grad[:, 0], [(eps - 1) / (eps * (1 - eps) * 2),
+                                            (1 - eps) / ((1 - eps) * eps * 2)], rtol=1e-5)
