@@ -9,8 +9,8 @@ environment stays as the caller set it. Protocol, one JSON object per line:
 - probe -> driver ``{"ready": true, "blas": [...], "environment": {...}}``: the BLAS
   libraries loaded (:func:`blas_in_use`) and the forced-kernel variables as this
   process sees them (``null``: unset);
-- driver -> probe ``{"sgemm": REPEATS}``: reply ``{"gflops": ...}``, the best float32
-  2048² product rate of ``REPEATS`` timed products;
+- driver -> probe ``{"sgemm": REPEATS, "size": N}``: reply ``{"gflops": ...}``, the
+  best float32 N² product rate (N = 2048 by default) of ``REPEATS`` timed products;
 - driver -> probe ``{"floor": {"sizes": [...], "batch_size": B, "n_samples": N}}``:
   reply the :class:`benchmarks.floors.Floor` fields;
 - driver -> probe ``{"quit": true}``: exit.
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     for line in sys.stdin:
         request = json.loads(line)
         if "sgemm" in request:
-            send({"gflops": matmul_gflops(repeats=int(request["sgemm"]))})
+            send({"gflops": matmul_gflops(int(request.get("size", 2048)),
+                                          repeats=int(request["sgemm"]))})
         elif "floor" in request:
             asked = request["floor"]
             floor = floors.measure(asked["sizes"], asked["batch_size"], asked["n_samples"])

@@ -164,9 +164,9 @@ class Probe(Worker):
         self.blas: list[dict[str, Any]] = ready["blas"]
         self.environment: dict[str, str | None] = ready["environment"]
 
-    def sgemm(self, repeats: int = 7) -> float:
-        """Best float32 2048² product rate in GFLOP/s (see :func:`matmul_gflops`)."""
-        return float(self.ask(json.dumps({"sgemm": repeats}))["gflops"])
+    def sgemm(self, repeats: int = 7, size: int = 2048) -> float:
+        """Best float32 ``size``² product rate in GFLOP/s (see :func:`matmul_gflops`)."""
+        return float(self.ask(json.dumps({"sgemm": repeats, "size": size}))["gflops"])
 
     def floor(self, sizes: list[int], batch_size: int, n_samples: int) -> Any:
         """:func:`benchmarks.floors.measure` in the probe: a :class:`~benchmarks.floors.Floor`."""

@@ -179,7 +179,7 @@ def test_probe_measures_in_the_workers_environment(monkeypatch):
         assert probe.environment == {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}
         for library in probe.blas:
             assert set(library) == {"internal_api", "version", "architecture", "num_threads"}
-        assert probe.sgemm(repeats=1) > 0
+        assert probe.sgemm(repeats=1, size=256) > 0
         floor = probe.floor([20, 16, 3], 8, 20)
         assert isinstance(floor, floors.Floor) and floor.products > 0 and floor.optimizer > 0
     finally:
