@@ -78,3 +78,19 @@ def test_step_products_are_the_default_networks():
     # weight gradients for every layer, input gradients for all but the first
     assert len(backward) == 5 and (784, 128, 256, True) in backward
     assert (128, 256, 784, False) not in backward
+
+
+def test_an_avx512_cpu_on_an_avx2_kernel_is_warned(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("model name\t: Example\nflags\t\t: avx2 fma avx512f\n")
+    monkeypatch.setattr(info, "CPUINFO", cpuinfo)
+    haswell = {"internal_api": "openblas", "version": "0.3.31", "architecture": "Haswell",
+               "num_threads": 2}
+    monkeypatch.setattr(info, "blas_libraries", lambda: ([haswell], "threadpoolctl"))
+    lines = info.report(measure=False)
+    assert "BLAS: openblas 0.3.31, Haswell kernel, 2 thread(s) (threadpoolctl)" in lines
+    assert ("  warning: this AVX-512 CPU runs OpenBLAS's Haswell kernel, which does not use "
+            "AVX-512") in lines
+    skylake = {**haswell, "architecture": "SkylakeX"}
+    monkeypatch.setattr(info, "blas_libraries", lambda: ([skylake], "threadpoolctl"))
+    assert not any("warning" in line for line in info.report(measure=False))

@@ -43,6 +43,10 @@ INSTRUCTION_SETS = {"sse4_2": "SSE4.2", "avx": "AVX", "avx2": "AVX2", "fma": "FM
                     "avx512bw": "AVX-512BW", "avx512vl": "AVX-512VL",
                     "avx512_vnni": "AVX-512 VNNI", "avx512_bf16": "AVX-512 BF16",
                     "amx_tile": "AMX", "asimd": "NEON (ASIMD)", "sve": "SVE"}
+#: OpenBLAS kernels without AVX-512: on a CPU that has it, the sign of a forced kernel.
+PRE_AVX512_KERNELS = ("Haswell", "Zen", "Sandybridge", "Nehalem", "Core2", "Prescott",
+                      "Atom", "Penryn", "Dunnington", "Barcelona", "Bulldozer", "Piledriver",
+                      "Steamroller", "Excavator")
 #: The default network (784-256-128-10) and batch size of ``neuroflow train``.
 DEFAULT_SIZES = (784, 256, 128, 10)
 DEFAULT_BATCH = 128
@@ -87,6 +91,11 @@ def report(measure: bool = True) -> list[str]:
                      f" ({source})")
     if not libraries:
         lines.append(f"BLAS: unknown ({source})")
+    slow = [str(library["architecture"]) for library in libraries
+            if "AVX-512F" in found and str(library["architecture"]) in PRE_AVX512_KERNELS]
+    if slow:
+        lines.append(f"  warning: this AVX-512 CPU runs OpenBLAS's {slow[0]} kernel, which "
+                     "does not use AVX-512")
     forced = [f"{key}={os.environ[key]}" for key in FORCED_KERNEL_VARIABLES
               if key in os.environ]
     lines.append("forced kernel: " + (", ".join(forced) if forced else
