@@ -309,6 +309,21 @@ def blas_environment(driver: dict[str, str], workers: dict[str, str | None]) -> 
             + (f"; {threads}" if threads else ""))
 
 
+def info_section(env: dict[str, str]) -> list[str]:
+    """``neuroflow info`` as the workers ran (``env``) and, where the driver's environment
+    forces a kernel, as the driver's environment runs: report lines."""
+    runs = [("the workers' environment", env)]
+    if any(os.environ.get(key) != env.get(key) for key in FORCED_KERNEL_VARIABLES):
+        runs.append(("this machine's environment", dict(os.environ)))
+    lines = ["### `neuroflow info`", ""]
+    for label, run_env in runs:
+        done = subprocess.run([sys.executable, "-m", "neuroflow", "info"], env=run_env,
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        text = done.stdout.strip() or f"(exit {done.returncode}) {done.stderr.strip()}"
+        lines += [f"In {label}:", "", "```", text, "```", ""]
+    return lines
+
+
 def machine_description(blas_kernels: dict[str, str] | None = None,
                         environment: str | None = None) -> dict[str, str]:
     """The report's machine section: CPU and instruction sets, versions, the BLAS
@@ -587,6 +602,7 @@ def _measure(args: argparse.Namespace, names: list[str], tools: list[str], epoch
             f"- float32 matmul (2048², numpy, in a process with the workers' environment: "
             f"{describe_kernels(probe.blas)}): {gflops:.0f} GFLOP/s",
             "",
+            *info_section(env),
             "## Results",
             "",
             table,

@@ -25,6 +25,7 @@ from benchmarks.run import (
     format_table,
     inference_check,
     inference_ratios,
+    info_section,
     kernels_by_tool,
     machine_description,
     tight_over_loose,
@@ -286,3 +287,17 @@ def test_gpu_table_gives_ratios_to_jax_and_pytorch():
                         ["mlp-b128"])
     assert "| 0.500 | – | – | – |" in skipped[2]
     assert skipped[3] == "| mlp-b128 | jax-gpu | not measured: out of time | | | | | |"
+
+
+def test_the_report_shows_neuroflow_info_with_and_without_the_forced_kernel(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    lines = info_section(worker_environment())
+    text = "\n".join(lines)
+    assert lines[0] == "### `neuroflow info`"
+    assert text.count("```\nneuroflow ") == 2  # both runs printed
+    workers, machine = text.split("In this machine's environment:")
+    assert "forced kernel: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE not set" in workers
+    assert "forced kernel: OPENBLAS_CORETYPE=Haswell" in machine
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert "this machine's environment" not in "\n".join(info_section(worker_environment()))
