@@ -35,6 +35,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from neuroflow.callbacks._progress import progress
 from neuroflow.hooks import Callback
 
 __all__ = ["Diagnostics", "Finding", "KINDS"]
@@ -82,11 +83,6 @@ class Finding:
 
 #: The share of the loss gained so far that a rise must undo to count as divergence.
 _SETBACK = 0.25
-_OVERSHOOT = 1.2       # epoch losses all above this share of the first batch's: overshoots
-_CONVERGED = 0.05      # a loss at most this share of the first one has converged
-_UNDERFIT = 0.5        # a loss above this share of the first one ...
-_UNDERFIT_EPOCHS = 30  # ... after this many epochs ...
-_UNDERFIT_DROP = 0.02  # ... falling by less than this share over the last 10: underfits
 #: What too large steps cause, reported within the divergence finding, not apart.
 _SYMPTOMS = ("saturation", "vanishing_gradient", "exploding_gradient")
 
@@ -335,8 +331,7 @@ class Diagnostics(Callback):
         # far above the best, and by a good share of what training had gained: near a
         # minimum of 0.004 a wobble to 0.006 is 1.5 times the best but no divergence
         gained = self._losses[0] - best
-        first, count = self._losses[0], len(self._losses)
-        if not math.isfinite(loss) or (count > 1
+        if not math.isfinite(loss) or (len(self._losses) > 1
                                        and loss > self.divergence_factor * best
                                        and loss - best > _SETBACK * max(gained, 0.0)):
             found.append(Finding(
@@ -345,33 +340,10 @@ class Diagnostics(Callback):
                 f"{best:.4g}: training diverges",
                 "the learning rate is probably too high; try dividing it by 10 (saturated "
                 "units and vanishing gradients follow from steps that are too large)"))
-        elif self._start is not None and count > 2 and \
-                min(self._losses[1:]) > _OVERSHOOT * self._start:
-            found.append(Finding(
-                epoch, "divergence", loss,
-                f"the loss {loss:.4g} stays above where it started ({self._start:.4g}, "
-                f"the first batch): each step overshoots",
-                "the learning rate is too large; divide it by 10 (saturated units and "
-                "vanishing gradients follow from steps that are too large)"))
-        elif count > _UNDERFIT_EPOCHS and loss > _UNDERFIT * first and \
-                self._losses[-11] - loss < _UNDERFIT_DROP * self._losses[-11]:
-            found.append(Finding(
-                epoch, "underfitting", loss / first,
-                f"after {count - 1} epochs the loss {loss:.4g} is still {loss / first:.0%} "
-                f"of where it started and hardly falls: the network underfits",
-                "give it more units or more layers (more capacity), or a faster optimiser "
-                "such as adam"))
-        elif count > self.plateau_patience and loss <= _CONVERGED * first and \
-                (self._losses[-1 - self.plateau_patience] - loss) < \
-                self.plateau_delta * 10 * max(abs(self._losses[-1 - self.plateau_patience]),
-                                              1e-12):
-            found.append(Finding(
-                epoch, "converged", loss / first,
-                f"the loss {loss:.4g} is {loss / first:.1%} of where it started and no "
-                f"longer falls much: training has converged",
-                "nothing to fix: stop here (EarlyStopping stops by itself), or check the "
-                "loss on held-out data"))
-        elif count > self.plateau_patience:
+        elif (verdict := progress(self._losses, self._start, self.plateau_patience,
+                                  self.plateau_delta)) is not None:
+            found.append(Finding(epoch, *verdict))
+        elif len(self._losses) > self.plateau_patience:
             before = self._losses[-1 - self.plateau_patience]
             improvement = (before - min(self._losses[-self.plateau_patience:])) / \
                 max(abs(before), 1e-12)

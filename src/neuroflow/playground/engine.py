@@ -29,11 +29,11 @@ from neuroflow.backprop import trace
 from neuroflow.callbacks import Diagnostics
 from neuroflow.errors import TrainingDivergedError
 from neuroflow.experiments.behaviour import classify
-from neuroflow.network import Network
-from neuroflow.playground.config import MAX_SEED, Config, features, toy_data
+from neuroflow.playground.build import build_network, fit_line, network_inputs, training_data
+from neuroflow.playground.config import MAX_SEED, Config
 from neuroflow.playground.frames import BOUNDARY_SIZE, NEURON_SIZE, grid, quantise
 
-__all__ = ["Engine", "MAX_EPOCHS_PER_STEP", "build_network", "training_data"]
+__all__ = ["Engine", "MAX_EPOCHS_PER_STEP"]
 
 #: Most epochs one call of :meth:`Engine.step` trains.
 MAX_EPOCHS_PER_STEP = 100
@@ -47,32 +47,6 @@ class _LiveDiagnostics(Diagnostics):
         kept = self.get_state()
         super().on_train_begin(logs)
         self.set_state(kept)
-
-
-def build_network(config: Config) -> Network:
-    """The freshly initialised float64 network of ``config``: one sigmoid output with
-    binary cross-entropy for classification, one linear output with mean squared error
-    for regression."""
-    if config.problem == "regression":
-        return Network.from_sizes(config.sizes, hidden=config.activation, output="linear",
-                                  loss="mse", seed=config.seed, dtype="float64")
-    return Network.from_sizes(config.sizes, hidden=config.activation, output="sigmoid",
-                              seed=config.seed, dtype="float64")
-
-
-def training_data(config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The data set's points split by ``config.ratio``: the first ``ratio`` percent (the
-    sets are shuffled) for training, the rest for testing. Returns ``(x, y, x_test,
-    y_test)``, the raw 2-D points and their labels or targets."""
-    x, y = toy_data(config.data, config.points, config.noise, config.seed)
-    cut = max(2, round(len(x) * config.ratio / 100))
-    return x[:cut], y[:cut], x[cut:], y[cut:]
-
-
-def network_inputs(config: Config, points: np.ndarray) -> np.ndarray:
-    """What the network reads for 2-D ``points``: the points themselves with the default
-    features, else :func:`~neuroflow.playground.config.features`."""
-    return points if config.features == ("x0", "x1") else features(config.features, points)
 
 
 def _floats(array: Any) -> Any:
@@ -371,7 +345,7 @@ class Engine:
                 lines.append(f"net.layers[{layer}].params['W'][{i}, {j}] = {value!r}"
                              f"   # set by hand")
             else:
-                lines.append(_fit_line(segment))
+                lines.append(fit_line(segment))
         lines.append(f"net.save({model_path!r})")
         commands = [f"python reproduce.py   # the Python above, saved as reproduce.py: writes "
                     f"{model_path}"]
@@ -400,15 +374,3 @@ class Engine:
 
 
 
-
-def _fit_line(segment: dict[str, Any]) -> str:
-    """The ``net.fit`` call of one stretch of training (a regularised optimiser is built
-    with its penalty: ``l1`` or ``weight_decay``)."""
-    head = f"net.fit(x, y, epochs={segment['epochs']}, batch_size={segment['batch_size']}, "
-    rate = segment["learning_rate"]
-    if segment.get("penalties"):
-        name = type(optimizers.get(segment["optimizer"])).__name__
-        extra = "".join(f", {key}={value!r}" for key, value in segment["penalties"].items())
-        return f"{head}optimizer=nf.optimizers.{name}(learning_rate={rate!r}{extra}), verbose=0)"
-    optimizer = "" if segment["optimizer"] is None else f"optimizer={segment['optimizer']!r}, "
-    return f"{head}{optimizer}learning_rate={rate!r}, verbose=0)"

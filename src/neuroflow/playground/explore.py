@@ -25,8 +25,9 @@ from neuroflow.errors import TrainingDivergedError
 from neuroflow.experiments.landscape import cost_surface, training_path
 from neuroflow.experiments.sweep import reseeded_copy, sweep_rows, to_csv
 from neuroflow.network import Network
+from neuroflow.playground.build import build_network, network_inputs, training_data
 from neuroflow.playground.config import Config
-from neuroflow.playground.engine import Engine, build_network, network_inputs, training_data
+from neuroflow.playground.engine import Engine
 
 __all__ = ["landscape", "race", "parse_weight"]
 
