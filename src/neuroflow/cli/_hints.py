@@ -133,6 +133,24 @@ def divergence(learning_rate: float | None, findings: Sequence[Any] = ()) -> str
             "compares several)")
 
 
+def next_steps(model: str, data: str) -> str:
+    """Print, for a person at a terminal (not into a pipe or a file), the commands worth
+    trying after training ``model`` on ``data``: explain one of its predictions (MNIST
+    models), its summary, the playground, the tutorial. Returns the text."""
+    steps = ["next:"]
+    if data == "mnist":
+        steps.append(f"  neuroflow explain {model} --sample 0   # one prediction and one "
+                     f"gradient step, every number")
+    steps += [f"  neuroflow summary {model}   # the layers and parameters saved",
+              "  neuroflow playground   # watch a small network learn "
+              "(pip install 'neuroflow[playground]')",
+              "  docs/tutorial.md   # the ideas behind each step, one figure each"]
+    text = "\n".join(steps)
+    if sys.stdout.isatty():
+        print(text)
+    return text
+
+
 def say(text: str | None) -> None:
     """Print a hint, when there is one, as one line on standard error."""
     if text:

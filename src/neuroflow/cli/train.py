@@ -379,6 +379,8 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
     if (failed := _hints.save_model(net, args, checkpoint)) is not None:
         return failed
     print(f"saved model to {args.out}")
+    if not args.quiet:
+        _hints.next_steps(args.out, args.data)
     if final is not None:
         _hints.say(_hints.poor_accuracy(final, net, _rate(args, net), history.get("loss", []),
                                         args.epochs, _found(diagnostics), predicted))
