@@ -56,9 +56,9 @@ def _network(stride: int, padding: str, pool: str, activation: str = "tanh") -> 
     pooling = nf.MaxPool2D if pool == "max" else nf.AvgPool2D
     images = nf.layers.connect([
         nf.Conv2D(3, 3, stride=stride, padding=padding, activation=activation,
-                  input_shape=(2, 9, 9)),
+                  input_shape=(2, 7, 7)),
         pooling(2, stride=stride, padding=padding),
-        nf.Conv2D(2, 2, padding=padding, activation=activation),
+        nf.Conv2D(2, 2, padding="same", activation=activation),
         nf.Flatten(),
     ])  # sized: the Dense layer takes the flattened width
     return nf.Network([*images, nf.Dense(images[-1].out_features, 3, activation="softmax")],
@@ -71,8 +71,8 @@ def _network(stride: int, padding: str, pool: str, activation: str = "tanh") -> 
 def test_whole_network_gradient_check(stride, padding, pool):
     net = _network(stride, padding, pool)
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(3, 2, 9, 9))
-    result = nf.check_gradients(net, x, np.array([0, 1, 2]), max_entries=None)
+    x = rng.normal(size=(3, 2, 7, 7))
+    result = nf.check_gradients(net, x, np.array([0, 1, 2]), max_entries=30)
     assert result.passed, str(result)
     assert result.max_error < 1e-6
 
