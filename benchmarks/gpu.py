@@ -92,22 +92,28 @@ def run_worker(tool: str, names: list[str], args: argparse.Namespace, deadline: 
                "train_samples": args.train_samples}
     env = {**os.environ, "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}  # JAX: no 75% grab
     results: dict[str, dict[str, Any]] = {}
+    command = [sys.executable, "-m", "benchmarks.gpu", "--worker", tool, json.dumps(request)]
     try:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.gpu", "--worker", tool,
-                               json.dumps(request)], capture_output=True, text=True, cwd=ROOT,
-                              env=env, timeout=max(10.0, deadline - time.time() + 30))
-        for line in done.stdout.splitlines():
-            if line.startswith("{"):
-                result = json.loads(line)
-                results[result["config"]] = result
-                log(f"  {tool} {describe(result)}")
-        if done.returncode and not results:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            reason = f"worker failed (exit {done.returncode}): {last}"
-            return [{"config": name, "skipped": reason} for name in names]
-    except subprocess.TimeoutExpired:
-        pass
-    return [results.get(name, {"config": name, "skipped": "out of time"}) for name in names]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env,
+                              timeout=max(10.0, deadline - time.time() + 30))
+        stdout, stderr, status = done.stdout, done.stderr, done.returncode
+    except subprocess.TimeoutExpired as error:  # killed: keep the configurations it finished
+        stdout, stderr, status = (_text(error.stdout), _text(error.stderr), None)
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            result = json.loads(line)
+            results[result["config"]] = result
+            log(f"  {tool} {describe(result)}")
+    if status and not results:
+        last = (stderr.strip().splitlines() or ["no output"])[-1]
+        reason = f"worker failed (exit {status}): {last}"
+        return [{"config": name, "skipped": reason} for name in names]
+    return [results.get(name, {"config": name, "skipped": "out of time" if status is None
+                               else f"worker stopped (exit {status})"}) for name in names]
+
+
+def _text(output: str | bytes | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
 
 
 def describe(result: dict[str, Any]) -> str:

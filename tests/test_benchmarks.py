@@ -301,3 +301,16 @@ def test_the_report_shows_neuroflow_info_with_and_without_the_forced_kernel(monk
     assert "forced kernel: OPENBLAS_CORETYPE=Haswell" in machine
     monkeypatch.delenv("OPENBLAS_CORETYPE")
     assert "this machine's environment" not in "\n".join(info_section(worker_environment()))
+
+
+def test_the_gpu_scripts_jax_epoch_matches_neuroflow_on_the_cpu(capsys):
+    # same weights, batches and Adam: the test accuracies after 1 + 1 epochs agree
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    assert gpu.main(["--device", "cpu", "--tools", "neuroflow-cupy,jax-gpu", "--configs",
+                     "mlp-b1024", "--epochs", "1", "--train-samples", "3000"]) == 0
+    rows = {cells[1]: cells for cells in (
+        [cell.strip() for cell in line.split("|")[1:-1]]
+        for line in capsys.readouterr().out.splitlines() if line.startswith("| mlp-b1024 |"))}
+    assert float(rows["jax-gpu"][3]) > 0  # the compile time, reported beside the epoch
+    assert abs(float(rows["jax-gpu"][6]) - float(rows["neuroflow-cupy"][6])) < 1.0
