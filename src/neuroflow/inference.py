@@ -4,7 +4,7 @@ use only its layers, loss, ``prepare_inputs``/``prepare_targets`` and back-end."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -13,10 +13,18 @@ from neuroflow import backend as _backend
 from neuroflow._validation import check_sample_weight, positive_int
 from neuroflow.metrics import accuracy
 
-__all__ = ["Inference", "PREDICT_BATCH_SIZE"]
+__all__ = ["Inference", "PREDICT_BATCH_SIZE", "is_stream"]
 
 #: Samples per chunk when predicting, to bound memory on large inputs.
 PREDICT_BATCH_SIZE = 8192
+
+
+def is_stream(x: Any) -> bool:
+    """Whether ``x`` is a stream of batches (an iterable or a sequence with
+    ``__len__``/``__getitem__``, not an array): what ``fit`` and ``evaluate`` take it for
+    when they are given no ``y``."""
+    return not isinstance(x, np.ndarray) and (isinstance(x, Iterable) or (
+        hasattr(x, "__getitem__") and hasattr(x, "__len__")))
 
 
 class Inference:
@@ -37,7 +45,16 @@ class Inference:
         return _backend.get_backend(self.backend)
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """Network outputs for inputs ``x (n, in_features)``; shape ``(n, out_features)``."""
+        """Network outputs for inputs ``x (n, in_features)``; shape ``(n, out_features)``.
+
+        ``x`` may also be an iterator or generator of input batches (or of ``(x, y)``
+        batches, whose targets are ignored): the outputs of all, one array."""
+        if isinstance(x, Iterator):
+            outputs = [self.predict(batch[0] if isinstance(batch, tuple) else batch,
+                                    batch_size) for batch in x]
+            if not outputs:
+                raise ValueError("x: expected at least one batch, received an empty iterator")
+            return np.concatenate(outputs)
         return self._predict_prepared(self.prepare_inputs(x), batch_size)
 
     def _predict_prepared(self, x: np.ndarray, batch_size: int | None) -> np.ndarray:
@@ -90,10 +107,39 @@ class Inference:
             return (output[:, 0] > 0.5).astype(np.int64)
         return output.argmax(axis=1)
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None,
-                 sample_weight: Any = None) -> dict[str, float]:
-        """Loss (and accuracy for classification losses) on ``(x, y)``."""
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None,
+                 sample_weight: Any = None, steps: int | None = None) -> dict[str, float]:
+        """Loss (and accuracy for classification losses) on ``(x, y)``, or on a stream of
+        ``(x, y)`` or ``(x, y, sample_weight)`` batches given as ``x`` alone: all of them,
+        or the first ``steps`` (as :meth:`fit` takes one); the scores are those of the
+        batches put together."""
+        if y is None and is_stream(x):
+            return self._evaluate_stream(x, steps, batch_size)
+        if y is None:
+            raise ValueError("y: expected targets, one per row of x (or x a stream of (x, y) "
+                             "batches), received None")
         return self.score(*self.prepare_examples(x, y, sample_weight), batch_size)
+
+    def _evaluate_stream(self, stream: Any, steps: int | None,
+                         batch_size: int | None) -> dict[str, float]:
+        limit = None if steps is None else positive_int(steps, "steps")
+        batches = stream if isinstance(stream, Iterable) else (
+            stream[i] for i in range(len(stream)))
+        totals: dict[str, float] = {}
+        seen = 0
+        for number, batch in enumerate(batches):
+            if limit is not None and number >= limit:
+                break
+            if not (isinstance(batch, (tuple, list)) and len(batch) in (2, 3)):
+                raise ValueError(f"x: expected batches (x, y) or (x, y, sample_weight), "
+                                 f"received a {type(batch).__name__}")
+            x, target, weights = self.prepare_examples(*batch)
+            for key, value in self.score(x, target, weights, batch_size).items():
+                totals[key] = totals.get(key, 0.0) + value * x.shape[0]
+            seen += x.shape[0]
+        if not seen:
+            raise ValueError("x: expected at least one sample, received an empty stream")
+        return {key: value / seen for key, value in totals.items()}
 
     def prepare_examples(self, x: Any, y: Any, sample_weight: Any = None
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

@@ -176,3 +176,29 @@ def test_fit_evaluate_predict_have_explicit_signatures():
             assert network_fit[name].default == parameter.default, name
     with pytest.raises(TypeError, match="epoks"):
         _net().fit(*_data(), epoks=3)
+
+
+def test_evaluate_and_predict_on_a_stream():
+    x, y = _data()
+    net = _net()
+    net.fit(x, y, epochs=2, verbose=0)
+    whole = net.evaluate(x, y)
+    streamed = net.evaluate(iter(_batches(x, y, 40)))
+    assert streamed.keys() == whole.keys()
+    assert streamed["accuracy"] == pytest.approx(whole["accuracy"], abs=1e-12)
+    assert streamed["loss"] == pytest.approx(whole["loss"], rel=1e-6)
+    assert net.evaluate(Batches(x, y, 50)) == pytest.approx(whole, rel=1e-6)
+    first = net.evaluate(_batches(x, y, 50), steps=1)
+    assert first == pytest.approx(net.evaluate(x[:50], y[:50]), rel=1e-6)
+    weights = np.linspace(0.0, 2.0, x.shape[0]).astype(np.float32)
+    weighted = net.evaluate(iter([(x[:75], y[:75], weights[:75]),
+                                  (x[75:], y[75:], weights[75:])]))
+    assert weighted["loss"] == pytest.approx(net.evaluate(x, y, sample_weight=weights)["loss"],
+                                             rel=1e-6)
+    outputs = net.predict(x[i:i + 40] for i in range(0, 150, 40))
+    np.testing.assert_array_equal(outputs, net.predict(x))
+    np.testing.assert_array_equal(net.predict(iter(_batches(x, y))), net.predict(x))
+    with pytest.raises(ValueError, match="empty stream"):
+        net.evaluate(iter([]))
+    with pytest.raises(ValueError, match="y: expected targets"):
+        net.evaluate(x)

@@ -27,18 +27,12 @@ from typing import Any
 import numpy as np
 
 from neuroflow._validation import positive_int
+from neuroflow.inference import is_stream
 from neuroflow.metrics import accuracy
 from neuroflow.network import Network
 from neuroflow.training.data import class_sample_weight
 
 __all__ = ["StreamSteps", "is_stream"]
-
-
-def is_stream(x: Any) -> bool:
-    """Whether ``x`` is a stream of batches rather than an array: what ``fit`` assumes when
-    it is given no ``y``."""
-    return not isinstance(x, np.ndarray) and (isinstance(x, Iterable) or (
-        hasattr(x, "__getitem__") and hasattr(x, "__len__")))
 
 
 class StreamSteps:
