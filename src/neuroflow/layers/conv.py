@@ -180,6 +180,18 @@ class Conv2D(ImageLayer):
         # (n, filters, oh, ow) is a transposed view, channels last in memory
         return a.reshape(n, oh, ow, filters).transpose(0, 3, 1, 2)
 
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        # no cache, and f(z) overwrites z where the activation has a NumPy kernel (as
+        # Dense.infer): predict's large batches hold the columns and one output array
+        images = self.as_images(x)
+        padded = pad(images, self.pads)
+        n, (filters, oh, ow) = images.shape[0], self._output_shape
+        view = windows(padded, self.kernel_size, self.stride).transpose(0, 2, 3, 4, 5, 1)
+        z = view.reshape(n * oh * ow, -1) @ self._kernel_matrix().T
+        a = (self.activation.forward_bias_into(z, self.params["b"], z) if self.use_bias
+             else self.activation.forward_into(z, z))
+        return a.reshape(n, oh, ow, filters).transpose(0, 3, 1, 2)
+
     @property
     def in_window(self) -> int:
         """Inputs of one filter at one position: ``channels * kh * kw``."""

@@ -112,7 +112,8 @@ class MaxPool2D(_Pool2D):
 
     type_name = "MaxPool2D"
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def _maxima(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The padded input and the maximum of each of its windows."""
         padded = pad(self.as_images(x), self.pads, -np.inf)
         best = self._work("best", (x.shape[0], *self._output_shape), padded.dtype, training)
         for k, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
@@ -120,8 +121,15 @@ class MaxPool2D(_Pool2D):
                 np.copyto(best, padded[:, :, rows, columns])
             else:
                 np.maximum(best, padded[:, :, rows, columns], out=best)
+        return padded, best
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        padded, best = self._maxima(x, training)
         self._cache = {"padded": padded, "best": best}
         return best
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        return self._maxima(x, training=False)[1]  # no cache: predict's batches are large
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
