@@ -122,17 +122,22 @@ def worker_environment(keep_forced_kernel: bool = False,
     return env
 
 
+def start_process(module: str, arguments: list[str],
+                  env: dict[str, str] | None) -> subprocess.Popen[str]:
+    """``python -m module arguments...`` speaking over pipes, in ``env``
+    (:func:`worker_environment` by default)."""
+    return subprocess.Popen([sys.executable, "-m", module, *arguments], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                            env=worker_environment() if env is None else env)
+
+
 class Worker:
     """A tool in its own process, speaking the line protocol of :mod:`benchmarks.workers`."""
 
     def __init__(self, tool: str, config: dict[str, Any],
-                 env: dict[str, str] | None = None, module: str = "benchmarks.workers") -> None:
+                 env: dict[str, str] | None = None) -> None:
         self.tool = tool
-        arguments = [tool, json.dumps(config)] if module == "benchmarks.workers" else [tool]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", module, *arguments], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
-            env=worker_environment() if env is None else env)
+        self.process = start_process("benchmarks.workers", [tool, json.dumps(config)], env)
 
     def ask(self, command: str | None = None) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -158,7 +163,8 @@ class Probe(Worker):
     environment (:mod:`benchmarks.probe`): at the kernel the tools run."""
 
     def __init__(self, threads: int, env: dict[str, str] | None = None) -> None:
-        super().__init__(str(threads), {}, env, module="benchmarks.probe")
+        self.tool = "probe"
+        self.process = start_process("benchmarks.probe", [str(threads)], env)
         ready = self.ask()
         #: The BLAS libraries the probe loaded and the forced-kernel variables it saw.
         self.blas: list[dict[str, Any]] = ready["blas"]
