@@ -75,6 +75,16 @@ def test_explain_reads_an_image_folder(capsys, image_model):
     assert out.strip()
 
 
+def test_explain_and_plot_of_a_fresh_network_read_an_image_folder(capsys, image_model,
+                                                                 tmp_path):
+    images, _ = image_model
+    status, out, err = run(capsys, "explain", "--layers", "784,3,2", "--data", images)
+    assert status == 0, err
+    big = make_images(tmp_path / "big", size=30)
+    status, _, err = run(capsys, "explain", "--layers", "784,3,2", "--data", big)
+    assert status == 2 and "900 pixels (30x30)" in err and "sub-folder" not in err
+
+
 def test_predict_reads_an_image_folder_with_class_folders(capsys, image_model):
     images, model = image_model
     status, out, err = run(capsys, "predict", model, images)

@@ -16,6 +16,7 @@ import numpy as np
 
 from neuroflow import datasets, losses
 from neuroflow.cli._args import UsageError
+from neuroflow.datasets.images import first_image, image_size
 from neuroflow.errors import DatasetError
 from neuroflow.network import Network
 from neuroflow.preprocessing import StandardScaler
@@ -304,11 +305,21 @@ def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
 # ---------------------------------------------------------------------------- explain / plot
 def small_data(spec: str, n_features: int) -> tuple[np.ndarray, np.ndarray]:
     """Test inputs and labels for a network with ``n_features`` inputs: MNIST's test set,
-    or two moons / concentric circles (``--data moons|circles``) for 2-input networks."""
+    every image of an image folder (its size checked from the first image's header
+    before any is decoded), or two moons / concentric circles (``--data moons|circles``)
+    for 2-input networks."""
     name = spec.lower()
     if name in ("moons", "circles"):
         make = datasets.make_moons if name == "moons" else datasets.make_circles
         x, y = make(n_samples=400, seed=0)
+    elif data_kind(spec, named=("moons", "circles")) == "images":
+        width, height = image_size(first_image(spec))
+        if width * height != n_features:
+            raise UsageError(f"--data: the network has {n_features} inputs but the images of "
+                             f"{spec!r} have {width * height} pixels ({width}x{height})")
+        data = datasets.load_images(spec, dtype="float64")
+        assert data.y is not None  # labelled by folder
+        x, y = data.x, data.y
     else:
         _, _, x, y = load_data(spec)
     if x.shape[1] != n_features:
