@@ -123,6 +123,18 @@ def test_sweep_reads_an_image_folder_and_csv_files(capsys, image_model, tmp_path
     assert "mse" in out
 
 
+def test_a_folder_too_small_to_hold_images_out_trains_and_sweeps(capsys, tmp_path):
+    tiny = make_images(tmp_path / "tiny", per_class=2)  # under 10 images: none held out
+    status, out, err = run(capsys, "train", "--data", tiny, "--layers", "784,3,2",
+                           "--epochs", "1", "--quiet", "--out", tmp_path / "m.safetensors")
+    assert status == 0, err
+    assert "saved model" in out and "test accuracy" not in out
+    status, out, err = run(capsys, "sweep", "--data", tiny, "--learning-rates", "0.1",
+                           "--epochs", "1", "--layers", "784,3,2")
+    assert status == 0, err
+    assert "accuracy on the training samples" in out
+
+
 def test_every_command_reads_an_idx_folder(capsys, idx_dir, tmp_path):
     model = tmp_path / "digits.safetensors"
     status, _, err = run(capsys, "train", "--data", idx_dir, "--layers", "784,4,10",

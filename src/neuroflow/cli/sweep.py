@@ -187,12 +187,14 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.layers[-1]}")
     net = fresh_network(args)
     rows = sweep(net, x, y, args.learning_rates, args.optimizers, epochs=args.epochs,
-                        batch_size=args.batch_size, validation_data=(x_val, y_val),
+                        batch_size=args.batch_size,
+                        validation_data=(x_val, y_val) if len(y_val) else None,
                         seed=args.seed)
     print(f"{' -> '.join(map(str, net.sizes))} {args.activation}, {net.loss.name}, "
           f"{x.shape[0]} training samples, {args.epochs} epoch{'s' if args.epochs != 1 else ''}"
           f" of batch {args.batch_size}; "
-          f"accuracy on {x_val.shape[0]} held-out samples")
+          + (f"accuracy on {x_val.shape[0]} held-out samples" if len(y_val) else
+             "accuracy on the training samples (too few to hold any out)"))
     print(to_table(rows), end="")
     if args.out is not None:
         text = _WRITERS[Path(args.out).suffix.lower()](rows)

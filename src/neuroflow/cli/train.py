@@ -364,7 +364,7 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
     history = net.history.history if net.history is not None else {}
     final = (history.get("val_accuracy") or history.get("accuracy") or [None])[-1]
     predicted = None
-    if data.x_test is not None and data.y_test is not None:
+    if data.x_test is not None and data.y_test is not None and len(data.y_test):
         scores = net.evaluate(data.x_test, data.y_test)
         final = scores.get("accuracy")
         if final is not None and final < 2 / max(2, net.out_features):  # hints tell apart
