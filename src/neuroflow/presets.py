@@ -88,7 +88,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "select_best": "val_accuracy",
     },
     # A small convolutional network (the classic Keras/PyTorch MNIST CNN): two 3x3
-    # convolutions with 2x2 max-pooling, then 128 dense neurons with dropout.
+    # convolutions with 2x2 max-pooling, then 128 dense neurons with dropout. Measured
+    # (seed 0, float32, one BLAS thread): 99.38% MNIST test accuracy after the 8 epochs,
+    # about 55 s of CPU time per epoch (46 min of wall time on a shared, overloaded
+    # 2-core machine, where the run got 17% of a core).
     "mnist-cnn": {
         "layers": "conv32k3,pool2,conv64k3,pool2,dropout0.25,dense128,dropout0.5",
         "activation": "relu",
