@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-
 #: Files whose numbers depend on the arithmetic (BLAS kernel, threads, numba or NumPy
 #: kernels): marked ``arithmetic``, they run a second time in CI with
 #: ``NEUROFLOW_KERNELS=numpy``, one BLAS thread and ``NEUROFLOW_TEST_PERTURB=1`` (.ci/run).
