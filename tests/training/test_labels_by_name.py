@@ -83,3 +83,20 @@ def test_label_errors():
         _net().evaluate(x, NAMES[numbers])
     with pytest.raises(ValueError, match="labels of one kind"):
         _net().fit(x[:3], np.array(["a", 1, 2.5], dtype=object), verbose=0)
+
+
+def test_stream_of_named_labels_uses_the_networks_class_names():
+    x, numbers = _data()
+    named = NAMES[numbers]
+    batches = [(x[i:i + 40], named[i:i + 40]) for i in range(0, len(x), 40)]
+    with pytest.raises(ValueError, match="need the network's class_names"):
+        _net().fit(batches, verbose=0)
+    net = _net()
+    net.class_names = NAMES.tolist()
+    reference = _net()
+    reference.fit(x, numbers, batch_size=40, shuffle=False, epochs=2, verbose=0,
+                  validation_data=(x[:10], numbers[:10]))
+    history = net.fit(batches, shuffle=False, epochs=2, verbose=0,
+                      validation_data=(x[:10], named[:10]))
+    assert history.history["val_loss"] == reference.history.history["val_loss"]
+    assert net.class_names == NAMES.tolist()

@@ -197,11 +197,10 @@ def _fit_stream(network: Network, stream: Any, steps_per_epoch: int | None,
                              "third item of each batch")
     validation = None
     if validation_data is not None:
-        validation = prepare_data(network, *validation_data[:2])[:2] if isinstance(
-            validation_data, (tuple, list)) and len(validation_data) == 2 else None
-        if validation is None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise ValueError("validation_data: expected a pair (x_val, y_val), received "
                              f"{type(validation_data).__name__}")
+        validation = network.prepare_examples(*validation_data)[:2]
     steps = StreamSteps(network, stream, steps_per_epoch, class_weight)
     network.training_run = None  # a stream cannot be replayed: nothing to resume exactly
     network.optimizer = resolve_optimizer(network, optimizer, learning_rate)

@@ -82,7 +82,7 @@ class StreamSteps:
 
     def order(self, order: np.ndarray) -> np.ndarray:
         """The order of the batches: shuffled for a sequence, as they come otherwise."""
-        if not self.indexed and (self.restarts or self._iterator is None) and self.epoch:
+        if self.restarts and self.epoch:
             self._iterator = None  # a re-iterable starts a new pass each epoch
         self.epoch += 1
         return order if self.indexed else np.arange(self.samples)
