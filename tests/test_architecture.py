@@ -20,7 +20,8 @@ PACKAGE = ROOT / "src" / "neuroflow"
 #: functions.
 OPTIONAL_EXTRAS = {"matplotlib", "sklearn", "onnx", "onnxruntime", "mpi4py", "cupy",
                    "array_api_compat", "array_api_strict", "starlette", "uvicorn", "torch",
-                   "threadpoolctl", "numba", "tensorboardX", "IPython"}
+                   "threadpoolctl", "numba", "tensorboardX", "IPython",
+                   "anyio"}  # Starlette's own dependency, part of [playground]
 #: First-party modules that exist to wrap an optional extra; a command may import them
 #: when it is run (the CLI's plot, export and --distributed), so that `neuroflow --help`
 #: and the other commands never load the extra.

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow import kernels
 from neuroflow._version import __version__
 
 __all__ = ["add", "run", "FORCED_KERNEL_VARIABLES", "INSTRUCTION_SETS", "cpu_model",
@@ -76,8 +77,6 @@ def run(args: argparse.Namespace) -> int:
 
 def report(measure: bool = True) -> list[str]:
     """The lines ``neuroflow info`` prints (``measure=False``: without the timing)."""
-    from neuroflow import kernels
-
     lines = [f"neuroflow {__version__}, numpy {np.__version__}, numba {_version('numba')}, "
              f"python {platform.python_version()} ({platform.platform()})"]
     lines.append(f"cpu: {cpu_model()}, {len(_cores())} core(s) available")
