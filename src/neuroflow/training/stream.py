@@ -14,8 +14,11 @@ A stream is one of
 
 Each batch is ``(x_batch, y_batch)`` or ``(x_batch, y_batch, sample_weight_batch)``,
 validated and preprocessed like ``fit``'s arrays. Only the current batch is held, so the
-memory used does not grow with the data (a ``numpy.memmap`` read in slices by a
-generator trains in the memory of one batch).
+memory used does not grow with the data. Measured on a 2 GB float32 ``.npy`` (2,000,000
+rows of 256; a 256-64-10 network, batches of 1024, one epoch): a generator reading it
+with ``np.fromfile`` peaked at 190 MB resident (91 MB anonymous); slicing a
+``np.load(..., mmap_mode="r")`` map instead also peaked at 89 MB anonymous, but the pages
+it read stay mapped and count as 2 GB of (file-backed, reclaimable) resident memory.
 """
 
 from __future__ import annotations
