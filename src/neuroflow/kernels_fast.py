@@ -5,7 +5,7 @@ calls, each one pass over the whole parameter buffer. The loops below compute th
 same expressions in one pass, element by element, in the same order of operations and in
 the arrays' own precision (the scalars are passed in the arrays' dtype, as NumPy casts a
 Python float), so on NumPy float32/float64 they give the reference's numbers (the tests,
-``tests/test_kernels_fast.py``, hold them to 4 ulp in float64 and 1e-6 relative in
+``tests/kernels/test_kernels_fast.py``, hold them to 4 ulp in float64 and 1e-6 relative in
 float32; measured: equal). They are compiled with ``fastmath=False`` (no reassociation,
 no fused multiply-add) and ``error_model="numpy"`` (a division by zero gives inf/nan as in
 NumPy, and the loop can vectorise).

@@ -33,7 +33,7 @@ carries the same factor :math:`2/k`, and the steps are equal when
 
 .. math:: \eta = \eta_N \, \frac{k}{2} = 3.0 \times \frac{10}{2} = 15.0.
 
-(``tests/test_cli_teaching_train.py`` checks one step against Nielsen's update written
+(``tests/cli/test_cli_teaching_train.py`` checks one step against Nielsen's update written
 out in NumPy.)
 
 **The initialisation.** Nielsen draws every weight and bias from :math:`N(0, 1)`. The

@@ -1,6 +1,6 @@
 """What the playground's browser tests share: a served engine, headless Chromium, waiting.
 
-Like tests/test_playground_browser.py: Debian's Chromium driven by selenium, skipped on a
+Like tests/playground/test_playground_browser.py: Debian's Chromium driven by selenium, skipped on a
 developer's machine without /usr/bin/chromium and /usr/bin/chromedriver, a failure under CI.
 """
 

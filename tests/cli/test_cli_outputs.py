@@ -24,7 +24,7 @@ from neuroflow.cli import main
 from neuroflow.cli import plot as cli_plot
 from neuroflow.cli import summary as cli_summary
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 

@@ -21,7 +21,7 @@ from neuroflow import files
 from neuroflow import io as nfio
 from neuroflow.errors import ModelFileError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def small_data(seed: int = 0, n: int = 48):

@@ -18,7 +18,7 @@ from conftest import write_idx
 import neuroflow as nf
 from neuroflow.cli import build_parser, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
