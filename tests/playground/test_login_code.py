@@ -15,7 +15,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from neuroflow.playground import Config, Engine, create_app  # noqa: E402
+from neuroflow.playground import (  # noqa: E402
+    Config,
+    Engine,
+    create_app,
+    signin,  # noqa: E402
+)
 from neuroflow.playground import server as server_module  # noqa: E402
 
 TOKEN = "Zq8w-3kP_aa41LmN0xYv7Rt2"
@@ -57,7 +62,7 @@ def test_a_code_signs_in_once_with_an_httponly_strict_cookie(app):
 
 def test_a_code_dies_after_60_seconds(app, monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(server_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(signin.time, "monotonic", lambda: now[0])
     code = app.new_code()
     now[0] += server_module.CODE_SECONDS + 0.001
     assert fresh(app).get(f"/?code={code}").status_code == 403

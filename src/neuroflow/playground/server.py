@@ -23,9 +23,6 @@ extra.
 
 from __future__ import annotations
 
-# the clock of the sign-in codes (signin.py reads time.monotonic), also reachable as
-# ``server.time`` for the tests that move it
-import time  # noqa: F401
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
