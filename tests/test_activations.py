@@ -142,3 +142,19 @@ def test_softmax_derivative_points_to_backward() -> None:
     with pytest.raises(TypeError, match=r"^softmax has no element-wise derivative; use "
                                         r"Softmax.backward$"):
         softmax.derivative(np.zeros((1, 2)), np.full((1, 2), 0.5))
+
+
+def test_leaky_relu_accepts_a_zero_slope_and_its_derivative_at_zero_is_the_slope() -> None:
+    """alpha = 0 is plain ReLU (allowed); at the kink z = 0 the derivative is alpha, as in
+    PyTorch's leaky_relu (the left branch)."""
+    assert activations.LeakyReLU(0.0).alpha == 0.0
+    leaky = activations.LeakyReLU(0.1)
+    z = np.array([0.0, 2.0, -2.0])
+    np.testing.assert_array_equal(leaky.derivative(z, leaky.forward(z)), [0.1, 1.0, 0.1])
+
+
+def test_a_config_without_a_name_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"^activation: expected one of .* received: None$"):
+        activations.get({"alpha": 0.1})
+    with pytest.raises(ValueError, match=r"^hidden: expected one of"):
+        activations.get({"name": "nope"}, "hidden")

@@ -187,3 +187,61 @@ def test_binary_cross_entropy_gradient_at_saturated_outputs_is_finite(dtype):
     # (a - y) / (a (1 - a) n k) at a = eps (y = 1) and a = 1 - eps (y = 0), n k = 2
     np.testing.assert_allclose(grad[:, 0], [(eps - 1) / (eps * (1 - eps) * 2),
                                             (1 - eps) / ((1 - eps) * eps * 2)], rtol=1e-5)
+
+
+def test_target_shape_errors_name_the_accepted_shapes() -> None:
+    mse = losses.get("mse")
+    with pytest.raises(ValueError, match=r"^y: expected targets of shape \(n_samples, 1\) or "
+                                        r"\(n_samples,\), received shape \(2, 3\)$"):
+        mse.prepare_targets(np.zeros((2, 3)), 1, np.float32)
+    with pytest.raises(ValueError, match=r"^t: expected targets of shape \(n_samples, 2\), "
+                                        r"received shape \(2, 3\)$"):
+        mse.prepare_targets(np.zeros((2, 3)), 2, np.float32, "t")
+    with pytest.raises(ValueError, match=r"^y: expected numeric targets, received dtype <U1$"):
+        mse.prepare_targets(np.array([["a"], ["b"]]), 1, np.float32)
+    prepared = mse.prepare_targets(np.array([[True], [False]]), 1, np.float32)
+    assert prepared.dtype == np.float32 and prepared[:, 0].tolist() == [1.0, 0.0]
+
+
+def test_cross_entropy_labels_with_one_output_point_to_binary_cross_entropy() -> None:
+    with pytest.raises(ValueError, match=r"use loss='binary_cross_entropy' with one sigmoid "
+                                        r"output$"):
+        losses.get("cross_entropy").prepare_targets(np.array([0, 1]), 1, np.float32)
+
+
+def test_mse_one_hot_encodes_whole_number_labels_only_with_several_outputs() -> None:
+    mse = losses.get("mse")
+    labels = mse.prepare_targets(np.array([2, 0, 1.0]), 3, np.float32)
+    assert mse.is_classification is True and labels.dtype == np.float32
+    np.testing.assert_array_equal(labels, np.eye(3, dtype=np.float32)[[2, 0, 1]])
+    with pytest.raises(ValueError, match="expected targets of shape"):  # fractions: not labels
+        mse.prepare_targets(np.array([0.5, 1.0, 2.0]), 3, np.float32)
+    with pytest.raises(ValueError, match="expected targets of shape"):  # not finite: not labels
+        mse.prepare_targets(np.array([np.inf, 1.0, 2.0]), 3, np.float32)
+    values = mse.prepare_targets(np.array([2, 0, 1]), 1, np.float64)  # one output: regression
+    assert mse.is_classification is False and values.shape == (3, 1)
+    assert values.dtype == np.float64
+    with pytest.raises(ValueError, match="labels"):
+        mse.prepare_targets(np.array([0, 3]), 3, np.float32)  # a label beyond the outputs
+
+
+def test_binary_cross_entropy_names_the_first_row_outside_zero_one() -> None:
+    with pytest.raises(ValueError, match=r"received values in \[0\.0, 1\.5\] \(first outside "
+                                        r"at row 3\)$"):
+        losses.get("binary_cross_entropy").prepare_targets(np.array([[0.0], [1.0], [1.5]]), 1,
+                                                           np.float32)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "binary_cross_entropy"])
+def test_sample_weights_scale_the_fused_delta_the_gradient_and_the_value(name) -> None:
+    loss = losses.get(name)
+    output = np.array([[0.2, 0.8], [0.6, 0.4]])
+    target = np.array([[0.0, 1.0], [1.0, 0.0]])
+    weights = np.array([3.0, 0.0])
+    activation = activations.get("softmax" if name == "cross_entropy" else "sigmoid")
+    plain = loss.fused_delta(activation, output, target)
+    weighted = loss.fused_delta(activation, output, target, weights)
+    np.testing.assert_allclose(weighted[0], plain[0] * 3)
+    np.testing.assert_array_equal(weighted[1], 0)
+    assert loss.value(output, target, weights) != loss.value(output, target)
+    assert not np.allclose(loss.gradient(output, target, weights), loss.gradient(output, target))
