@@ -11,6 +11,7 @@ import pytest
 from conftest import write_idx
 
 import neuroflow as nf
+from neuroflow.cli import _keys as cli_keys
 from neuroflow.cli import explain as cli_explain
 from neuroflow.cli import main
 from neuroflow.explain import format_trace, informative_inputs
@@ -212,7 +213,7 @@ def test_class_names_are_printed_and_chosen(monkeypatch, capsys, model, data):
     net = nf.load(str(model))
     net.class_names = ["zero", "one", "two", "three", "four", "five", "six", "seven",
                        "eight", "nine"]
-    monkeypatch.setattr(cli_explain, "load", lambda path: net)
+    monkeypatch.setattr(cli_keys, "load", lambda path, **options: net)
     out = _explain(capsys, model, data, "--classes", "eight,nine")
     assert re.search(r"sample 7: label \w+, prediction \w+", out)
     assert "eight" in out and "nine" in out

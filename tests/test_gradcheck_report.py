@@ -5,6 +5,7 @@ import pytest
 
 import neuroflow as nf
 from neuroflow import activations
+from neuroflow.cli import _keys as cli_keys
 from neuroflow.cli import gradcheck as cli_gradcheck
 from neuroflow.cli import main
 
@@ -72,7 +73,7 @@ def test_cli_gradcheck_on_a_model_uses_targets_with_nonzero_gradients(
         seen["result"] = original(network, x, y, **options)
         return seen["result"]
 
-    monkeypatch.setattr(cli_gradcheck, "load", lambda path: net)
+    monkeypatch.setattr(cli_keys, "load", lambda path, **options: net)
     monkeypatch.setattr(cli_gradcheck, "check_gradients", spy)
     assert main(["gradcheck", "model.safetensors", "--samples", "4"]) == 0
     analytical = seen["result"].analytical
@@ -114,7 +115,7 @@ def test_cli_gradcheck_passes_a_relu_model_on_1000_mnist_samples(monkeypatch, ca
     disagree", layers.0.W relative error 2.1e-4 on 5,000 samples); 1,000 samples hold
     entries across the kink too."""
     net = nf.Network.from_sizes([784, 32, 10], hidden="relu", seed=0)
-    monkeypatch.setattr(cli_gradcheck, "load", lambda path: net)
+    monkeypatch.setattr(cli_keys, "load", lambda path, **options: net)
     assert main(["gradcheck", "model.safetensors", "--samples", "1000"]) == 0
     out = capsys.readouterr().out
     assert "PASSED" in out and "entries skipped: the step +-1e-05" in out

@@ -20,9 +20,8 @@ import pytest
 
 import neuroflow as nf
 from neuroflow import cli
+from neuroflow.cli import _keys as cli_keys
 from neuroflow.cli import main
-from neuroflow.cli import plot as cli_plot
-from neuroflow.cli import summary as cli_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -302,18 +301,18 @@ def test_d23_value_beyond_float32_is_one_line_without_warnings(capsys, tmp_path,
 def test_d26_memory_and_os_errors_are_one_line_naming_the_file(capsys, monkeypatch):
     """C.17/D.26: 0.1 let MemoryError through as a 17-line traceback, and OSErrors read
     ``[Errno 13] ...``; now one line naming the file, exit 2."""
-    def out_of_memory(path):
+    def out_of_memory(path, **options):
         raise MemoryError("Unable to allocate 1.00 TiB for an array")
 
-    monkeypatch.setattr(cli_summary, "load", out_of_memory)
+    monkeypatch.setattr(cli_keys, "load", out_of_memory)
     code, _, err = run(capsys, "summary", "/dev/zero")
     assert code == 2
     one_line(err, "neuroflow summary: error: out of memory", "1.00 TiB", "'/dev/zero'")
 
-    def denied(path):
+    def denied(path, **options):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(cli_summary, "load", denied)
+    monkeypatch.setattr(cli_keys, "load", denied)
     code, _, err = run(capsys, "summary", "secret.safetensors")
     assert code == 2
     one_line(err, "neuroflow summary: error: secret.safetensors: Permission denied")
@@ -347,7 +346,7 @@ def test_d26_plot_curves_of_a_bad_history_is_one_line(capsys, tmp_path, monkeypa
     pytest.importorskip("matplotlib")
     net = nf.Network.from_sizes([2, 2], seed=0)
     net.history = nf.callbacks.History.from_dict({"history": {"loss": [{"a": 1}, 0.5]}})
-    monkeypatch.setattr(cli_plot, "load", lambda path: net)
+    monkeypatch.setattr(cli_keys, "load", lambda path, **options: net)
     code, _, err = run(capsys, "plot", "curves", "m.safetensors", "--out", tmp_path / "c.png")
     assert code == 2
     one_line(err, "plot curves: the history in m.safetensors holds values that are not "

@@ -13,7 +13,7 @@ import neuroflow as nf
 from neuroflow import presets
 from neuroflow.callbacks.diagnostics import Finding
 from neuroflow.cli import _hints, main
-from neuroflow.cli import evaluate as cli_evaluate
+from neuroflow.cli import _sources as cli_sources
 from neuroflow.cli import train as cli_train
 
 
@@ -28,7 +28,7 @@ def digits(monkeypatch):
         x[np.arange(300), y * 78 + shift] = 1.0
     data = (x[:250], y[:250], x[250:], y[250:])
     monkeypatch.setattr(cli_train, "load_data", lambda spec: data)
-    monkeypatch.setattr(cli_evaluate, "load_data", lambda spec: data)
+    monkeypatch.setattr(cli_sources, "load_data", lambda spec: data)
     return data
 
 
