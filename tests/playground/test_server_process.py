@@ -60,7 +60,10 @@ def call(port: int, token: str, method: str, path: str, timeout: float = 120) ->
 def test_no_token_or_code_in_any_process_arguments(tmp_path):
     seen = tmp_path / "browser-args.txt"
     browser = tmp_path / "fakebrowser.sh"
-    browser.write_text(f'#!/bin/sh\necho "$@" > {seen}\nsleep 20\n')
+    # the fake browser stays up (its arguments visible to ps) without holding the server's
+    # output pipes, so stopping the server does not wait for it
+    browser.write_text(f'#!/bin/sh\nexec >/dev/null 2>&1 </dev/null\necho "$@" > {seen}\n'
+                       'sleep 20\n')
     browser.chmod(0o755)
     process = start(tmp_path, "--state", "data=xor&layers=4", env={"BROWSER": str(browser)})
     try:
