@@ -10,22 +10,69 @@ from neuroflow.metrics import accuracy
 from neuroflow.network import Network
 from neuroflow.training.batching import BatchGatherer
 
-__all__ = ["LocalSteps", "PROBE_ROWS"]
+__all__ = ["OneProcessSteps", "LocalSteps", "PROBE_ROWS"]
 
 #: Rows whose outputs the trained network must still compute as finite numbers at the
 #: end of ``fit`` (the divergence guard's last check; a clipped loss can hide overflow).
 PROBE_ROWS = 1024
 
 
-class LocalSteps:
-    """How one process computes a batch's loss and gradients: the per-step work of
-    :func:`run_epochs`. :class:`neuroflow.distributed.DistributedSteps` has the same
-    methods and sums the gradients over MPI ranks."""
+class OneProcessSteps:
+    """The per-step work of :func:`run_epochs` in one process, whatever the batches come
+    from: a subclass says how the batch of a step is read (:meth:`batch`)."""
 
     #: Whether this process runs the user's callbacks and speaks (rank 0 under MPI).
     is_root = True
     #: A callback's ``stop_training`` after a batch ends the epoch at once.
     stops_after_batch = True
+    network: Network
+    classification: bool
+
+    def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The inputs, targets and sample weights (or ``None``) of the step ``index``."""
+        raise NotImplementedError
+
+    def gradients(self, index: np.ndarray, stop: bool) -> tuple[float, float, int] | None:
+        """Forward and backward over the batch of ``index``: fill the gradients, return
+        ``(mean loss, correctly classified count, batch size)``; ``None`` when another
+        rank asked to stop (never here)."""
+        network = self.network
+        xb, yb, wb = self.batch(index)
+        output = network.forward(xb, training=True)
+        loss = network.loss.value(output, yb, wb)
+        if math.isfinite(loss):
+            network.backward(yb, wb, input_gradient=False)
+        correct = (accuracy(output, yb, loss=network.loss) * xb.shape[0]
+                   if self.classification else 0.0)
+        return loss, correct, xb.shape[0]
+
+    def validate(self, validation: tuple[np.ndarray, np.ndarray] | None
+                 ) -> dict[str, float] | None:
+        """Validation scores after an epoch."""
+        return None if validation is None else self.network.score(*validation)
+
+    def share_control(self) -> None:
+        """Make the stop flag and learning rate of the root's callbacks every rank's
+        (nothing to share in one process)."""
+
+    def extra_logs(self) -> dict[str, float]:
+        """Logs beyond ``fit``'s own (distributed: the time spent reducing)."""
+        return {}
+
+    def close(self) -> None:
+        """End of the loop, also after an exception: reused arrays are for the training
+        loop only, so later forward passes (a callback's, the user's) get fresh ones."""
+        self.network.reuse_buffers(False)
+
+    def finish(self) -> None:
+        """After ``on_train_end`` of a run that ended normally or diverged: make every
+        process's network the same (nothing to do in one process)."""
+
+
+class LocalSteps(OneProcessSteps):
+    """How one process computes a batch's loss and gradients on arrays in memory: the
+    per-step work of :func:`run_epochs`. :class:`neuroflow.distributed.DistributedSteps`
+    has the same methods and sums the gradients over MPI ranks."""
 
     def __init__(self, network: Network, x: np.ndarray, target: np.ndarray,
                  weights: np.ndarray | None) -> None:
@@ -46,37 +93,6 @@ class LocalSteps:
         """The epoch's sample order (the same on every rank)."""
         return order
 
-    def gradients(self, index: np.ndarray, stop: bool) -> tuple[float, float, int] | None:
-        """Forward and backward over the samples ``index``: fill the gradients, return
-        ``(mean loss, correctly classified count, batch size)``; ``None`` when another
-        rank asked to stop (never here)."""
-        network = self.network
-        xb, yb, wb = self.batches.take(index)
-        output = network.forward(xb, training=True)
-        loss = network.loss.value(output, yb, wb)
-        if math.isfinite(loss):
-            network.backward(yb, wb, input_gradient=False)
-        correct = (accuracy(output, yb, loss=network.loss) * xb.shape[0]
-                   if self.classification else 0.0)
-        return loss, correct, xb.shape[0]
-
-    def validate(self, validation: tuple[np.ndarray, np.ndarray] | None
-                 ) -> dict[str, float] | None:
-        """Validation scores after an epoch."""
-        return None if validation is None else self.network.score(*validation)
-
-    def share_control(self) -> None:
-        """Make the stop flag and learning rate of the root's callbacks every rank's."""
-
-    def extra_logs(self) -> dict[str, float]:
-        """Logs beyond ``fit``'s own (distributed: the time spent reducing)."""
-        return {}
-
-    def close(self) -> None:
-        """End of the loop, also after an exception: reused arrays are for the training
-        loop only, so later forward passes (a callback's, the user's) get fresh ones."""
-        self.network.reuse_buffers(False)
-
-    def finish(self) -> None:
-        """After ``on_train_end`` of a run that ended normally or diverged: make every
-        process's network the same (nothing to do in one process)."""
+    def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The samples ``index``, gathered into reused arrays."""
+        return self.batches.take(index)

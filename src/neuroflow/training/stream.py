@@ -23,7 +23,6 @@ it read stay mapped and count as 2 GB of (file-backed, reclaimable) resident mem
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -31,20 +30,18 @@ import numpy as np
 
 from neuroflow._validation import positive_int
 from neuroflow.inference import is_stream
-from neuroflow.metrics import accuracy
 from neuroflow.network import Network
 from neuroflow.training.data import class_sample_weight
+from neuroflow.training.steps import OneProcessSteps
 
 __all__ = ["StreamSteps", "is_stream"]
 
 
-class StreamSteps:
+class StreamSteps(OneProcessSteps):
     """The per-step work of :func:`~neuroflow.training.run_epochs` on a stream: each step
     takes the next batch. The loop's "samples" are the batches of an epoch, one per step
     (:attr:`indices_per_step`), so its shuffled order is the order of the batches."""
 
-    is_root = True
-    stops_after_batch = True
     #: One batch number per step (the array loop's ``batch_size`` sample indices).
     indices_per_step = 1
 
@@ -119,34 +116,10 @@ class StreamSteps:
             weights = per_class if weights is None else weights * per_class
         return x, target, weights
 
-    def gradients(self, index: np.ndarray, stop: bool) -> tuple[float, float, int] | None:
-        """Forward and backward over the next batch: ``(mean loss, correct count, size)``."""
-        network = self.network
+    def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The batch numbered ``index[0]`` of the epoch (the one read first to check the
+        stream, when it is that one)."""
         if self._first is not None and (not self.indexed or int(index[0]) == 0):
-            xb, yb, wb = self._first  # the batch read to check the stream
-            self._first = None
-        else:
-            xb, yb, wb = self._batch(int(index[0]))
-        output = network.forward(xb, training=True)
-        loss = network.loss.value(output, yb, wb)
-        if math.isfinite(loss):
-            network.backward(yb, wb, input_gradient=False)
-        correct = (accuracy(output, yb, loss=network.loss) * xb.shape[0]
-                   if self.classification else 0.0)
-        return loss, correct, xb.shape[0]
-
-    def validate(self, validation: tuple[np.ndarray, np.ndarray] | None
-                 ) -> dict[str, float] | None:
-        return None if validation is None else self.network.score(*validation)
-
-    def share_control(self) -> None:
-        """Nothing to share in one process."""
-
-    def extra_logs(self) -> dict[str, float]:
-        return {}
-
-    def close(self) -> None:
-        self.network.reuse_buffers(False)
-
-    def finish(self) -> None:
-        """Nothing to make the same in one process."""
+            first, self._first = self._first, None
+            return first
+        return self._batch(int(index[0]))
