@@ -31,7 +31,8 @@ from neuroflow.cli._keys import add_verify_options, load_model
 __all__ = ["PLOT_KINDS", "add", "run"]
 
 PLOT_KINDS = ("architecture", "cost-weight", "curves", "confusion", "weights",
-              "misclassified", "boundary", "activations", "landscape", "neurons")
+              "misclassified", "boundary", "activations", "landscape", "neurons", "filters",
+              "feature-maps")
 #: The kinds ``--animate`` draws as a GIF.
 ANIMATED_KINDS = ("boundary", "cost-weight", "landscape", "neurons")
 #: Frames of a boundary or neurons animation without --epochs: every 2 epochs up to 40.
@@ -88,7 +89,9 @@ def add(commands: Any) -> None:
                     "trains on two moons or circles), activations (each activation and its "
                     "derivative), landscape (the cost over two weights with the path of "
                     "training), neurons (each neuron's output over a 2-D input plane, or "
-                    "first-layer weights as images). Needs the [plot] extra.")
+                    "first-layer weights as images), filters (every kernel of a convolutional "
+                    "model's first Conv2D layer), feature-maps (each convolution's and "
+                    "pooling layer's maps for test image --sample). Needs the [plot] extra.")
     parser.add_argument("kind", type=choices(list(PLOT_KINDS)), metavar="KIND",
                         help=", ".join(PLOT_KINDS))
     parser.add_argument("model", nargs="?", type=path_text, help="a .safetensors model file")
@@ -124,6 +127,9 @@ def add(commands: Any) -> None:
     parser.add_argument("--animate", default=None, type=path_text, metavar="OUT.gif",
                         help="also write an animated GIF (boundary, cost-weight, landscape, "
                              "neurons); the still image is written only with --out")
+    parser.add_argument("--sample", type=int_in(0, 10**9), default=None, metavar="N",
+                        help="feature-maps: the test image to draw the maps of, counted "
+                             "from 0 (default 0)")
     parser.add_argument("--style", type=choices(["paper", "slides"]), default="paper",
                         help="paper (default) or slides: large fonts, thick lines and a "
                              "caption naming the network, optimiser and learning rate")
@@ -146,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     kind = args.kind
     _check_outputs(args)
+    if args.sample is not None and kind != "feature-maps":
+        raise UsageError(f"--sample: only plot feature-maps draws one sample, not plot {kind}")
     if args.model and args.layers:
         raise UsageError("--layers: give either MODEL or --layers, not both")
     net = _network(args) if kind != "activations" else None
@@ -255,6 +263,8 @@ def _figure(args: argparse.Namespace, plotting: Any, net: Any) -> Any:
         return figure
     elif kind == "weights":
         figure = plotting.first_layer_weights(net)
+    elif kind in ("filters", "feature-maps"):
+        figure = _convolution(args, plotting, net)
     else:
         x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
         if kind == "cost-weight":
@@ -276,6 +286,24 @@ def _figure(args: argparse.Namespace, plotting: Any, net: Any) -> Any:
             figure = plotting.misclassified(net, x, y)
     plotting.caption(figure, style, plotting.describe_network(net))
     return figure
+
+
+def _convolution(args: argparse.Namespace, plotting: Any, net: Any) -> Any:
+    """plot filters and feature-maps, refused in one line for a model without a Conv2D."""
+    if not any(type(layer).__name__ == "Conv2D" for layer in net.layers):
+        raise UsageError(f"plot {args.kind}: expected {plotting.CONV_NEEDED}; "
+                         f"{args.model} has no Conv2D layer")
+    if args.kind == "filters":
+        return plotting.conv_filters(net)
+    x, y = _plot_data(args, net, "mnist")
+    n = args.sample or 0
+    if n >= len(x):
+        raise UsageError(f"--sample: expected an index below {len(x)}, the samples of "
+                         f"{args.data or 'mnist'}'s test set, received {n}")
+    predicted = net.predict_labels(x[n:n + 1])[0]
+    return plotting.feature_maps(net, x[n], title=f"feature maps of test image {n} (label "
+                                                  f"{y[n]}, predicted {predicted}), one row "
+                                                  "per layer (blue: positive, white: 0)")
 
 
 def _landscape(args: argparse.Namespace, net: Any) -> dict[str, Any]:

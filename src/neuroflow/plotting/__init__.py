@@ -23,11 +23,14 @@ called.
 :func:`misclassified`          a gallery of wrongly classified images
 :func:`decision_boundary`      the classes a 2-D network predicts over the plane
 :func:`decision_boundary_over_time`  the same, while the network trains
+:func:`conv_filters`           every kernel of the first convolution as a small image
+:func:`feature_maps`           each convolution's and pooling layer's maps for one image
 =============================  ==========================================================
 
 Modules: ``network`` (architecture, first-layer weights), ``learning`` (cost against a
 weight, learning curves), ``evaluation`` (confusion matrix, misclassified samples),
-``boundary`` (decision boundaries), ``activations``, ``landscape``, ``neurons``,
+``boundary`` (decision boundaries), ``convolution`` (kernels and feature maps),
+``activations``, ``landscape``, ``neurons``,
 ``animation`` (GIFs), ``style`` (the ``paper`` and ``slides`` styles: every function of
 the teaching figures takes ``style=``, and ``with figure_style("slides"):`` applies a
 style's fonts and lines to any figure) and ``_common`` (matplotlib loading, saving,
@@ -38,6 +41,7 @@ from neuroflow.plotting._common import FORMATS, require_matplotlib, save
 from neuroflow.plotting.activations import activations
 from neuroflow.plotting.animation import ANIMATIONS, animate
 from neuroflow.plotting.boundary import decision_boundary, decision_boundary_over_time
+from neuroflow.plotting.convolution import CONV_NEEDED, conv_filters, feature_maps
 from neuroflow.plotting.evaluation import confusion_matrix, misclassified
 from neuroflow.plotting.landscape import cost_landscape
 from neuroflow.plotting.learning import cost_vs_weight, learning_curves
@@ -50,5 +54,5 @@ __all__ = [
     "first_layer_weights", "misclassified", "decision_boundary",
     "decision_boundary_over_time", "save", "FORMATS", "require_matplotlib", "activations",
     "cost_landscape", "neurons", "animate", "ANIMATIONS", "figure_style", "STYLES",
-    "caption", "describe_network",
+    "caption", "describe_network", "conv_filters", "feature_maps", "CONV_NEEDED",
 ]
