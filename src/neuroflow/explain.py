@@ -1,17 +1,14 @@
 r"""The terminal rendering of a traced pass: aligned tables with the equation of each line.
 
-:func:`format_trace` writes a :class:`~neuroflow.backprop.Trace` (computed by the
-reference implementation :func:`neuroflow.backprop.trace`) as text: the label, prediction
-and probability of every class (:attr:`Trace.probabilities`); the forward pass with ``W``,
-``b`` and each ``z = x W + b`` split into the terms shown, the others and ``b``
-(:meth:`LayerTrace.weighted_sum_terms`); the cost; the backward pass from the output
-layer to the first; the cost after one gradient-descent step. A layer with many inputs
-shows the :func:`informative_inputs`: the largest rows of :math:`\partial C/\partial W`
-(an input that is 0 in every sample, a blank corner pixel, has an all-zero row).
+:func:`format_trace` writes a :class:`~neuroflow.backprop.Trace` as text: the label,
+prediction and probabilities of a classifier; the forward pass with ``W``, ``b`` and each
+``z = x W + b`` split into the terms shown, the others and ``b``; the cost; the backward
+pass; the cost after one step. A layer with many inputs shows the
+:func:`informative_inputs`: the largest rows of :math:`\partial C/\partial W`.
 
-Importing this module makes :func:`format_trace` the renderer of
-:meth:`Trace.format <neuroflow.backprop.Trace.format>` and ``str(trace)`` (the package
-imports it): the reference pass sits below its presentation and does not import it.
+Importing this module makes :func:`format_trace` the renderer of :meth:`Trace.format
+<neuroflow.backprop.Trace.format>` and ``str(trace)``: the reference pass sits below its
+presentation and does not import it.
 """
 
 from __future__ import annotations
@@ -25,12 +22,9 @@ from neuroflow.backprop import LayerTrace, Trace
 
 __all__ = ["format_trace", "informative_inputs"]
 
-#: dC/da of each loss, as printed in the trace (n samples, k outputs).
-_LOSS_GRADIENTS = {
-    "mse": "dC/da = 2 (a - y) / (n k)",
-    "cross_entropy": "dC/da = -y / (n a)",
-    "binary_cross_entropy": "dC/da = (a - y) / (a (1 - a) n k)",
-}
+#: dC/da of each loss, as printed in the trace (n samples, k outputs), and C.
+_LOSS_GRADIENTS = {"mse": "dC/da = 2 (a - y) / (n k)", "cross_entropy": "dC/da = -y / (n a)",
+                   "binary_cross_entropy": "dC/da = (a - y) / (a (1 - a) n k)"}
 _LOSS_VALUES = {
     "mse": "C = (1/(n k)) sum (a - y)^2",
     "cross_entropy": "C = -(1/n) sum y log a",
@@ -38,6 +32,10 @@ _LOSS_VALUES = {
 }
 _PRETTY = [("dC/d", "∂C/∂"), ("delta", "δ"), ("eta", "η"), (" * ", " ⊙ "), ("sum", "Σ"),
            ("^T", "ᵀ"), ("<-", "←"), ("Delta ", "Δ")]
+_HEADINGS = {"p": "(the probability of every class; they add up to 1)",
+             "a": "(the outputs a, not probabilities; the prediction is the largest output)",
+             "multi": "(multi-label: output j is the probability that label j is on; "
+                      "predicted on: p >= 0.5)"}
 #: Every output is shown up to this many; wider tables continue in blocks this wide.
 _WRAP = 10
 
@@ -46,14 +44,10 @@ _WRAP = 10
 def informative_inputs(trace: Trace, count: int, layer: int = 0) -> list[int]:
     r"""The ``count`` inputs of layer ``layer`` with the largest rows of ``dC/dW``.
 
-    The score of input ``i`` is the norm of row ``i`` of
-    :math:`\partial C/\partial W = x^\top \delta`, that is
-    :math:`\lVert \sum_s x_{si} \delta_s \rVert` (one sample: :math:`|x_i|\,\lVert\delta\rVert`):
-    the inputs whose weights the step changes most. An input that is 0 in every sample
-    has an all-zero row and is only chosen when no row is nonzero. Ties (many MNIST
-    pixels are exactly 1) go to the larger :math:`|\sum_s x_{si}\, \partial C/\partial
-    x_{si}|` (with :math:`\partial C/\partial x = \delta W^\top`: how much the cost moves
-    with the input), then to the smaller index.
+    The score of input ``i`` is the norm of row ``i`` of :math:`\partial C/\partial W =
+    x^\top \delta`: the inputs whose weights the step changes most. An input that is 0 in
+    every sample has an all-zero row and is only chosen when no row is nonzero. Ties go to
+    the larger :math:`|\sum_s x_{si}\, \partial C/\partial x_{si}|`, then the smaller index.
 
     Parameters
     ----------
@@ -67,8 +61,7 @@ def informative_inputs(trace: Trace, count: int, layer: int = 0) -> list[int]:
     Returns
     -------
     list of int
-        Input indices in ascending order; fewer than ``count`` when fewer inputs have a
-        nonzero row (none is left out while ``count`` allows it).
+        Input indices in ascending order; fewer than ``count`` when fewer rows are nonzero.
     """
     if not 0 <= _whole(layer, "layer") < len(trace.layers):
         raise ValueError(f"layer: expected a layer index from 0 to {len(trace.layers) - 1}, "
@@ -92,33 +85,32 @@ def format_trace(trace: Trace, precision: int = 4, max_rows: int = 8, max_column
                  unicode: bool = True, *, inputs: Sequence[int] | None = None,
                  classes: Sequence[int] | None = None, class_names: Sequence[Any] | None = None,
                  image_shape: tuple[int, int] | None = None,
-                 sample_indices: Sequence[int] | None = None) -> str:
+                 sample_indices: Sequence[int] | None = None, rate_source: str | None = None,
+                 step_rule: str | None = None) -> str:
     """Aligned tables of every quantity of ``trace``, with the equation of each.
 
     Parameters
     ----------
     trace : Trace
         What :func:`neuroflow.trace` returned.
-    precision : int
-        Significant digits of each number (a negative zero prints as 0).
-    max_rows : int
-        Sample rows shown.
+    precision, max_rows : int
+        Significant digits of each number (-0 prints as 0); sample rows shown.
     max_columns : int
-        Inputs and neurons shown per layer when there are more: by default the
-        :func:`informative_inputs`; every output up to 10, else those with the largest
-        mean ``|a - y|``.
+        Inputs and neurons shown per layer when there are more (the
+        :func:`informative_inputs`; outputs beyond 10: the largest mean ``|a - y|``).
     unicode : bool
         Write δ, ∂, ⊙, η and Σ; ``False`` keeps plain ASCII.
-    inputs : sequence of int, optional
-        The network inputs to show (rows of the first ``W``), in this order.
-    classes : sequence of int, optional
-        The output neurons to show, in this order.
+    inputs, classes : sequence of int, optional
+        The network inputs (rows of the first ``W``), the output neurons to show, in order.
     class_names : sequence, optional
         Names of the classes (``k`` of them; two for a single sigmoid output).
     image_shape : (rows, columns), optional
         The inputs are the pixels of such an image: each is also named ``(row, col)``.
     sample_indices : sequence of int, optional
         The samples' positions in their data set, which label the rows (default 0..n-1).
+    rate_source, step_rule : str, optional
+        Where eta came from (``"given"``, ``"the model's own"``); what the weight change
+        is when not ``-eta dC/dW`` (an optimiser's step).
     """
     for name, value in (("precision", precision), ("max_rows", max_rows),
                         ("max_columns", max_columns)):
@@ -143,7 +135,7 @@ def format_trace(trace: Trace, precision: int = 4, max_rows: int = 8, max_column
     lines = [
         f"Trace of one gradient-descent step: network {' -> '.join(map(str, trace.sizes))}, "
         f"{n} sample{'s' if n != 1 else ''}, loss {trace.loss}, learning rate "
-        + say(f"eta = {trace.learning_rate:g}")]
+        + say(f"eta = {trace.learning_rate:g}") + (f", {rate_source}" if rate_source else "")]
     lines += _prediction(trace, table, class_names)
     lines += ["", "FORWARD PASS  (each layer: z = x W + b, a = f(z))"]
     for index, layer in enumerate(trace.layers):
@@ -168,8 +160,7 @@ def format_trace(trace: Trace, precision: int = 4, max_rows: int = 8, max_column
         if layer.weight is not None:
             lines += _check(trace, index, rows, columns, table)
         lines += table.samples(f"a = {layer.activation}(z)", layer.a, columns)
-    lines += ["", say(f"COST  {_LOSS_VALUES.get(trace.loss, 'C')} = ")
-              + table.number(trace.cost)]
+    lines += ["", say(f"COST  {_LOSS_VALUES.get(trace.loss, 'C')} = ") + table.number(trace.cost)]
     lines += table.samples("y (target)", trace.target, shown[-1])
     lines += table.samples("e = a - y (output error)", trace.output_error, shown[-1])
     lines += ["", "BACKWARD PASS  (from the output layer back to the first)"]
@@ -187,10 +178,11 @@ def format_trace(trace: Trace, precision: int = 4, max_rows: int = 8, max_column
                                labels, _zero_rows(layer, rows))
         if layer.bias_gradient is not None:
             lines += table.vector("dC/db = sum_samples delta", layer.bias_gradient, columns)
-        lines += table.weights(f"Delta W = -eta dC/dW  (eta = {trace.learning_rate:g})",
+        steps = ("-eta dC/dW", "-eta dC/db") if step_rule is None else (step_rule,) * 2
+        lines += table.weights(f"Delta W = {steps[0]}  (eta = {trace.learning_rate:g})",
                                layer.weight_change, rows, columns, labels)
         if layer.bias_change is not None:
-            lines += table.vector("Delta b = -eta dC/db", layer.bias_change, columns)
+            lines += table.vector(f"Delta b = {steps[1]}", layer.bias_change, columns)
     lines += _after_step(trace, table)
     return "\n".join(lines)
 
@@ -224,8 +216,8 @@ def _default_classes(trace: Trace, count: int) -> list[int]:
 
 
 def _title(layer: LayerTrace) -> str:
-    return (f"layer {layer.index + 1}: Dense {layer.in_features} -> {layer.out_features}, "
-            f"activation {layer.activation}")
+    return f"layer {layer.index + 1}: Dense {layer.in_features} -> {layer.out_features}, " \
+        f"activation {layer.activation}"
 
 
 def _pixels(rows: list[int], image_shape: tuple[int, int] | None) -> list[str] | None:
@@ -257,25 +249,34 @@ def _choice_note(trace: Trace, rows: list[int], given: bool,
 
 def _prediction(trace: Trace, table: _Tables, class_names: Sequence[Any] | None
                 ) -> list[str]:
-    """Label, prediction and the probability of every class, sample by sample."""
-    probabilities = trace.probabilities
-    if probabilities is None:
-        return []
-    k = probabilities.shape[1]
+    """Label, prediction and every class's probability, sample by sample: a softmax or a
+    single sigmoid output; several sigmoids with binary cross-entropy (multi-label: each
+    label's own probability, on at p >= 0.5); another cost on one-hot class labels (the
+    outputs, the largest being the prediction). Nothing for regression."""
+    probabilities, target = trace.probabilities, trace.target
+    multi = probabilities is None and trace.loss == "binary_cross_entropy"
+    one_hot = target.shape[1] > 1 and bool(np.all(((target == 0) | (target == 1))
+                                                  & (target.sum(axis=1, keepdims=True) == 1)))
+    if probabilities is None and not (multi or one_hot):
+        return []  # regression
+    a = trace.output if probabilities is None else probabilities
+    k, symbol = a.shape[1], "a" if probabilities is None and not multi else "p"
     if class_names is not None and len(class_names) != k:
-        raise ValueError(f"class_names: expected {k} names (one per class), received "
-                         f"{len(class_names)}")
-    names = [str(name) for name in class_names] if class_names is not None else \
-        [str(j) for j in range(k)]
-    target = trace.target if k == trace.target.shape[1] else \
-        np.hstack([1 - trace.target, trace.target])
-    lines = ["", "PREDICTION  (the probability of every class; they add up to 1)"]
+        raise ValueError(f"class_names: expected {k} names, one per class: {len(class_names)}")
+    names = [str(name) for name in (class_names if class_names is not None else range(k))]
+    target = target if k == target.shape[1] else np.hstack([1 - target, target])
+    lines = ["", "PREDICTION  " + _HEADINGS["multi" if multi else symbol]]
     for row, sample in enumerate(table.samples_shown):
-        label, guess = int(np.argmax(target[row])), int(np.argmax(probabilities[row]))
-        verdict = "correct" if label == guess else "wrong"
-        lines.append(f"  sample {sample}: label {names[label]}, prediction {names[guess]} "
-                     f"(p = {table.number(probabilities[row, guess])}), {verdict}")
-    return lines + table.samples("p", probabilities, list(range(k)), labels=names)[1:]
+        if multi:
+            on, guess = target[row] >= 0.5, a[row] >= 0.5
+            sets = ["{" + ", ".join(names[j] for j in np.flatnonzero(m)) + "}" for m in (on, guess)]
+            text, right = f"labels on {sets[0]}, prediction {sets[1]}", bool((on == guess).all())
+        else:
+            label, best = int(np.argmax(target[row])), int(np.argmax(a[row]))
+            text, right = (f"label {names[label]}, prediction {names[best]} "
+                           f"({symbol} = {table.number(a[row, best])})"), label == best
+        lines.append(f"  sample {sample}: {text}, {'correct' if right else 'wrong'}")
+    return lines + table.samples(symbol, a, list(range(k)), labels=names)[1:]
 
 
 def _check(trace: Trace, layer: int, rows: list[int], columns: list[int],
@@ -298,8 +299,7 @@ def _check(trace: Trace, layer: int, rows: list[int], columns: list[int],
 
 def _zero_rows(layer: LayerTrace, rows: list[int]) -> int:
     """Rows of ``dC/dW`` not shown that are all zero."""
-    hidden = np.ones(layer.in_features, dtype=bool)
-    hidden[rows] = False
+    hidden = ~np.isin(np.arange(layer.in_features), rows)
     return int((~np.any(layer.weight_gradient[hidden] != 0, axis=1)).sum())
 
 

@@ -40,13 +40,15 @@ def test_explain_ascii_and_learning_rate(capsys):
 
 def test_explain_model_sample_matches_trace(monkeypatch, capsys, mnist_model):
     monkeypatch.setattr(cli_explain, "load_model", lambda path, args: mnist_model)
-    assert _run(["explain", "model.safetensors", "--sample", "3"]) == 0
+    assert _run(["explain", "model.safetensors", "--sample", "3", "--learning-rate", "0.1"]) \
+        == 0
     out = capsys.readouterr().out
     _, _, x_test, y_test = nf.datasets.mnist()
     # the CLI traces a float64 copy and labels the row with the sample's real index
     expected = nf.trace(mnist_model.copy("float64"), x_test[3:4], y_test[3:4],
                         learning_rate=0.1)
-    assert out.strip() == expected.format(sample_indices=[3], image_shape=(28, 28)).strip()
+    assert out.strip() == expected.format(sample_indices=[3], image_shape=(28, 28),
+                                          rate_source="given").strip()
     assert "network 784 -> 9 -> 10" in out and "+776" in out     # 784 inputs elided
     assert "sample 3" in out and "sample 0" not in out
 

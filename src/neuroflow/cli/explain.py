@@ -11,12 +11,13 @@ number is exact to its digits.
 from __future__ import annotations
 
 import argparse
+import copy
 from typing import Any
 
 import numpy as np
 
 from neuroflow import activations
-from neuroflow.backprop import trace
+from neuroflow.backprop import Trace, trace
 from neuroflow.cli._args import UsageError, choices, int_in, int_list, path_text, positive
 from neuroflow.cli._data import fresh_network, small_data
 from neuroflow.cli._keys import add_verify_options, load_model
@@ -37,12 +38,14 @@ def add(commands: Any) -> None:
         description="Trace one sample through a saved model (MODEL --sample N) or a fresh "
                     "small network (--layers 2,3,1): the weighted sums z = xW + b, the "
                     "activations a = f(z), the output error, the deltas, dC/dW, dC/db and "
-                    "the weight change -eta dC/dW of one gradient-descent step, and the "
-                    "cost after that step. For a classifier it prints the label, the "
-                    "prediction and every class's probability. A layer with more than 8 "
-                    "inputs shows those with the largest rows of dC/dW (never an input that "
-                    "is 0), with W and b, and splits each z into the terms shown and the "
-                    "rest, so that z = xW + b can be checked by hand.")
+                    "the weight change -eta dC/dW of one gradient-descent step (a saved "
+                    "model's own rate and optimiser unless --learning-rate is given), and "
+                    "the cost after that step. For a classifier it prints the label, the "
+                    "prediction and every class's probability (for a quadratic cost on class "
+                    "labels: the outputs, the largest being the prediction). A layer with "
+                    "more than 8 inputs shows those with the largest rows of dC/dW (never an "
+                    "input that is 0), with W and b, and splits each z into the terms shown "
+                    "and the rest, so that z = xW + b can be checked by hand.")
     parser.add_argument("model", nargs="?", type=path_text,
                         help="a .safetensors model file (optional)")
     add_verify_options(parser)
@@ -60,8 +63,10 @@ def add(commands: Any) -> None:
                         default=None, help="output activation of the fresh network "
                                            "(default sigmoid for 1 output, else softmax)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--learning-rate", type=positive(float), default=0.1, metavar="RATE",
-                        help="eta of the weight change shown (default 0.1)")
+    parser.add_argument("--learning-rate", type=positive(float), default=None, metavar="RATE",
+                        help="eta of the weight change shown, a plain gradient-descent step "
+                             "(default: MODEL's own rate, at its current step of a schedule, "
+                             "and its own optimiser's step; 0.1 for a fresh network)")
     parser.add_argument("--inputs", type=int_in(1, MAX_SHOWN), default=None, metavar="N",
                         help="show the N most informative network inputs: the largest rows "
                              "of dC/dW (default 8)")
@@ -127,16 +132,68 @@ def run(args: argparse.Namespace) -> int:
         if (args.data or "mnist").lower() not in ("moons", "circles") and \
                 side * side == net.in_features:
             image_shape = (side, side)  # MNIST-style images, flattened row by row
-    result = trace(net, x, y, learning_rate=args.learning_rate)
+    rate, source = _rate(args, net)
+    result = trace(net, x, y, learning_rate=rate)
+    step_rule = _optimiser_step(net, x, result) if args.learning_rate is None else None
     shown = args.pixels if args.pixels is not None else \
         informative_inputs(result, args.inputs) if args.inputs is not None else None
-    probabilities = result.probabilities
-    names = net.class_names if probabilities is not None and net.class_names is not None \
-        and len(net.class_names) == probabilities.shape[1] else None
+    classes_count = max(2, net.out_features)  # a single output: classes 0 and 1
+    names = net.class_names if net.class_names is not None \
+        and len(net.class_names) == classes_count else None
     print(format_trace(result, precision=args.precision, unicode=not args.ascii,
                        inputs=shown, classes=classes, class_names=names,
-                       image_shape=image_shape, sample_indices=samples))
+                       image_shape=image_shape, sample_indices=samples,
+                       rate_source=source, step_rule=step_rule))
     return 0
+
+
+def _rate(args: argparse.Namespace, net: Network) -> tuple[float, str]:
+    """The learning rate of the step shown and where it came from: ``--learning-rate``,
+    else the saved model's optimiser (a schedule's rate at the model's current step),
+    else 0.1."""
+    if args.learning_rate is not None:
+        return float(args.learning_rate), "given"
+    optimizer = net.optimizer if args.model else None
+    if optimizer is None:
+        return 0.1, "the default" + ("; the model file stores no optimiser" if args.model
+                                     else "")
+    schedule = optimizer.learning_rate
+    if callable(schedule):
+        name = getattr(schedule, "name", None) or type(schedule).__name__
+        return optimizer.current_learning_rate(), \
+            f"the model's own: its {name} schedule at step {optimizer.iterations}"
+    return optimizer.current_learning_rate(), "the model's own"
+
+
+def _optimiser_step(net: Network, x: Any, result: Trace) -> str | None:
+    """Replace the plain step ``-eta dC/dW`` of ``result`` by the step the model's own
+    optimiser takes from its saved state (momentum, Adam's moments, weight decay,
+    clipping), computed on float64 copies, with the cost after it. Returns what the step
+    is (``None``: a plain SGD step, which the trace already shows)."""
+    optimizer = net.optimizer
+    if optimizer is None:
+        return None
+    config = optimizer.get_config()
+    if config["name"] == "sgd" and not config.get("momentum") and not optimizer.weight_decay \
+            and not optimizer.l1 and optimizer.clip_norm is None:
+        return None
+    own = copy.deepcopy(optimizer)
+    own.state = {index: {key: np.array(value, dtype=np.float64) for key, value in slots.items()}
+                 for index, slots in optimizer.state.items()}
+    after = net.copy("float64")
+    gradients = result.gradients()
+    pairs = [(param, np.array(gradients[name], dtype=np.float64))
+             for name, param, _ in after.named_parameters()]
+    before = [param.copy() for param, _ in pairs]
+    own.step(pairs)
+    changes = iter([param - old for (param, _), old in zip(pairs, before)])
+    for layer in result.layers:
+        layer.weight_change = next(changes)
+        if layer.bias_change is not None:
+            layer.bias_change = next(changes)
+    output = after.forward(after.prepare_inputs(x, "x"))
+    result.cost_after_step = float(after.loss.value(output, result.target.astype(np.float64)))
+    return f"the {config['name']} optimiser's step from its saved state"
 
 
 def _index_list(text: str) -> list[int]:
