@@ -1,6 +1,6 @@
 """What the playground's browser tests share: a served engine, headless Chromium, waiting.
 
-Like tests/playground/test_playground_browser.py: Debian's Chromium driven by selenium, skipped on a
+Debian's Chromium driven by selenium, skipped on a
 developer's machine without /usr/bin/chromium and /usr/bin/chromedriver, a failure under CI.
 """
 
@@ -36,19 +36,20 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from neuroflow.playground import Engine, create_app  # noqa: E402
+from neuroflow.playground import Engine, MnistEngine, create_app  # noqa: E402
 
 TOKEN = "browser-test-token"
 _visits = itertools.count()
 
 
-def serve(engine: Engine, save_dir: Path) -> Iterator[str]:
-    """Serve ``engine`` on a free local port; yield the page's URL (with its token)."""
+def serve(engine: Engine, save_dir: Path, mnist: MnistEngine | None = None) -> Iterator[str]:
+    """Serve ``engine`` (and ``mnist``, the digit panel's engine, when given) on a free
+    local port; yield the page's sign-in URL."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     port = listener.getsockname()[1]
-    app = create_app(engine, TOKEN, port=port, save_dir=save_dir)
+    app = create_app(engine, TOKEN, port=port, save_dir=save_dir, mnist=mnist)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
                                            timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

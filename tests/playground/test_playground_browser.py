@@ -11,8 +11,6 @@ are printed (run with ``-s``), not asserted on time.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -20,82 +18,32 @@ import numpy as np
 import pytest
 from PIL import Image
 
+# Chromium, selenium and uvicorn are checked (skip, or a failure under CI) on this import
+from playground_browser_support import serve, wait
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
 import neuroflow as nf
+from neuroflow.playground import Config, Engine, MnistEngine
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    if os.environ.get("CI"):
-        pytest.fail("CI: /usr/bin/chromium and /usr/bin/chromedriver are required (apt-get "
-                    "install chromium chromium-driver)", pytrace=False)
-    pytest.skip("Chromium and chromedriver are not installed", allow_module_level=True)
-if os.environ.get("CI"):
-    import selenium  # noqa: F401  (a failure in CI, not a skip)
-    import uvicorn
-else:
-    pytest.importorskip("selenium")
-    uvicorn = pytest.importorskip("uvicorn")
-
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-from neuroflow.playground import Config, Engine, MnistEngine, create_app  # noqa: E402
-
-TOKEN = "browser-test-token"
 LOSS_THRESHOLD = 0.25
 PANELS = ["train", "inspect", "landscape", "race", "code", "diagnostics", "mnist"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """The engine and a sign-in link, as the command opens: the first load sets the cookie
+    (and later loads of the used link, with the cookie, go on to the page)."""
     engine = Engine(Config())
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    port = listener.getsockname()[1]
-    app = create_app(engine, TOKEN, port=port, save_dir=tmp_path_factory.mktemp("models"),
-                     mnist=MnistEngine(hidden=16, subset=2000, learning_rate=0.2))
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                       timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not uv.started:
-        time.sleep(0.02)
-    # a sign-in link, as the command opens: the first load sets the cookie (and later
-    # loads of the used link, with the cookie, go on to the page)
-    yield engine, f"http://127.0.0.1:{port}/?code={app.new_code()}"
-    uv.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--window-size=1280,1000", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_script_timeout(30)
-    yield driver
-    driver.quit()
+    mnist = MnistEngine(hidden=16, subset=2000, learning_rate=0.2)
+    for url in serve(engine, tmp_path_factory.mktemp("models"), mnist=mnist):
+        yield engine, url
 
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
     folder = os.environ.get("NEUROFLOW_PLAYGROUND_SCREENSHOTS")
     return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-
-
-def wait(driver, condition, timeout=20.0):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
 
 
 def boundary_pixels(driver) -> str:

@@ -5,29 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from playground_browser_support import chromium, open_page, serve, set_field, settle, wait
+from playground_browser_support import open_page, set_field, settle, wait
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-
-from neuroflow.playground import Config, Engine
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(Config())
-
-
-@pytest.fixture(scope="module")
-def url(engine, tmp_path_factory):
-    yield from serve(engine, tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
-    yield driver
-    driver.quit()
 
 
 def pixels(browser, canvas="boundary"):

@@ -14,11 +14,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
-from playground_browser_support import chromium, open_page, serve, set_field, settle, wait
+from playground_browser_support import open_page, set_field, settle, wait
 from selenium.webdriver.common.by import By
-
-from neuroflow.playground import Config, Engine
 
 WIDTHS = (360, 768, 1400, 1600)
 
@@ -42,23 +39,6 @@ for (const e of document.querySelectorAll(arguments[0])) {
 }
 return bad;
 """
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(Config())
-
-
-@pytest.fixture(scope="module")
-def url(engine, tmp_path_factory):
-    yield from serve(engine, tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
-    yield driver
-    driver.quit()
 
 
 def shown(browser, key):
