@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import signal
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from idx_files import write_idx
 
 #: Files whose numbers depend on the arithmetic (BLAS kernel, threads, numba or NumPy
 #: kernels): marked ``arithmetic``, they run a second time in CI with
@@ -38,12 +38,6 @@ def sigint_as_a_terminal_sends_it():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """``array`` as an uint8 IDX file (the MNIST format: magic, big-endian dimensions)."""
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
 @pytest.fixture(scope="module")

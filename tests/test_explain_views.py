@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import write_idx
+from idx_files import write_idx
 
 import neuroflow as nf
 from neuroflow.cli import _keys as cli_keys

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_idx
+from idx_files import write_idx
 
 import neuroflow as nf
 from neuroflow.cli import build_parser, main
