@@ -94,8 +94,8 @@ class Engine:
         from fresh weights.
         """
         old = self.config
-        self.config = config
         if not rebuild and old.same_network(config) and self.error is None:
+            self.config = config
             if config.optimizer != old.optimizer or config.penalties != old.penalties:
                 self._new_optimizer = True
             return False
@@ -119,6 +119,9 @@ class Engine:
         self.accuracies: list[float | None] = []
         self.test_losses: list[float] = []
         self.path: list[np.ndarray] = []
+        # published once the network and its data are built: whoever sees the new settings
+        # (the server's other requests) sees the network made from them
+        self.config = config
         self._record()
         return True
 
