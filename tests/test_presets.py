@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from idx_files import write_idx
 
 import neuroflow as nf
 from neuroflow import cli, presets
@@ -38,7 +39,7 @@ def test_resolve_overrides_and_errors():
     preset = presets.resolve("mnist-best", epochs=3, layers=None)
     assert preset["epochs"] == 3 and preset["layers"] == presets.PRESETS["mnist-best"]["layers"]
     assert presets.PRESETS["mnist-best"]["epochs"] != 3          # the registry is not mutated
-    with pytest.raises(ValueError, match="preset: expected one of mnist-best"):
+    with pytest.raises(ValueError, match="preset: expected one of fashion-cnn, mnist-best"):
         presets.resolve("imagenet")
     with pytest.raises(ValueError, match="momentum: not a setting of preset 'mnist-best'"):
         presets.resolve("mnist-best", momentum=0.9)
@@ -99,3 +100,37 @@ def test_readme_python_matches_the_preset(monkeypatch):
     readme_best, preset_best = captured["callbacks"][0], expected["callbacks"][0]
     assert (readme_best.monitor, readme_best.patience, readme_best.restore_best) == \
         (preset_best.monitor, preset_best.patience, preset_best.restore_best)
+
+
+def test_fashion_cnn_without_data_says_it_is_not_bundled(capsys):
+    assert cli.main(["train", "--preset", "fashion-cnn"]) == 2
+    err = capsys.readouterr().err
+    assert "Fashion-MNIST, which is not bundled" in err
+    assert "--data DIR" in err and "zalandoresearch/fashion-mnist" in err
+    assert "Traceback" not in err
+    assert presets.data_problem(presets.resolve("mnist-cnn"), "mnist") is None
+
+
+def test_fashion_cnn_trains_on_an_idx_folder(tmp_path, capsys):
+    """Mechanics on a tiny synthetic IDX folder (the Fashion-MNIST layout): 1 epoch on 20
+    images in batches of 10 (the one-cycle schedule needs 2 steps); the model is the
+    preset's network with the AdamW optimiser."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "fashion"
+    data.mkdir()
+    for split, n in (("train", 40), ("t10k", 10)):
+        write_idx(data / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(data / f"{split}-labels-idx1-ubyte", np.arange(n) % 10)
+    out = tmp_path / "fashion.safetensors"
+    status = cli.main(["train", "--preset", "fashion-cnn", "--data", str(data),
+                       "--epochs", "1", "--limit", "20", "--batch-size", "10", "--quiet",
+                       "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    assert "test accuracy" in capsys.readouterr().out
+    net = nf.load(str(out))
+    expected = presets.build_network(presets.resolve("fashion-cnn"))
+    assert net.get_config()["layers"] == expected.get_config()["layers"]
+    assert [type(layer).__name__ for layer in net.layers][:4] == \
+        ["Conv2D", "MaxPool2D", "Conv2D", "MaxPool2D"]
+    assert net.optimizer is not None and net.optimizer.get_config()["name"] == "adamw"
+    assert net.history is not None and len(net.history.epoch) == 1
