@@ -81,17 +81,17 @@ def add(commands: Any) -> None:
     """Add the ``plot`` command to the subparsers ``commands``."""
     parser = commands.add_parser(
         "plot", help="draw a network or its learning to a PNG or SVG file",
-        description="Draw one figure: architecture (neurons and weights), cost-weight (the "
-                    "cost against one weight with gradient-descent paths for three learning "
-                    "rates), curves (a saved model's learning curves), confusion, weights "
-                    "(first-layer weights as images), misclassified (test images the model "
-                    "gets wrong), boundary (a 2-D decision boundary while a fresh network "
-                    "trains on two moons or circles), activations (each activation and its "
-                    "derivative), landscape (the cost over two weights with the path of "
-                    "training), neurons (each neuron's output over a 2-D input plane, or "
-                    "first-layer weights as images), filters (every kernel of a convolutional "
-                    "model's first Conv2D layer), feature-maps (each convolution's and "
-                    "pooling layer's maps for test image --sample). Needs the [plot] extra.")
+        description="Draw one figure: architecture (neurons and weights), cost-weight (the cost "
+                    "against one weight with gradient-descent paths for four learning rates, "
+                    "each labelled by what its path did), curves (a saved model's learning "
+                    "curves), confusion, weights (first-layer weights as images), misclassified "
+                    "(test images the model gets wrong), boundary (a 2-D decision boundary while"
+                    " a fresh network trains on two moons or circles), activations (each "
+                    "activation and its derivative), landscape (the cost over two weights with "
+                    "the path of training), neurons (each neuron's output over a 2-D input "
+                    "plane, or first-layer weights as images), filters (every kernel of a "
+                    "convolutional model's first Conv2D layer), feature-maps (each convolution's"
+                    " and pooling layer's maps for test image --sample). Needs the [plot] extra.")
     parser.add_argument("kind", type=choices(list(PLOT_KINDS)), metavar="KIND",
                         help=", ".join(PLOT_KINDS))
     parser.add_argument("model", nargs="?", type=path_text, help="a .safetensors model file")

@@ -30,6 +30,31 @@ The floor :math:`C^\star` is the smallest cost reachable, when the caller knows 
 minimum of the scanned curve, or the best loss of a sweep); without it, the path's own
 minimum is used and a path counts as converged only if its last fifth changed the cost by
 less than ``tolerance`` of its whole drop (it has settled).
+
+One weight and the place of its minimum
+---------------------------------------
+For a path on one weight whose lowest cost is known to lie at :math:`w^\star` (the
+lowest point of a scanned curve :math:`C(w)`; ``minimum=``), the names are read from the
+distance :math:`d_t = w_t - w^\star`, the shapes a figure of :math:`C(w)` shows. A step
+*lands* when its cost is within ``tolerance`` of the way down,
+:math:`C_t - C^\star \le 0.05\,(C_0 - C^\star)`. After the NaN and ``stalls`` rules:
+
+``diverges``
+    it ends further from the minimum than it started, :math:`|d_T| > |d_0|`.
+``oscillates``
+    :math:`d_t` changes sign on at least a quarter of the steps (``REVERSALS``): it
+    goes back and forth across the minimum; or it crosses the minimum and moves away from
+    it on a step that does not land (it overshoots).
+``converges``
+    it approaches monotonically, :math:`|d_{t+1}| \le |d_t|` on every step that does not
+    land, and some step lands.
+``crawls``
+    anything else: an approach too slow to land in :math:`T` steps, or a path that moves
+    away from the minimum without crossing it (another basin pulls it).
+
+On the parabola :math:`C = a w^2/2` these are the textbook regimes of
+:math:`w_{t+1} = (1 - \eta a)\, w_t`: monotone for :math:`\eta a \le 1`, alternating with
+shrinking :math:`|d|` for :math:`1 < \eta a < 2`, growing for :math:`\eta a > 2`.
 """
 
 from __future__ import annotations
@@ -51,7 +76,7 @@ REVERSALS = 0.25
 
 def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
              positions: Sequence[float] | np.ndarray | None = None,
-             tolerance: float = 0.05) -> str:
+             tolerance: float = 0.05, minimum: float | None = None) -> str:
     """Name what a gradient-descent path did.
 
     Parameters
@@ -66,6 +91,10 @@ def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
         cost alone hides.
     tolerance : float
         The share of the possible drop left over that still counts as converged.
+    minimum : float, optional
+        :math:`w^\\star`, where the lowest cost lies (needs ``positions``): the names are
+        then read from :math:`w_t - w^\\star` (see the module's docstring). With
+        ``floor`` omitted, :math:`C^\\star` is the path's own lowest cost.
 
     Returns
     -------
@@ -78,11 +107,16 @@ def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
                          f"got {path.size}")
     if not 0.0 < tolerance < 1.0:
         raise ValueError(f"tolerance: expected a number in (0, 1), got {tolerance!r}")
+    if minimum is not None and positions is None:
+        raise ValueError("minimum: expected positions too (the path's weights)")
     if not np.all(np.isfinite(path)):
         return "diverges"
     start, end = path[0], path[-1]
     if path.max() - path.min() <= FLAT * abs(start):
         return "stalls"
+    if minimum is not None and positions is not None:
+        return _classify_around(path, _positions(positions, path.size), float(minimum),
+                                path.min() if floor is None else floor, tolerance)
     drop = start - path.min()
     if end > start:
         return "diverges"
@@ -90,10 +124,7 @@ def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
     rises = int(np.count_nonzero(np.diff(path) > 1e-12 * max(abs(start), 1.0)))
     reversals = 0
     if positions is not None:
-        moves = np.diff(np.asarray(positions, dtype=np.float64).ravel())
-        if moves.size != steps:
-            raise ValueError(f"positions: expected {steps + 1} values (one per cost), "
-                             f"got {moves.size + 1}")
+        moves = np.diff(_positions(positions, path.size))
         signs = np.sign(moves[moves != 0])
         reversals = int(np.count_nonzero(signs[1:] != signs[:-1]))
     if max(rises, reversals) >= REVERSALS * steps and steps >= 2:
@@ -108,3 +139,35 @@ def classify(costs: Sequence[float] | np.ndarray, floor: float | None = None,
         return "crawls"
     tail = path[-max(2, path.size // 5):]
     return "converges" if tail[0] - tail[-1] <= tolerance * drop else "crawls"
+
+
+def _positions(positions: Sequence[float] | np.ndarray, count: int) -> np.ndarray:
+    """``positions`` as a float64 vector, one per cost."""
+    values = np.asarray(positions, dtype=np.float64).ravel()
+    if values.size != count:
+        raise ValueError(f"positions: expected {count} values (one per cost), "
+                         f"got {values.size}")
+    return values
+
+
+def _classify_around(path: np.ndarray, positions: np.ndarray, minimum: float, floor: float,
+                     tolerance: float) -> str:
+    """The one-weight names of the module's docstring, read from the distance of each
+    position to ``minimum`` (``path`` finite and not flat)."""
+    if not np.all(np.isfinite(positions)):
+        return "diverges"
+    distance = positions - minimum
+    size = np.abs(distance)
+    if size[-1] > size[0]:
+        return "diverges"
+    steps = path.size - 1
+    floor = min(float(floor), float(path.min()))
+    lands = path - floor <= tolerance * (path[0] - floor)
+    signs = np.sign(distance[distance != 0])
+    crossings = int(np.count_nonzero(signs[1:] != signs[:-1]))
+    away = (size[1:] > size[:-1]) & ~lands[1:]
+    if (steps >= 2 and crossings >= REVERSALS * steps) or (crossings and away.any()):
+        return "oscillates"
+    if not away.any() and lands.any():
+        return "converges"
+    return "crawls"

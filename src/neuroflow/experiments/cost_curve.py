@@ -49,7 +49,8 @@ class DescentPath:
     costs : ndarray (T + 1,)
         :math:`C(w_t)`.
     behaviour : str
-        ``classify(costs, floor, positions)``: crawls, converges, oscillates or diverges.
+        ``classify(costs, floor, positions, minimum)``: stalls, crawls, converges,
+        oscillates or diverges.
     """
 
     learning_rate: float
@@ -95,6 +96,11 @@ class CostCurve:
     def floor(self) -> float:
         """The lowest scanned cost, :math:`C^\\star` of the classification."""
         return float(np.min(self.costs))
+
+    @property
+    def lowest(self) -> float:
+        """:math:`w^\\star`, the scanned weight of the lowest cost (the first, on a tie)."""
+        return float(self.weights[int(np.argmin(self.costs))])
 
     @property
     def learning_rates(self) -> list[float]:
@@ -155,9 +161,10 @@ def _default_rates(probe: WeightProbe, index: WeightIndex, start: float, slope: 
     simulated = [(rate, *_descend(probe, index, start, rate, steps)) for rate in grid]
     calm = [p for _, p, c in simulated if np.all(np.isfinite(c)) and c[-1] <= c[0]]
     low, high = _window(start, calm or [np.array([start])], math.inf)
-    floor = float(_scan(probe, index, np.linspace(low, high, 41))[1].min())
+    scanned_weights, scanned = _scan(probe, index, np.linspace(low, high, 41))
+    floor, lowest = float(scanned.min()), float(scanned_weights[int(np.argmin(scanned))])
     probe.set(index, start)
-    labelled = [(rate, classify(c, floor=floor, positions=p), p, c)
+    labelled = [(rate, classify(c, floor=floor, positions=p, minimum=lowest), p, c)
                 for rate, p, c in simulated]
 
     def first_reach(costs: np.ndarray) -> int:
@@ -186,7 +193,22 @@ def _default_rates(probe: WeightProbe, index: WeightIndex, start: float, slope: 
                 chosen.append(rates[len(rates) // 2])
     if len(chosen) < 2:
         chosen = [guess / 16, guess, guess * 4]
-    return sorted(set(chosen))
+    return _fill(sorted(set(chosen)), RATES)
+
+
+#: Learning rates :func:`cost_curve` draws when it chooses them.
+RATES = 4
+
+
+def _fill(rates: list[float], count: int) -> list[float]:
+    """``rates`` and, up to ``count``, the geometric middle of the widest gap between
+    neighbours (``rates``: at least two, increasing)."""
+    rates = list(rates)
+    while len(rates) < count:
+        gaps = [math.log(high / low) for low, high in zip(rates, rates[1:])]
+        widest = int(np.argmax(gaps))
+        rates.insert(widest + 1, math.sqrt(rates[widest] * rates[widest + 1]))
+    return rates[:count]
 
 
 def cost_curve(network: Network, x: Any, y: Any, layer: int | None = None,
@@ -211,7 +233,8 @@ def cost_curve(network: Network, x: Any, y: Any, layer: int | None = None,
     learning_rates : sequence of float, optional
         :math:`\eta` of each path. Default: found by simulation, starting from
         :math:`1/|C''(w_0)|` and searching a geometric grid (factors of 2) for rates
-        that crawl, converge, oscillate and diverge; up to four are kept.
+        that crawl, converge, oscillate and diverge: always ``RATES`` (four), the widest
+        gaps between those found filled by their geometric middle.
     steps : int
         Gradient-descent steps :math:`T` per path.
     span : float, optional
@@ -223,7 +246,9 @@ def cost_curve(network: Network, x: Any, y: Any, layer: int | None = None,
     Returns
     -------
     CostCurve
-        Each path's ``behaviour`` is ``classify(costs, floor=min(curve), positions)``.
+        Each path's ``behaviour`` is ``classify(costs, floor=min(curve), positions,
+        minimum=w*)``, :math:`w^\\star` the scanned weight of the lowest cost
+        (:attr:`CostCurve.lowest`).
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps: expected a positive integer, received: {steps!r}")
@@ -263,9 +288,10 @@ def cost_curve(network: Network, x: Any, y: Any, layer: int | None = None,
     else:
         values = np.linspace(start - span, start + span, points)
     values, costs = _scan(probe, chosen, values)
-    floor = float(costs.min())
+    floor, lowest = float(costs.min()), float(values[int(np.argmin(costs))])
     paths = tuple(DescentPath(rate, positions, path_costs,
-                              classify(path_costs, floor=floor, positions=positions))
+                              classify(path_costs, floor=floor, positions=positions,
+                                       minimum=lowest))
                   for rate, (positions, path_costs) in zip(rates, runs))
     return CostCurve(chosen[0], chosen[1], chosen[2], start, slope, values, costs, paths,
                      probe.network.loss.name)

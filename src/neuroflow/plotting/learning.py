@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroflow.experiments.behaviour import classify
 from neuroflow.experiments.cost_curve import CostCurve, DescentPath, cost_curve
 from neuroflow.network import Network
 from neuroflow.plotting._common import check_figsize, check_network, new_figure
@@ -33,10 +34,12 @@ def cost_vs_weight(network: Network, x: Any, y: Any, layer: int | None = None,
     gradient-descent steps :math:`w \leftarrow w - \eta\, \partial C/\partial w` drawn
     on it, one column per learning rate; below each, the cost after each step.
 
-    Each column is titled with :math:`\eta` and what its path *did*, measured by
+    Each column is titled with :math:`\eta` and what its path *did*: the label is
     :func:`neuroflow.experiments.classify` (stalls, crawls, converges, oscillates,
-    diverges): the labels are never assumed from the size of :math:`\eta`. The numbers
-    come from :func:`neuroflow.experiments.cost_curve`.
+    diverges) of the very arrays the column draws, its steps :math:`(w_t, C_t)`, the
+    lowest point of its curve as :math:`C^\star` and the weight there (marked
+    :math:`w^\star`) as ``minimum``, never assumed from the size of :math:`\eta`. The
+    numbers come from :func:`neuroflow.experiments.cost_curve`.
 
     Parameters
     ----------
@@ -52,7 +55,8 @@ def cost_vs_weight(network: Network, x: Any, y: Any, layer: int | None = None,
         with the largest :math:`|\partial C/\partial w|` that is not wired to a
         constant input (:func:`neuroflow.experiments.informative_weight`).
     learning_rates : sequence of float, optional
-        Default: rates found by simulation to crawl, converge, oscillate and diverge.
+        Default: four rates found by simulation to crawl, converge, oscillate and diverge
+        where this weight allows (:data:`neuroflow.experiments.cost_curve.RATES`).
     steps : int
         Gradient-descent steps per path.
     figsize : (float, float), optional
@@ -92,18 +96,25 @@ def draw_cost_curve(figure: Figure, curve: CostCurve,
     updates: list[Any] = []
     for column, path in enumerate(curve.paths):
         top, bottom = axes[0, column], axes[1, column]
-        colour = BEHAVIOUR_COLOURS.get(path.behaviour, "black")
         low, high = _panel_range(curve, path)
         inside = (curve.weights >= low) & (curve.weights <= high)
-        visible = curve.costs[inside]
+        drawn_weights, visible = curve.weights[inside], curve.costs[inside]
         spread = float(np.ptp(visible)) or 1e-12
-        top.plot(curve.weights[inside], curve.costs[inside], color="black", label="C(w)")
+        top.plot(drawn_weights, visible, color="black", label="C(w)")
+        lowest = int(np.argmin(visible))
+        top.plot(drawn_weights[lowest:lowest + 1], visible[lowest:lowest + 1], "v",
+                 color="black", markersize=7, label="lowest C (w*)")
+        # the label is measured on exactly what this column draws: the steps (set on
+        # ``line`` by ``update``), the curve's lowest cost and the weight where it lies
+        behaviour = classify(path.costs, floor=float(visible[lowest]), positions=path.positions,
+                             minimum=float(drawn_weights[lowest]))
+        colour = BEHAVIOUR_COLOURS.get(behaviour, "black")
         line, = top.plot([], [], "o-", color=colour, linewidth=1, label="steps")
         top.plot([curve.start], path.costs[:1], "s", color="#1f77b4", markersize=8,
                  label="start")
         top.set_xlim(low, high)
         top.set_ylim(float(visible.min()) - 0.05 * spread, float(visible.max()) + 0.12 * spread)
-        top.set_title(f"η = {path.learning_rate:.3g}: {path.behaviour}", color=colour)
+        top.set_title(f"η = {path.learning_rate:.3g}: {behaviour}", color=colour)
         top.set_xlabel(name)
         finite = np.isfinite(path.costs)
         bottom.axhspan(curve.floor, curve.floor + 0.05 * (path.costs[0] - curve.floor),
