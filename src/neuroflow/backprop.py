@@ -37,7 +37,7 @@ import numpy as np
 
 from neuroflow import activations as _activations
 from neuroflow import losses as _losses
-from neuroflow.layers import Dense
+from neuroflow.layers import Conv2D, Dense
 from neuroflow.network import Network
 
 __all__ = ["trace", "Trace", "LayerTrace"]
@@ -190,6 +190,10 @@ class Trace:
     #: unicode) -> str``. :mod:`neuroflow.explain` (imported with the package) installs
     #: :func:`~neuroflow.explain.format_trace`; this module does not import its renderer.
     renderer: ClassVar[Callable[..., str] | None] = None
+    #: Traces a network whose first layer is ``Conv2D``: ``convolution_tracer(network, x, y,
+    #: learning_rate) -> Trace`` (one receptive field), installed by
+    #: :mod:`neuroflow.receptive_field` (imported with the package), which sits above.
+    convolution_tracer: ClassVar[Callable[..., Trace] | None] = None
 
     def format(self, precision: int = 4, max_rows: int = 8, max_columns: int = 8,
                unicode: bool = True, **options: Any) -> str:
@@ -226,7 +230,9 @@ def trace(network: Network, x: Any, y: Any, learning_rate: float = 0.1) -> Trace
     ----------
     network : Network
         A network of :class:`~neuroflow.layers.Dense` layers; it is not modified (its
-        layer caches are not touched either: the trace computes on its own).
+        layer caches are not touched either: the trace computes on its own). A network
+        whose first layer is :class:`~neuroflow.layers.Conv2D` gives a
+        :class:`~neuroflow.receptive_field.ConvolutionTrace` (one receptive field).
     x : array (n, in_features) or (in_features,)
         One sample or a small batch.
     y : array
@@ -250,14 +256,17 @@ def trace(network: Network, x: Any, y: Any, learning_rate: float = 0.1) -> Trace
     if not isinstance(network, Network):
         raise ValueError(f"network: expected a neuroflow Network, received "
                          f"{type(network).__name__}")
-    for index, layer in enumerate(network.layers):
-        if not isinstance(layer, Dense):
-            raise ValueError(f"network: trace supports Dense layers only, received "
-                             f"layers[{index}] = {type(layer).__name__}")
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
             or not np.isfinite(learning_rate) or learning_rate < 0:
         raise ValueError(f"learning_rate: expected a finite number >= 0, received: "
                          f"{learning_rate!r}")
+    if isinstance(network.layers[0], Conv2D) and Trace.convolution_tracer is not None:
+        return Trace.convolution_tracer(network, x, y, learning_rate)
+    for index, layer in enumerate(network.layers):
+        if not isinstance(layer, Dense):
+            raise ValueError(f"network: trace supports Dense layers only, received "
+                             f"layers[{index}] = {type(layer).__name__} (or a first layer "
+                             "Conv2D: one receptive field)")
     inputs = network.prepare_inputs(x, "x")
     target = network.prepare_targets(y, "y")
     if target.ndim == 1 and network.out_features == 1:

@@ -7,9 +7,9 @@ pass; the cost after one step. A layer with many inputs shows the
 :func:`informative_inputs`: the largest rows of :math:`\partial C/\partial W`.
 
 Importing this module makes :func:`format_trace` the renderer of :meth:`Trace.format
-<neuroflow.backprop.Trace.format>` and ``str(trace)``: the reference pass sits below its
-presentation and does not import it.
-"""
+<neuroflow.backprop.Trace.format>` and ``str(trace)`` (the reference pass sits below its
+presentation and does not import it), and loads :mod:`neuroflow.explain_conv`, the text
+of a network whose first layer is a convolution."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow import explain_conv  # noqa: F401  (the text of a convolution's trace)
 from neuroflow.backprop import LayerTrace, Trace
 
 __all__ = ["format_trace", "informative_inputs"]
@@ -36,8 +37,7 @@ _HEADINGS = {"p": "(the probability of every class; they add up to 1)",
              "a": "(the outputs a, not probabilities; the prediction is the largest output)",
              "multi": "(multi-label: output j is the probability that label j is on; "
                       "predicted on: p >= 0.5)"}
-#: Every output is shown up to this many; wider tables continue in blocks this wide.
-_WRAP = 10
+_WRAP = 10  # every output is shown up to this many; wider tables continue in blocks this wide
 
 
 # ------------------------------------------------------------------ what to show

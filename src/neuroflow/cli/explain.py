@@ -23,7 +23,9 @@ from neuroflow.cli._data import fresh_network, small_data
 from neuroflow.cli._keys import add_verify_options, load_model
 from neuroflow.cli._sources import labelled_data
 from neuroflow.explain import format_trace, informative_inputs
+from neuroflow.layers import Conv2D
 from neuroflow.network import Network
+from neuroflow.receptive_field import ConvolutionTrace
 
 __all__ = ["add", "run", "MAX_SHOWN"]
 
@@ -45,7 +47,10 @@ def add(commands: Any) -> None:
                     "labels: the outputs, the largest being the prediction). A layer with "
                     "more than 8 inputs shows those with the largest rows of dC/dW (never an "
                     "input that is 0), with W and b, and splits each z into the terms shown "
-                    "and the rest, so that z = xW + b can be checked by hand.")
+                    "and the rest, so that z = xW + b can be checked by hand. For a model "
+                    "whose first layer is Conv2D it shows one receptive field: the input "
+                    "patch, the kernel and the bias of one filter at one position, z = "
+                    "sum x K + b, and that kernel's gradient and step.")
     parser.add_argument("model", nargs="?", type=path_text,
                         help="a .safetensors model file (optional)")
     add_verify_options(parser)
@@ -76,6 +81,11 @@ def add(commands: Any) -> None:
     parser.add_argument("--classes", type=_class_list, default=None, metavar="C,D,...|all",
                         help="output neurons (classes) to show, by index or class name, or "
                              "'all' (default: all up to 10 outputs)")
+    parser.add_argument("--filter", type=int, default=None, metavar="F",
+                        help="a Conv2D first layer: the filter shown (default 0)")
+    parser.add_argument("--position", type=_position, default=None, metavar="ROW,COL",
+                        help="a Conv2D first layer: the output position shown, 0-based "
+                             "(default: where the filter's activation is largest)")
     parser.add_argument("--precision", type=positive(int), default=4,
                         help="significant digits (default 4)")
     parser.add_argument("--ascii", action="store_true", help="plain ASCII symbols")
@@ -96,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         args.layers = args.layers or [2, 3, 1]
         net = fresh_network(args)
+    convolution = _convolution_options(args, net)
     classes = _classes(args.classes, net)
     if args.pixels is not None and max(args.pixels) >= net.in_features:
         raise UsageError(f"--pixels: expected input indices from 0 to {net.in_features - 1} "
@@ -135,11 +146,16 @@ def run(args: argparse.Namespace) -> int:
     rate, source = _rate(args, net)
     result = trace(net, x, y, learning_rate=rate)
     step_rule = _optimiser_step(net, x, result) if args.learning_rate is None else None
-    shown = args.pixels if args.pixels is not None else \
-        informative_inputs(result, args.inputs) if args.inputs is not None else None
     classes_count = max(2, net.out_features)  # a single output: classes 0 and 1
     names = net.class_names if net.class_names is not None \
         and len(net.class_names) == classes_count else None
+    if isinstance(result, ConvolutionTrace):
+        print(result.format(precision=args.precision, unicode=not args.ascii,
+                            class_names=names, sample_indices=samples, rate_source=source,
+                            step_rule=step_rule, **convolution))
+        return 0
+    shown = args.pixels if args.pixels is not None else \
+        informative_inputs(result, args.inputs) if args.inputs is not None else None
     print(format_trace(result, precision=args.precision, unicode=not args.ascii,
                        inputs=shown, classes=classes, class_names=names,
                        image_shape=image_shape, sample_indices=samples,
@@ -187,6 +203,9 @@ def _optimiser_step(net: Network, x: Any, result: Trace) -> str | None:
     before = [param.copy() for param, _ in pairs]
     own.step(pairs)
     changes = iter([param - old for (param, _), old in zip(pairs, before)])
+    if isinstance(result, ConvolutionTrace):  # the first layer's kernel and bias
+        result.kernel_change = next(changes)
+        result.bias_change = next(changes) if result.bias is not None else None
     for layer in result.layers:
         layer.weight_change = next(changes)
         if layer.bias_change is not None:
@@ -194,6 +213,47 @@ def _optimiser_step(net: Network, x: Any, result: Trace) -> str | None:
     output = after.forward(after.prepare_inputs(x, "x"))
     result.cost_after_step = float(after.loss.value(output, result.target.astype(np.float64)))
     return f"the {config['name']} optimiser's step from its saved state"
+
+
+def _convolution_options(args: argparse.Namespace, net: Network) -> dict[str, Any]:
+    """``filter`` and ``position`` of the receptive field shown (a Conv2D first layer),
+    checked against the layer; the options of dense models refused for it, and the other
+    way round."""
+    first = net.layers[0]
+    if not isinstance(first, Conv2D):
+        for option, value in (("--filter", args.filter), ("--position", args.position)):
+            if value is not None:
+                raise UsageError(f"{option}: only for a model whose first layer is Conv2D; "
+                                 f"this one's is {type(first).__name__}")
+        return {}
+    for option, value in (("--inputs", args.inputs), ("--pixels", args.pixels),
+                          ("--classes", args.classes)):
+        if value is not None:
+            raise UsageError(f"{option}: not for a model whose first layer is Conv2D (it "
+                             "shows one receptive field: choose it with --filter and "
+                             "--position)")
+    filters, rows, columns = first.output_shape
+    if args.filter is not None and not 0 <= args.filter < filters:
+        raise UsageError(f"--filter: expected a filter from 0 to {filters - 1}, received "
+                         f"{args.filter}")
+    if args.position is not None and not (args.position[0] < rows
+                                          and args.position[1] < columns):
+        raise UsageError(f"--position: expected ROW from 0 to {rows - 1} and COL from 0 to "
+                         f"{columns - 1} (the output is {rows} x {columns}), received "
+                         f"{args.position[0]},{args.position[1]}")
+    return {"filter": args.filter or 0, "position": args.position}
+
+
+def _position(text: str) -> tuple[int, int]:
+    """``--position``: two whole numbers >= 0, ``ROW,COL``."""
+    try:
+        row, column = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected ROW,COL like 12,7 (0-based), received {text!r}") from None
+    if row < 0 or column < 0:
+        raise argparse.ArgumentTypeError(f"expected ROW,COL >= 0, received {text!r}")
+    return row, column
 
 
 def _index_list(text: str) -> list[int]:
