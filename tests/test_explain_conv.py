@@ -162,3 +162,21 @@ def test_cli_explain_refuses_filter_for_a_dense_model(capsys):
     assert cli.main(["explain", "--layers", "2,3,1", "--filter", "0"]) == 2
     assert "--filter: only for a model whose first layer is Conv2D; this one's is Dense" in \
         capsys.readouterr().err
+
+
+def test_cli_explain_steps_the_kernel_with_the_models_own_optimiser(tmp_path, capsys):
+    """Adam's first step from an empty state moves every weight by its rate against the
+    sign of its gradient: the printed Delta K is the optimiser's, not -eta dC/dK."""
+    net = conv_network()
+    net.optimizer = nf.optimizers.Adam(learning_rate=0.01)
+    path = tmp_path / "adam.safetensors"
+    net.save(str(path))
+    assert cli.main(["explain", str(path), "--ascii"]) == 0
+    out = capsys.readouterr().out
+    assert "learning rate eta = 0.01, the model's own" in out
+    for channel in range(2):
+        gradient = printed_grid(out, "dC/dK = sum over the 1 sample and 25 positions of "
+                                "delta * x", channel)
+        step = printed_grid(out, "Delta K = the adam optimiser's step from its saved state  "
+                            "(eta = 0.01)", channel)
+        np.testing.assert_allclose(step, -0.01 * np.sign(gradient), rtol=1e-3)
