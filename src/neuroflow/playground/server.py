@@ -29,6 +29,7 @@ from typing import Any
 
 from neuroflow.playground.endpoints import (
     explore_routes,
+    lesson_routes,
     mnist_routes,
     save_routes,
     train_routes,
@@ -95,6 +96,7 @@ def create_app(engine: Engine | None = None, token: str = "", *,
         *train_routes(state, max_fps),
         *explore_routes(state),
         *save_routes(state),
+        *lesson_routes(state),
         *mnist_routes(state, max_fps),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

@@ -3,6 +3,7 @@
 
 import { drawCurves, drawMap, drawPoints, formatNumber, toPixel } from "./draw.js";
 import { drawNetwork, edgePoint, hitTest, layout, neuronName } from "./net.js";
+import * as lessons from "./lessons.js";
 import * as panels from "./panels.js";
 
 const token = new URLSearchParams(location.search).get("token") || "";
@@ -410,6 +411,7 @@ async function start() {
     sendConfig(controlsConfig());
   });
   panels.init({ api, streamUrl, app, writeHash, hashParams, showStatus });
+  lessons.init({ api });
   const params = hashParams();
   const config = {};
   for (const key of CONFIG_KEYS) if (params.has(key)) config[key] = params.get(key);
