@@ -6,7 +6,9 @@ import { drawCurves, drawMap, drawPoints, formatNumber } from "./draw.js";
 
 const $ = (id) => document.getElementById(id);
 const DEPTH_COLOURS = ["#d97706", "#2563eb"];
-const BASIN_COLOURS = ["#dc2626", "#16a34a", "#7c3aed", "#0891b2"];
+const GLOBAL = "#16a34a";
+const LOCAL = "#dc2626";
+const basinColour = (lesson, basin) => (lesson.minima[basin].best ? GLOBAL : LOCAL);
 let api = null;
 
 export function init(context) {
@@ -42,7 +44,7 @@ async function depth() {
     });
     drawCurves($("depth-curves"), lesson.runs.map((run, k) => ({
       values: run.losses, colour: DEPTH_COLOURS[k], label: run.name,
-    })), { lo: 0 });
+    })));
     const b = lesson.budget;
     $("depth-note").textContent = `Same budget: ${b.parameters} parameters each, ` +
       `${b.epochs} epochs of ${b.optimizer} (η = ${b.learning_rate}, batch ${b.batch_size}), ` +
@@ -70,7 +72,7 @@ async function minima() {
       const tr = document.createElement("tr");
       tr.innerHTML = `<td>${run.seed}</td><td>${formatNumber(run.start, 3)}</td>` +
         `<td>${formatNumber(run.end, 3)}</td><td>${formatNumber(run.cost, 3)}</td>` +
-        `<td style="color:${BASIN_COLOURS[run.basin % 4]}">${minimum.best ? "global" : "local"}` +
+        `<td style="color:${basinColour(lesson, run.basin)}">${minimum.best ? "global" : "local"}` +
         ` (w ≈ ${formatNumber(minimum.w, 2)})</td>`;
       body.appendChild(tr);
     }
@@ -86,7 +88,8 @@ async function minima() {
 }
 
 /** C(w) as a line, the ridges dashed, each run from its start (ring) to its end (dot)
- * one row lower per seed, coloured by the basin it ends in. */
+ * one row lower per seed, green when it ends in the global minimum's basin, red when in
+ * another. */
 function drawBasins(canvas, lesson) {
   const pen = canvas.getContext("2d");
   const { width: w, height: h } = canvas;
@@ -103,8 +106,8 @@ function drawBasins(canvas, lesson) {
   pen.fillStyle = "#555";
   pen.fillText(formatNumber(hi, 3), 2, y(hi) + 4);
   pen.fillText(formatNumber(lo, 3), 2, y(lo) + 4);
-  pen.fillText("w", w - pad.r - 10, h - 6);
   for (const v of [ws[0], 0, ws[ws.length - 1]]) pen.fillText(formatNumber(v, 2), x(v) - 6, h - 6);
+  pen.fillText("w →", x(ws[0]) + 24, h - 6);
   pen.strokeStyle = "#999";
   pen.setLineDash([4, 4]);
   for (const ridge of lesson.ridges) {
@@ -120,7 +123,7 @@ function drawBasins(canvas, lesson) {
   ws.forEach((v, i) => (i ? pen.lineTo(x(v), y(lesson.costs[i])) : pen.moveTo(x(v), y(lesson.costs[i]))));
   pen.stroke();
   lesson.minima.forEach((m, k) => {
-    pen.fillStyle = BASIN_COLOURS[k % 4];
+    pen.fillStyle = basinColour(lesson, k);
     pen.beginPath();
     pen.moveTo(x(m.w), y(m.cost) + 2);
     pen.lineTo(x(m.w) - 6, y(m.cost) + 12);
@@ -131,7 +134,7 @@ function drawBasins(canvas, lesson) {
   const top = pad.t + (h - pad.t - pad.b) * 0.7;
   const row = ((h - pad.b) - top) / Math.max(1, lesson.runs.length);
   lesson.runs.forEach((run, k) => {
-    const colour = BASIN_COLOURS[run.basin % 4];
+    const colour = basinColour(lesson, run.basin);
     const ry = top + (k + 0.5) * row;
     pen.strokeStyle = colour;
     pen.lineWidth = 1.5;
