@@ -101,6 +101,13 @@ def test_chosen_filter_and_position_with_padding_and_stride():
     assert f"z = Σ x·K + b = {field.weighted_sum:.4g} + 0.05 = " \
            f"{field.weighted_sum + field.bias:.4g}" in text
     assert "∂C/∂K = Σ over the 2 samples and 16 positions of δ · x" in text
+    # the map: 8 x 8 drawn (the image and the padding), the window's 3 rows framed, its
+    # first row in the padding, its right column too
+    picture = text.split("the window framed\n", 1)[1].split("\n  x  (the input", 1)[0]
+    rows = picture.splitlines()
+    assert len(rows) == 8 + 2 and rows[0].strip() == rows[4].strip() == "-------"
+    assert rows[1].endswith("|0 0 0|") and all(row.endswith("0|") for row in rows[2:4])
+    assert all(row.endswith("0") for row in rows[5:])
 
 
 def test_the_cost_after_the_step_is_that_of_every_parameter_moved():
@@ -180,3 +187,15 @@ def test_cli_explain_steps_the_kernel_with_the_models_own_optimiser(tmp_path, ca
         step = printed_grid(out, "Delta K = the adam optimiser's step from its saved state  "
                             "(eta = 0.01)", channel)
         np.testing.assert_allclose(step, -0.01 * np.sign(gradient), rtol=1e-3)
+
+
+def test_a_float32_network_is_traced_in_float64():
+    """The trace runs on a float64 copy (of the float32 inputs the model sees): its z is
+    the float64 layer's, to every digit."""
+    net32 = conv_network().copy("float32")
+    result = nf.trace(net32, X, Y)
+    z, _ = own_pass(net32.copy("float64"), X.astype(np.float32), Y)
+    assert result.z.dtype == np.float64 and net32.dtype == np.float32
+    np.testing.assert_array_equal(result.z, z)
+    field = result.receptive_field()
+    assert field.weighted_sum + field.bias == pytest.approx(field.z, abs=1e-12)

@@ -27,7 +27,8 @@ def format_convolution_trace(trace: ConvolutionTrace, precision: int = 4, unicod
                              sample_indices: Sequence[int] | None = None,
                              rate_source: str | None = None,
                              step_rule: str | None = None) -> str:
-    """One receptive field of ``trace`` as text: the patch, the kernel, the bias and
+    """One receptive field of ``trace`` as text: where the window lies in the image (a
+    map of at most 64 x 64 pixels), the patch, the kernel, the bias and
     ``z = sum x K + b`` with the layer's own ``z``; ``delta`` there, this position's part
     of ``dC/dK``, the whole ``dC/dK`` and the step; the prediction and the cost.
 
@@ -95,6 +96,7 @@ def format_convolution_trace(trace: ConvolutionTrace, precision: int = 4, unicod
               + (" (outside the image: zero padding)" if _outside(trace, field_) else "")
               + f" of {channels} channel{'s' if channels != 1 else ''}: {channels} x {kh} x "
               f"{kw} = {field_.patch.size} numbers"]
+    lines += _where(trace.images[field_.sample], field_)
     lines += grids("x  (the input patch)", field_.patch, rows, columns)
     lines += grids(f"K  (the kernel of filter {f})", field_.kernel, offsets_rows,
                    offsets_columns)
@@ -131,6 +133,45 @@ def format_convolution_trace(trace: ConvolutionTrace, precision: int = 4, unicod
                           "changed)"),
                   f"  C before = {number(before)}, C after = {number(after)}: {verdict}"]
     return "\n".join(say(line) for line in lines)
+
+
+#: Shades of the image map, from the lowest value to the highest.
+_SHADES = " .:+#"
+
+
+def _where(image: np.ndarray, field_: ReceptiveField) -> list[str]:
+    """The sample's image (mean over channels) with the window framed; nothing for an
+    image wider or taller than 64."""
+    picture = image.astype(np.float64).mean(axis=0)
+    height, width = picture.shape
+    if height > 64 or width > 64:
+        return []
+    low, high = float(picture.min()), float(picture.max())
+    level = np.zeros_like(picture) if high == low else (picture - low) / (high - low)
+    shade = np.minimum((level * len(_SHADES)).astype(int), len(_SHADES) - 1)
+    kh, kw = field_.patch.shape[1:]
+    top, left, bottom, right = field_.top, field_.left, field_.top + kh, field_.left + kw
+    first_column, last_column = min(0, left), max(width, right)
+    # each pixel is drawn as two characters, the edge before it and its shade
+    frame = "    " + "".join(("-" if left <= c <= right else " ")
+                             + ("-" if left <= c < right else " ")
+                             for c in range(first_column, last_column))
+    frame += "-" if right == last_column else ""
+    lines = [f"  where: the image (mean over its channels; '{_SHADES}' from low to high, "
+             "0: zero padding), the window framed"]
+    for r in range(min(0, top), max(height, bottom)):
+        if r == top:
+            lines.append(frame.rstrip())
+        cells = []
+        for c in range(first_column, last_column):
+            edge = top <= r < bottom and c in (left, right)
+            inside = 0 <= r < height and 0 <= c < width
+            cells.append(("|" if edge else " ") + (_SHADES[shade[r, c]] if inside else "0"))
+        end = "|" if top <= r < bottom and right == last_column else ""
+        lines.append(("    " + "".join(cells) + end).rstrip())
+        if r == bottom - 1:
+            lines.append(frame.rstrip())
+    return lines
 
 
 def _outside(trace: ConvolutionTrace, field_: ReceptiveField) -> bool:

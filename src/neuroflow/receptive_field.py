@@ -18,9 +18,10 @@ sum can be done by hand; then the backward pass of that filter's kernel,
         x_{c,\, is+u,\, js+v}, \qquad \delta = \partial C/\partial z,
 
 of which the position shown contributes :math:`\delta_{fij}` times its patch. The forward
-and backward passes are the network's own (on a copy: the network and its caches are
-untouched); the sum :math:`\sum x K + b` is recomputed here in float64 from the printed
-patch and kernel, and printed beside the layer's own :math:`z`.
+and backward passes are the network's own, run in float64 on a copy (the network and its
+caches are untouched, and a float32 model's numbers are exact to every printed digit);
+the sum :math:`\sum x K + b` is recomputed here from the patch and the kernel, and
+printed beside the layer's own :math:`z`.
 """
 
 from __future__ import annotations
@@ -232,17 +233,22 @@ def _check_index(value: Any, size: int, name: str) -> int:
 def trace_convolution(network: Network, x: Any, y: Any, learning_rate: float = 0.1
                       ) -> ConvolutionTrace:
     """One gradient-descent step of ``network`` (first layer ``Conv2D``) on ``(x, y)``,
-    computed on a copy; see :func:`neuroflow.trace` for the arguments."""
+    computed in float64 on a copy; see :func:`neuroflow.trace` for the arguments.
+
+    The layers run as they predict (dropout off, batch normalisation with its running
+    statistics), and the gradients are those of that function, as the Dense trace's.
+    """
     conv = network.layers[0]
     assert isinstance(conv, Conv2D)
-    inputs = network.prepare_inputs(x, "x")
+    inputs = network.prepare_inputs(x, "x").astype(np.float64)
     target = network.prepare_targets(y, "y")
+    target = target.astype(np.float64) if target.dtype.kind == "f" else target
     if target.ndim == 1 and network.out_features == 1:
         target = target.reshape(-1, 1)
     if target.shape[0] != inputs.shape[0]:
         raise ValueError(f"y: expected {inputs.shape[0]} targets (one per row of x), received "
                          f"{target.shape[0]}")
-    work = network.copy()
+    work = network.copy("float64")
     first = work.layers[0]
     assert isinstance(first, Conv2D)
     output = work.forward(inputs)
