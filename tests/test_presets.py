@@ -130,7 +130,7 @@ def test_fashion_cnn_trains_on_an_idx_folder(tmp_path, capsys):
     net = nf.load(str(out))
     expected = presets.build_network(presets.resolve("fashion-cnn"))
     assert net.get_config()["layers"] == expected.get_config()["layers"]
-    assert [type(layer).__name__ for layer in net.layers][:4] == \
-        ["Conv2D", "MaxPool2D", "Conv2D", "MaxPool2D"]
+    assert [type(layer).__name__ for layer in net.layers][:6] == \
+        ["Conv2D", "BatchNorm", "MaxPool2D", "Conv2D", "BatchNorm", "MaxPool2D"]
     assert net.optimizer is not None and net.optimizer.get_config()["name"] == "adamw"
     assert net.history is not None and len(net.history.epoch) == 1

@@ -167,8 +167,8 @@ def _add_preset_option(parser: argparse.ArgumentParser) -> None:
                              "sigmoid, quadratic cost, plain SGD eta 15 (Nielsen's 3.0) on "
                              "batches of 10 for 30 epochs; mnist-cnn: conv32k3,pool2,conv64k3,"
                              "pool2,dense128 with dropout, AdamW one-cycle, 8 epochs; "
-                             "fashion-cnn: the same for Fashion-MNIST, 12 epochs, --data DIR "
-                             "of its IDX files, not bundled); options "
+                             "fashion-cnn: the same with batch normalisation, 10 epochs, for "
+                             "Fashion-MNIST, not bundled: --data DIR of its IDX files); options "
                              "given explicitly override it")
     # defaults become None so that _apply_preset can tell explicit options apart
     defaults = {key: parser.get_default(key) for key in _PRESET_OPTIONS}
