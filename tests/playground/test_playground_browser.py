@@ -77,7 +77,8 @@ def test_play_lowers_the_loss_and_moves_the_boundary(server, browser):
     assert "#data=moons" in browser.current_url and "lr=0.1" in browser.current_url
 
 
-def test_clicking_a_point_shows_deltas_equal_to_trace(server, browser):
+def test_clicking_a_point_shows_deltas_equal_to_trace_in_the_tables_and_diagram(server,
+                                                                                browser):
     engine, _ = server
     epoch = -1
     while engine.epoch != epoch:  # paused: let the frame in flight land
@@ -107,6 +108,44 @@ def test_clicking_a_point_shows_deltas_equal_to_trace(server, browser):
         assert abs(value - reference.layers[layer].delta[0, neuron]) <= 1e-12
     before = float(browser.find_element(By.ID, "cost-before").text)
     assert before == pytest.approx(reference.cost, rel=1e-4)
+    # the same trace on the diagram: click neuron h1.3, then a connection of layer 2
+    network = browser.find_element(By.ID, "network")
+    wait(browser, lambda d: d.execute_script("return Boolean(window.nf.record)"))
+    shown_on_diagram = {}
+    for item in ([1, 3], [1, 2, 4]):
+        kind = len(item)
+        x, y = browser.execute_script("return window.nf.where(arguments[0], 0.3)", item)
+        size = network.size
+        ActionChains(browser).move_to_element_with_offset(
+            network, int(round(x - size["width"] / 2)), int(round(y - size["height"] / 2))
+        ).click().perform()
+        # crossing connections: the one under the pointer is pinned, whichever it is
+        callout = wait(browser, lambda d, n=kind: d.execute_script(
+            "const c = window.nf.callout;"
+            "return c && c.item.length === arguments[0] ? c : null;", n))
+        shown_on_diagram[kind] = callout
+        left, top, width, height = callout["box"]
+        dark = browser.execute_script(
+            "const b = arguments[0]; return Array.from(document.getElementById('network')"
+            ".getContext('2d').getImageData(b[0], b[1], b[2], b[3]).data)"
+            ".filter((v, k) => k % 4 === 0 && v < 80).length", callout["box"])
+        assert left >= 0 and top >= 0 and left + width <= 560 and top + height <= 420
+        assert dark > 100                                       # its text is drawn there
+    browser.find_element(By.ID, "weight-cancel").click()        # the edge click's editor
+    assert shown_on_diagram[2]["item"] == [1, 3]
+    neuron = shown_on_diagram[2]["values"]
+    layer, i, j = shown_on_diagram[3]["item"]
+    edge = shown_on_diagram[3]["values"]
+    assert layer == 1
+    first, second = reference.layers[0], reference.layers[1]
+    for key, value in (("z", first.z[0, 3]), ("a", first.a[0, 3]),
+                       ("delta", first.delta[0, 3])):
+        assert abs(neuron[key] - value) <= 1e-12, key
+    for key, value in (("a", first.a[0, i]), ("delta", second.delta[0, j]),
+                       ("gradient", second.weight_gradient[i, j]),
+                       ("change", second.weight_change[i, j])):
+        assert abs(edge[key] - value) <= 1e-12, key
+    assert edge["gradient"] == pytest.approx(edge["a"] * edge["delta"], rel=1e-12)
 
 
 def test_landscape_race_and_code_panels_fill_in(server, browser):

@@ -280,7 +280,8 @@ class Engine:
         Returns
         -------
         dict
-            ``index``, ``x``, ``label``, ``learning_rate``; ``layers``, one dict per
+            ``index``, ``x``, ``input`` (what the network reads for that point: ``x`` or
+            its features), ``label``, ``learning_rate``; ``layers``, one dict per
             layer with every neuron's ``z``, ``a`` and ``delta`` and every connection's
             ``W``, ``dW`` (dC/dW) and ``change`` (-eta dC/dW), and the same for the
             biases (``b``, ``db``, ``bias_change``); ``cost_before`` and ``cost_after``,
@@ -301,6 +302,7 @@ class Engine:
         cost_after = trace(after, x, y, rate).cost
         return {
             "index": index, "epoch": self.epoch, "x": _floats(self.x[index]),
+            "input": _floats(x[0]),
             "label": y[0].item(), "features": list(self.config.features),
             "learning_rate": float(rate), "cost_before": record.cost, "cost_after": cost_after,
             "output": _floats(record.output[0]),

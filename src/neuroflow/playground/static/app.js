@@ -2,6 +2,7 @@
 // (neuroflow) computes every number; this file only asks for them and draws them.
 
 import { drawCurves, drawMap, drawPoints, formatNumber, toPixel } from "./draw.js";
+import { calloutFor, drawCallout } from "./callout.js";
 import { drawNetwork, edgePoint, hitTest, layout, neuronName } from "./net.js";
 import * as lessons from "./lessons.js";
 import * as panels from "./panels.js";
@@ -50,6 +51,19 @@ app.where = (item, t = 0.3) => {
   const [x, y] = item.length === 3 ? edgePoint(nodes, item[0], item[1], item[2], t)
     : nodes[item[0]][item[1]];
   return [(x * canvas.clientWidth) / canvas.width, (y * canvas.clientHeight) / canvas.height];
+};
+
+/** The diagram, with the inspector's box on the neuron or connection pinned by a click
+ * (once a point is inspected); `app.callout` keeps what the box shows. */
+app.redrawNetwork = () => {
+  const canvas = $("network");
+  const nodes = drawNetwork(canvas, app.state.sizes, app.frame,
+    { names: app.state.features, maps: app.state.input_maps }, app.hoverWeight);
+  app.callout = null;
+  if (app.pinned && app.record) {
+    const callout = calloutFor(app.record, app.state.sizes, app.pinned);
+    app.callout = { item: app.pinned, ...callout, box: drawCallout(canvas, nodes, app.pinned, callout) };
+  }
 };
 
 export function hashParams() {
@@ -169,8 +183,7 @@ function renderFrame(frame) {
   $("behaviour").textContent = frame.behaviour || "–";
   $("behaviour").className = frame.behaviour ? `behaviour-${frame.behaviour}` : "";
   drawOutput();
-  drawNetwork($("network"), app.state.sizes, frame,
-    { names: app.state.features, maps: app.state.input_maps }, app.hoverWeight);
+  app.redrawNetwork();
   const series = [{ values: app.losses, colour: "#1d2330", label: "training loss" }];
   if (app.testLosses.length) series.push({ values: app.testLosses, colour: "#c2410c", label: "test loss" });
   if (app.state.problem === "classification") {
@@ -221,7 +234,9 @@ function canvasPoint(canvas, event) {
 }
 
 /** Hover: a connection shows its weight, a neuron its map in the output; click on a
- * connection: edit its weight (the server sets it; the maps change at once). */
+ * connection: edit its weight (the server sets it; the maps change at once); once a point
+ * is inspected, a click also pins the inspector's box to that neuron or connection (a
+ * click beside them removes it). */
 function networkPointer(event, click) {
   if (!app.state || !app.frame) return;
   const canvas = $("network");
@@ -248,10 +263,10 @@ function networkPointer(event, click) {
   } else {
     tip.hidden = true;
   }
-  if (changed) {
+  if (click && app.record) app.pinned = weight || neuron;
+  if (changed || click) {
     drawOutput();
-    drawNetwork(canvas, app.state.sizes, app.frame,
-      { names: app.state.features, maps: app.state.input_maps }, app.hoverWeight);
+    app.redrawNetwork();
   }
 }
 
@@ -395,8 +410,7 @@ async function start() {
     $("weight-tip").hidden = true;
     if (app.frame) {
       drawOutput();
-      drawNetwork(network, app.state.sizes, app.frame,
-        { names: app.state.features, maps: app.state.input_maps }, null);
+      app.redrawNetwork();
     }
   });
   $("weight-set").addEventListener("click", submitWeight);

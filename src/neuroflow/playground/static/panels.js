@@ -44,6 +44,8 @@ export function init(context) {
 export function onState(state) {
   fillWeightChoices(state.sizes);
   ctx.app.selected = null;
+  ctx.app.record = null;
+  ctx.app.pinned = null;
   $("inspect-tables").innerHTML = "";
   $("inspect-summary").innerHTML = "";
   landscapeDrawn = false;
@@ -85,6 +87,8 @@ export async function inspect(index) {
   try {
     record = await ctx.api(`/api/inspect?i=${index}`);
   } catch (error) { ctx.showStatus(error.message); return; }
+  ctx.app.record = record; // the diagram's box (callout.js) reads it
+  if (ctx.app.frame) ctx.app.redrawNetwork();
   // numbered from 0, as neuroflow explain and the figures number them
   const names = (l, i) => (l === 0 ? record.features[i] : `h${l}.${i}`);
   const out = record.layers.length;
