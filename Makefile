@@ -6,6 +6,9 @@ BIN    := $(VENV)/bin
 TEST_EXTRAS ?= dev,mpi,plot,sklearn,onnx,playground,tensorboard
 # e.g. make test PYTEST_ARGS=--durations=10 (CI)
 PYTEST_ARGS ?=
+# One pytest-xdist worker per core (at most 4), each test file on one worker (its fixtures
+# are built once) and one BLAS thread per worker (tests/conftest.py); XDIST= runs serially.
+XDIST ?= -n auto --maxprocesses 4 --dist loadfile
 
 .PHONY: run test lint bench bench-quick bench-gpu clean
 
@@ -32,7 +35,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -15,6 +16,21 @@ from idx_files import write_idx
 ARITHMETIC = ("test_docs.py", "test_reproducibility.py", "test_gradcheck", "test_backprop.py",
               "test_loss_agreement.py", "test_layer_contract.py", "test_hot_path.py",
               "test_onnx.py", "test_losses.py", "test_activations.py")
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n auto``) each worker process uses one BLAS
+    thread, so two workers on two cores do not fight over them; a thread count the user
+    set (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``) is kept. Processes a test starts
+    get the environment as it is."""
+    if not hasattr(config, "workerinput"):
+        return
+    if any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                           "MKL_NUM_THREADS")):
+        return
+    from threadpoolctl import threadpool_limits
+
+    config._blas_limits = threadpool_limits(limits=1, user_api="blas")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
