@@ -15,7 +15,8 @@ from idx_files import write_idx
 #: ``NEUROFLOW_KERNELS=numpy``, one BLAS thread and ``NEUROFLOW_TEST_PERTURB=1`` (.ci/run).
 ARITHMETIC = ("test_docs.py", "test_reproducibility.py", "test_gradcheck", "test_backprop.py",
               "test_loss_agreement.py", "test_layer_contract.py", "test_hot_path.py",
-              "test_onnx.py", "test_losses.py", "test_activations.py")
+              "test_onnx.py", "test_losses.py", "test_activations.py",
+              "test_conv_torch_parity.py", "test_explain_conv.py")
 
 
 def pytest_configure(config) -> None:
