@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The tests whose outcome depends on who runs them (marked `permissions`: root may write any
-# file), run as an unprivileged user with an unwritable HOME, LANG=C and TMPDIR elsewhere.
+# The whole suite again, started the other ways people start it: as an unprivileged user (the
+# tests marked `permissions`, which skip as root, run here), in a read-only checkout, with an
+# unwritable HOME, LANG=C, TMPDIR elsewhere, no display, and SIGINT ignored as in a
+# background job (`nohup make test &`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 user=neuroflow-ci
@@ -15,6 +17,8 @@ chmod -R o+rX . 2>/dev/null || true
 scratch=$(mktemp -d)
 chown "$user" "$scratch"
 trap 'rm -rf "$scratch"' EXIT
+trap '' INT  # ignored signals stay ignored across exec
 runuser -u "$user" -- env -i PATH="$PATH" HOME=/nonexistent TMPDIR="$scratch" LANG=C \
     PYTHONDONTWRITEBYTECODE=1 CI="${CI:-1}" \
-    .venv/bin/python -m pytest -p no:cacheprovider -m permissions -rs tests
+    .venv/bin/python -m pytest -p no:cacheprovider -n auto --maxprocesses 4 --dist loadfile \
+    -rs tests

@@ -93,13 +93,14 @@ def test_lint_imports_passes_and_catches_an_upward_import(tmp_path):
     a copy with one deliberate upward import (the math importing the training loop)
     fails."""
     tool = lint_imports()
-    ok = subprocess.run([str(tool)], cwd=ROOT, capture_output=True, text=True)
+    # no cache: the checkout may be read-only for the user running the suite
+    ok = subprocess.run([str(tool), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     shutil.copytree(PACKAGE, tmp_path / "src" / "neuroflow")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     target = tmp_path / "src" / "neuroflow" / "activations.py"
     target.write_text(target.read_text() + "\nimport neuroflow.training  # upward\n")
-    broken = subprocess.run([str(tool)], cwd=tmp_path, capture_output=True, text=True,
+    broken = subprocess.run([str(tool), "--no-cache"], cwd=tmp_path, capture_output=True, text=True,
                             env={"PYTHONPATH": str(tmp_path / "src"), "PATH": ""})
     assert broken.returncode != 0
     assert "neuroflow.activations -> neuroflow.training" in broken.stdout

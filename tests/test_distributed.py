@@ -357,9 +357,10 @@ def test_cli_train_distributed_speaks_and_saves_on_rank_zero_only(tmp_path):
         *nf.datasets.mnist()[2:])["accuracy"] > 0.5
 
 
-def test_cli_distributed_without_mpi4py_is_one_line(monkeypatch, capsys):
+def test_cli_distributed_without_mpi4py_is_one_line(monkeypatch, capsys, tmp_path):
     from neuroflow.cli import main
 
+    monkeypatch.chdir(tmp_path)  # the default --out lands here, writable for any user
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     assert main(["train", "--distributed", "--layers", "784,4,10", "--epochs", "1",
                  "--quiet"]) == 2

@@ -235,7 +235,8 @@ def test_predict_with_class_names(capsys, tmp_path):
 
 
 # ---------------------------------------------------------------------------- misuse
-def test_misuse_missing_and_corrupt_files(capsys, model, tmp_path):
+def test_misuse_missing_and_corrupt_files(capsys, model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out lands here, writable for any user
     code, _, err = run(capsys, "summary", tmp_path / "nope.safetensors")
     assert code == 2
     assert_one_line_error(err, "neuroflow summary: error:", "cannot be read")

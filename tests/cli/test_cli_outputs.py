@@ -270,9 +270,11 @@ def test_d22_closed_pipe_in_a_subprocess(model, tmp_path):
 
 
 # ---------------------------------------------------------------------------- D.23, D.26
-def test_d23_value_beyond_float32_is_one_line_without_warnings(capsys, tmp_path, model):
+def test_d23_value_beyond_float32_is_one_line_without_warnings(capsys, tmp_path, model,
+                                                               monkeypatch):
     """D.23: a finite 1e300 printed NumPy RuntimeWarnings and then blamed "NaN or
     infinity"; now one line suggests ``--dtype float64``, which then works."""
+    monkeypatch.chdir(tmp_path)  # the default --out lands here, writable for any user
     data = tmp_path / "huge.csv"
     data.write_text("a,b,y\n" + "".join(f"{1e300 if i == 3 else i},{i % 4},{i % 2}\n"
                                         for i in range(20)))

@@ -96,7 +96,8 @@ def test_a_dense_network_is_refused_naming_the_conv2d_it_needs():
 
 
 def test_cli_writes_both_pngs_and_refuses_a_dense_model(mnist_cnn, idx_dir, tmp_path,
-                                                        capsys):
+                                                        capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out lands here, writable for any user
     net, _ = mnist_cnn
     model, dense = tmp_path / "cnn.safetensors", tmp_path / "dense.safetensors"
     net.save(str(model))
