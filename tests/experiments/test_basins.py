@@ -21,10 +21,19 @@ def test_the_parabolas_regimes_read_from_the_distance_to_the_minimum(rate, expec
     assert classify(costs, floor=0.0, positions=positions, minimum=0.5) == expected
 
 
-def test_one_overshoot_then_a_climb_back_oscillates_and_moving_away_crawls():
-    # crosses w* = 0 once, lands further out than it was, then comes back
+def test_one_overshoot_is_not_an_oscillation_and_moving_away_crawls():
+    # crosses w* = 0 once, lands further out than it was, then comes back from that side:
+    # the figure would show one jump and a one-sided approach, which converges
     positions = np.array([1.0, -1.5, -0.5, -0.1, -0.01])
     assert classify(positions**2, floor=0.0, positions=positions, minimum=0.0) == \
+        "converges"
+    # back and forth across w* on every step, shrinking: oscillates
+    positions = np.array([1.0, -0.9, 0.8, -0.7, 0.6])
+    assert classify(positions**2, floor=0.0, positions=positions, minimum=0.0) == \
+        "oscillates"
+    # only one crossing in four steps is too few, however far it swings
+    positions = np.array([1.0, 0.9, 0.8, -0.7, -0.6])
+    assert classify(positions**2, floor=0.0, positions=positions, minimum=0.0) != \
         "oscillates"
     # pulled away from w* without crossing it (another basin) and not ending further
     positions = np.array([1.0, 1.2, 0.9, 0.8])

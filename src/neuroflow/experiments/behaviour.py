@@ -42,15 +42,13 @@ distance :math:`d_t = w_t - w^\star`, the shapes a figure of :math:`C(w)` shows.
 ``diverges``
     it ends further from the minimum than it started, :math:`|d_T| > |d_0|`.
 ``oscillates``
-    :math:`d_t` changes sign on at least a quarter of the steps (``REVERSALS``): it
-    goes back and forth across the minimum; or it crosses the minimum and moves away from
-    it on a step that does not land (it overshoots).
+    :math:`d_t` changes sign on at least a quarter of the steps (``REVERSALS``) and at
+    least twice: it goes back and forth across the minimum. (One overshoot followed by an
+    approach from the far side is not an oscillation.)
 ``converges``
-    it approaches monotonically, :math:`|d_{t+1}| \le |d_t|` on every step that does not
-    land, and some step lands.
+    some step lands.
 ``crawls``
-    anything else: an approach too slow to land in :math:`T` steps, or a path that moves
-    away from the minimum without crossing it (another basin pulls it).
+    anything else: an approach too slow to land in :math:`T` steps.
 
 On the parabola :math:`C = a w^2/2` these are the textbook regimes of
 :math:`w_{t+1} = (1 - \eta a)\, w_t`: monotone for :math:`\eta a \le 1`, alternating with
@@ -165,9 +163,8 @@ def _classify_around(path: np.ndarray, positions: np.ndarray, minimum: float, fl
     lands = path - floor <= tolerance * (path[0] - floor)
     signs = np.sign(distance[distance != 0])
     crossings = int(np.count_nonzero(signs[1:] != signs[:-1]))
-    away = (size[1:] > size[:-1]) & ~lands[1:]
-    if (steps >= 2 and crossings >= REVERSALS * steps) or (crossings and away.any()):
+    if steps >= 2 and crossings >= max(2.0, REVERSALS * steps):
         return "oscillates"
-    if not away.any() and lands.any():
+    if lands.any():
         return "converges"
     return "crawls"

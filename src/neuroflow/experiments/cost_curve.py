@@ -157,7 +157,7 @@ def _default_rates(probe: WeightProbe, index: WeightIndex, start: float, slope: 
     probe.set(index, start)
     curvature = (side[0] - 2 * side[1] + side[2]) / h**2
     guess = 1.0 / abs(curvature) if abs(curvature) > 1e-12 else 0.5 / max(abs(slope), 1e-12)
-    grid = [guess * 2.0 ** k for k in range(-6, 7)]
+    grid = [guess * 2.0 ** (k / 2) for k in range(-12, 13)]
     simulated = [(rate, *_descend(probe, index, start, rate, steps)) for rate in grid]
     calm = [p for _, p, c in simulated if np.all(np.isfinite(c)) and c[-1] <= c[0]]
     low, high = _window(start, calm or [np.array([start])], math.inf)
@@ -182,10 +182,12 @@ def _default_rates(probe: WeightProbe, index: WeightIndex, start: float, slope: 
         wild = [r for r, b, _, _ in labelled if b == "oscillates" and r > good]
         if wild:
             chosen.append(min(wild))
-        bad = [r for r, b, _, c in labelled if b == "diverges" and r > good and
+        bad = [(r, p) for r, b, p, c in labelled if b == "diverges" and r > good and
                not c[-1] <= c[0]]
         if bad:
-            chosen.append(min(bad))
+            # the clearest divergence: the path that moves away from w* on the most
+            # steps (each overshoot larger than the last), then the smallest such rate
+            chosen.append(max(bad, key=lambda item: (_growth(item[1], lowest), -item[0]))[0])
     else:
         for name in ("crawls", "oscillates", "diverges"):
             rates = [r for r, b, _, _ in labelled if b == name]
@@ -194,6 +196,12 @@ def _default_rates(probe: WeightProbe, index: WeightIndex, start: float, slope: 
     if len(chosen) < 2:
         chosen = [guess / 16, guess, guess * 4]
     return _fill(sorted(set(chosen)), RATES)
+
+
+def _growth(positions: np.ndarray, lowest: float) -> int:
+    """On how many steps a path moves further from ``lowest`` (:math:`w^\\star`)."""
+    size = np.abs(positions - lowest)
+    return int(np.count_nonzero(size[1:] > size[:-1]))
 
 
 #: Learning rates :func:`cost_curve` draws when it chooses them.
