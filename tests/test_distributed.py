@@ -74,10 +74,33 @@ WORKER = textwrap.dedent('''
         record(name, net, history)
 
 
+    # a convolutional network on 1x6x6 images: the same data parallelism, layer for layer
+    images = rng.normal(size=(96, 1, 6, 6))
+    image_labels = (images[:, 0, :3].sum(axis=(1, 2)) > 0).astype(np.int64)
+
+
+    def convolutional():
+        return nf.Network([nf.Conv2D(3, 3, input_shape=(1, 6, 6), activation="relu"),
+                           nf.MaxPool2D(2), nf.Flatten(),
+                           nf.Dense(12, 2, activation="softmax")], seed=3, dtype="float64")
+
+
+    def fit_convolutional(net, **options):
+        return nf.distributed.fit(net, images, image_labels, epochs=2, batch_size=16,
+                                  optimizer="adam", learning_rate=0.01, validation_split=0.1,
+                                  verbose=0, **options)
+
+
     for dtype in ("float32", "float64"):
         train(f"allreduce-{dtype}", dtype)
         train(f"ordered-{dtype}", dtype, deterministic=True)
         train(f"ordered4-{dtype}", dtype, deterministic=True, shards=4)
+    for mode, options in (("allreduce", {}), ("ordered", {"deterministic": True})):
+        net = convolutional()
+        if rank == 1:  # rank 0's initial weights must win
+            for param in net.parameters():
+                param += 1.0
+        record(f"conv-{mode}", net, fit_convolutional(net, **options))
     train("callbacks-float64", "float64", callback=True)
     net = network("float32")
     record("switch-float32", net, net.fit(x, y, epochs=3, batch_size=33, optimizer="adam",
@@ -124,6 +147,13 @@ WORKER = textwrap.dedent('''
                     net, x, y, epochs=3, batch_size=33, optimizer="adam",
                     learning_rate=0.02, validation_split=0.1, verbose=0,
                     comm=MPI.COMM_SELF, shards=shards, deterministic=True))
+        net = convolutional()
+        record("conv-plain", net, net.fit(images, image_labels, epochs=2, batch_size=16,
+                                          optimizer="adam", learning_rate=0.01,
+                                          validation_split=0.1, verbose=0))
+        net = convolutional()
+        record("conv-self2", net, fit_convolutional(net, comm=MPI.COMM_SELF, shards=2,
+                                                    deterministic=True))
         net = network("float64")
         record("plain-callbacks-float64", net, net.fit(
             x, y, epochs=3, batch_size=33, optimizer="adam", learning_rate=0.02,
@@ -189,6 +219,26 @@ def test_fixed_reduction_order_is_bit_identical_to_one_process(runs, dtype, mode
     for mine, alone in zip(run(runs, "rank0", f"{mode}-{dtype}"),
                            run(runs, "reference", f"self{shards}-{dtype}")):
         np.testing.assert_array_equal(mine, alone)
+
+
+def _convolutional(runs, source: str, name: str) -> dict[str, np.ndarray]:
+    found = {key.split("/", 1)[1]: value for key, value in runs[source].items()
+             if key.startswith(f"{name}/")}
+    assert {"layers.0.W", "layers.0.b", "layers.3.W", "loss"} <= set(found), sorted(found)
+    return found
+
+
+@pytest.mark.parametrize("mode", ["allreduce", "ordered"])
+def test_a_convolutional_network_trains_on_two_ranks_as_in_one_process(runs, mode):
+    mine = _convolutional(runs, "rank0", f"conv-{mode}")
+    theirs = _convolutional(runs, "rank1", f"conv-{mode}")
+    plain = _convolutional(runs, "reference", "conv-plain")
+    alone = _convolutional(runs, "reference", "conv-self2")
+    for key in plain:
+        np.testing.assert_array_equal(mine[key], theirs[key], err_msg=key)
+        np.testing.assert_allclose(mine[key], plain[key], rtol=1e-12, atol=1e-12, err_msg=key)
+        # two shards added in shard order: the very bits of one process computing both
+        np.testing.assert_array_equal(mine[key], alone[key], err_msg=key)
 
 
 def test_rank_zero_callbacks_reach_every_rank(runs):
