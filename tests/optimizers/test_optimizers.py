@@ -106,7 +106,8 @@ def test_get_by_name_and_config():
                                               r"received: 0"),
     (lambda: optimizers.SGD(learning_rate=-1.0), r"learning_rate: .*received: -1.0"),
     (lambda: optimizers.Adam(learning_rate=float("nan")), r"learning_rate: .*received: nan"),
-    (lambda: optimizers.SGD(momentum=1.0), r"momentum: expected a finite number >= 0 and < 1"),
+    (lambda: optimizers.SGD(momentum=1.0), r"momentum: expected a number in \[0, 1\), "
+                                             r"received: 1.0"),
     (lambda: optimizers.SGD(nesterov=True), r"nesterov: expected momentum > 0"),
     (lambda: optimizers.Adam(beta_1=1.5), r"beta_1: expected .*received: 1.5"),
     (lambda: optimizers.RMSProp(epsilon=0), r"epsilon: expected a finite number > 0"),

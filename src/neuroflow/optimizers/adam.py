@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from neuroflow import kernels
+from neuroflow._constraints import Interval, validate
 from neuroflow.backend import namespace
-from neuroflow.optimizers.base import LearningRate, Optimizer, Slot, check_rate
+from neuroflow.optimizers.base import LearningRate, Optimizer, Slot
 
 __all__ = ["Adam", "AdamW"]
 
@@ -28,14 +29,18 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    _parameter_constraints = {**Optimizer._parameter_constraints,
+                              "beta_1": [Interval(float, 0, 1, closed="left")],
+                              "beta_2": [Interval(float, 0, 1, closed="left")],
+                              "epsilon": [Interval(float, 0, None, closed="neither")]}
 
     def __init__(self, learning_rate: LearningRate = 1e-3, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-8, weight_decay: float = 0.0,
                  clip_norm: float | None = None, l1: float = 0.0) -> None:
         super().__init__(learning_rate, weight_decay, clip_norm, l1)
-        self.beta_1 = check_rate(beta_1, "beta_1", upper=1.0, allow_zero=True)
-        self.beta_2 = check_rate(beta_2, "beta_2", upper=1.0, allow_zero=True)
-        self.epsilon = check_rate(epsilon, "epsilon")
+        validate(type(self).__name__, {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon},
+                 self._parameter_constraints)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def update(self, param: Any, grad: Any, slot: Slot, learning_rate: float) -> None:
         t = self.iterations

@@ -17,13 +17,13 @@ count (0, 1, 2, ...) to a learning rate.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
+from neuroflow._constraints import Hidden, Interval, validate
 from neuroflow.backend import device_of, namespace, to_backend
 from neuroflow.optimizers.clipping import clip_gradients
 from neuroflow.optimizers.parameters import Pair, ParameterBuffer
@@ -35,20 +35,6 @@ LearningRate = float | Callable[[int], float]
 #: ``slot(key)``: the state array ``key`` of the parameter being updated, created as
 #: zeros shaped like it on first use.
 Slot = Callable[[str], Any]
-
-
-def check_rate(value: object, argument: str, *, upper: float | None = None,
-               allow_zero: bool = False) -> float:
-    """``value`` as a float when it is a finite number > 0 (>= 0 with ``allow_zero``;
-    < ``upper`` when given)."""
-    ok = (isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-          and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-          and (upper is None or value < upper))
-    if not ok:
-        bound = f" and < {upper}" if upper is not None else ""
-        sign = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{argument}: expected a finite number {sign}{bound}, received: {value!r}")
-    return float(value)  # type: ignore[arg-type]
 
 
 def _sign(param: Any) -> Any:
@@ -66,20 +52,32 @@ class Optimizer:
     #: rather than being added to the gradient (coupled L2).
     decoupled_weight_decay: ClassVar[bool] = False
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`); a
+    #: subclass adds its own arguments' to these. A schedule's config dict is accepted
+    #: as ``learning_rate`` too.
+    _parameter_constraints: ClassVar[dict[str, list[object]]] = {
+        "learning_rate": [Interval(float, 0, None, closed="neither"), Hidden(callable),
+                          Hidden(dict)],
+        "weight_decay": [Interval(float, 0, None, closed="left")],
+        "clip_norm": [Interval(float, 0, None, closed="neither"), None],
+        "l1": [Interval(float, 0, None, closed="left")],
+    }
+
     def __init__(self, learning_rate: LearningRate, weight_decay: float = 0.0,
                  clip_norm: float | None = None, l1: float = 0.0) -> None:
+        validate(type(self).__name__, {"learning_rate": learning_rate,
+                                       "weight_decay": weight_decay, "clip_norm": clip_norm,
+                                       "l1": l1}, self._parameter_constraints)
         if isinstance(learning_rate, dict):
             learning_rate = get_schedule(learning_rate, "learning_rate")
-        if not callable(learning_rate):
-            learning_rate = check_rate(learning_rate, "learning_rate")
-        self.learning_rate = learning_rate
+        self.learning_rate = learning_rate if callable(learning_rate) else float(learning_rate)
         #: Weight-decay coefficient lambda: coupled L2 (``g + lambda theta``) for every
         #: optimiser but AdamW, whose decay is decoupled from the gradient.
-        self.weight_decay = check_rate(weight_decay, "weight_decay", allow_zero=True)
+        self.weight_decay = float(weight_decay)
         #: L1 coefficient lambda_1: the rule sees ``g + lambda_1 sign(theta)``.
-        self.l1 = check_rate(l1, "l1", allow_zero=True)
+        self.l1 = float(l1)
         #: Maximum global norm of the gradients (``None``: no clipping).
-        self.clip_norm = None if clip_norm is None else check_rate(clip_norm, "clip_norm")
+        self.clip_norm = None if clip_norm is None else float(clip_norm)
         #: Number of steps taken so far.
         self.iterations = 0
         self.state = {}

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 
 from neuroflow import kernels
+from neuroflow._constraints import Interval, validate
 from neuroflow.backend import namespace
-from neuroflow.optimizers.base import LearningRate, Optimizer, Slot, check_rate
+from neuroflow.optimizers.base import LearningRate, Optimizer, Slot
 
 __all__ = ["RMSProp"]
 
@@ -22,13 +23,16 @@ class RMSProp(Optimizer):
     """
 
     name = "rmsprop"
+    _parameter_constraints = {**Optimizer._parameter_constraints,
+                              "rho": [Interval(float, 0, 1, closed="left")],
+                              "epsilon": [Interval(float, 0, None, closed="neither")]}
 
     def __init__(self, learning_rate: LearningRate = 1e-3, rho: float = 0.9,
                  epsilon: float = 1e-8, weight_decay: float = 0.0,
                  clip_norm: float | None = None, l1: float = 0.0) -> None:
         super().__init__(learning_rate, weight_decay, clip_norm, l1)
-        self.rho = check_rate(rho, "rho", upper=1.0, allow_zero=True)
-        self.epsilon = check_rate(epsilon, "epsilon")
+        validate("RMSProp", {"rho": rho, "epsilon": epsilon}, self._parameter_constraints)
+        self.rho, self.epsilon = float(rho), float(epsilon)
 
     def update(self, param: Any, grad: Any, slot: Slot, learning_rate: float) -> None:
         v = slot("v")

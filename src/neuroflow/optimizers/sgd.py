@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from neuroflow import kernels
-from neuroflow.optimizers.base import LearningRate, Optimizer, Slot, check_rate
+from neuroflow._constraints import Interval, validate
+from neuroflow.optimizers.base import LearningRate, Optimizer, Slot
 
 __all__ = ["SGD"]
 
@@ -37,12 +38,17 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    _parameter_constraints = {**Optimizer._parameter_constraints,
+                              "momentum": [Interval(float, 0, 1, closed="left")],
+                              "nesterov": [bool]}
 
     def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
                  clip_norm: float | None = None, l1: float = 0.0) -> None:
         super().__init__(learning_rate, weight_decay, clip_norm, l1)
-        self.momentum = check_rate(momentum, "momentum", upper=1.0, allow_zero=True)
+        validate("SGD", {"momentum": momentum, "nesterov": nesterov},
+                 self._parameter_constraints)
+        self.momentum = float(momentum)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov: expected momentum > 0 with nesterov=True, received: "
                              "momentum=0")
