@@ -566,3 +566,117 @@ def test_run_message_is_whole():
         "model file: training 'run' must be null or an object with positive integers "
         "'batch_size' and 'samples', a boolean 'shuffle', a non-negative integer "
         "'validation_samples' and a hex 'data_fingerprint'")
+
+
+# --- layer state, optimizer indices, callback tensors, header entries -------------------
+
+def resaved(data: bytes, change) -> bytes:
+    """``data`` with its tensors changed by ``change(tensors)``, correctly hashed."""
+    from safetensors.numpy import save as st_save
+
+    tensors = dict(st_load(data))
+    change(tensors)
+    metadata = json.loads(data[8:header_end(data)])["__metadata__"]
+    metadata["sha256"] = nfio.file_digest(metadata, tensors)
+    return st_save(tensors, metadata=metadata)
+
+
+def test_dropout_fixed_mask_round_trips_and_is_checked():
+    net = nfio.from_bytes(model_bytes("dropout"))
+    assert net.layers[1].fixed_mask is None
+    net.layers[1].fixed_mask = np.ones((2, 4), dtype=net.dtype)
+    data = nfio.to_bytes(net)
+    np.testing.assert_array_equal(nfio.from_bytes(data).layers[1].fixed_mask, np.ones((2, 4)))
+    wrong = resaved(data, lambda tensors: tensors.update(
+        {"layers.1.fixed_mask": np.ones((2, 5), np.float32)}))
+    with pytest.raises(ModelFileError, match=r"^model file: layer 1 state: fixed_mask: "
+                                             r"expected shape \(n, 4\)"):
+        nfio.from_bytes(wrong)
+
+
+def test_missing_layer_tensors_are_named_with_the_source():
+    dense = resaved(model_bytes("dense"), lambda tensors: [tensors.pop(key) for key in
+                                                           ("layers.0.W", "layers.0.b")])
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(dense, source="m")
+    assert message(refused) == "m: tensor 'layers.0.W' is missing"
+    data = model_bytes("batchnorm")
+    name = next(key for key in st_load(data) if key.startswith("layers.1."))
+    batchnorm = resaved(data, lambda tensors: tensors.pop(name))
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(batchnorm, source="m")
+    assert message(refused) == f"m: tensor {name!r} is missing"
+
+
+def test_optimizer_state_of_the_parameter_after_the_last_is_refused():
+    data = resaved(model_bytes("dense"), lambda tensors: tensors.update(
+        {"optimizer.4.m": np.zeros(3, np.float32)}))
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(data)
+    assert message(refused) == ("model file: tensor 'optimizer.4.m' refers to parameter 4; "
+                                "the network has 4")
+
+
+def test_callback_tensor_without_its_record_is_unexpected():
+    data = nfio.to_bytes(probed({"weights": np.arange(3.0)}))
+    extra = resaved(data, lambda tensors: tensors.update(
+        {"callbacks.0.extra": np.zeros(2)}))
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(extra)
+    assert message(refused) == "model file: unexpected tensor 'callbacks.0.extra'"
+
+
+def test_width_bound_of_layers_sized_by_the_file():
+    at_bound = nf.Network([nf.Dropout(0.5, features=5000),
+                           nf.Dense(5000, 1, activation="sigmoid", use_bias=False)],
+                          loss="binary_cross_entropy", seed=0)
+    assert nfio.from_bytes(nfio.to_bytes(at_bound)).sizes == at_bound.sizes
+    data = with_architecture(lambda config: config["layers"].insert(
+        0, {"type": "Dropout", "rate": 0.5, "features": 10**6}))
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(data)
+    assert message(refused) == ("model file: architecture layer 0: width 1000000 is larger "
+                                "than the file's tensors allow")
+
+
+def entry_message(entry, source: str = "m") -> str:
+    data = model_bytes("dense")
+    header = json.loads(data[8:header_end(data)])
+    header["layers.0.W"] = entry
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(with_header(data, header), source=source)
+    return message(refused)
+
+
+def test_entry_messages_are_whole():
+    prefix = "m: header: tensor 'layers.0.W': "
+    assert entry_message({"dtype": "F32"}) == (
+        prefix + "must be an object with exactly 'data_offsets', 'dtype' and 'shape', found "
+        "['dtype']")
+    assert entry_message({"dtype": "X", "shape": [1], "data_offsets": [0, 4]}) == (
+        prefix + "dtype must be one of F16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, "
+        "BOOL, found 'X'")
+    assert entry_message({"dtype": "F32", "shape": [1, -2], "data_offsets": [0, 4]}) == (
+        prefix + "shape must be a list of at most 32 non-negative integers, found [1, -2]")
+    assert entry_message({"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}) == (
+        prefix + "data_offsets must be two integers [begin, end] with 0 <= begin <= end, "
+        "found [8, 4]")
+    assert entry_message({"dtype": "F32", "shape": [2], "data_offsets": [4, 4]}) == (
+        prefix + "data_offsets [4, 4] hold 0 bytes, shape [2] of F32 needs 8")
+    assert entry_message({"dtype": "F32", "shape": [2], "data_offsets": [4, 8]}) == (
+        prefix + "data_offsets [4, 8] hold 4 bytes, shape [2] of F32 needs 8")
+
+
+def test_tensors_of_up_to_32_dimensions_are_read():
+    from neuroflow.io.header import parse_header
+
+    for dimensions, accepted in ((32, True), (33, False)):
+        raw = json.dumps({"t": {"dtype": "F32", "shape": [1] * dimensions,
+                                "data_offsets": [0, 4]}}).encode()
+        prefix = len(raw).to_bytes(8, "little")
+        size = 8 + len(raw) + 4
+        if accepted:
+            assert parse_header(prefix, raw, size, "m").tensors[0].shape == (1,) * 32
+        else:
+            with pytest.raises(ModelFileError, match="shape must be a list of at most 32"):
+                parse_header(prefix, raw, size, "m")
