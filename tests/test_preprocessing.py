@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import neuroflow as nf
-from neuroflow.preprocessing import StandardScaler, from_config
+from neuroflow.preprocessing import OneHotEncoder, Pipeline, StandardScaler, from_config
 
 
 def test_standard_scaler_zero_mean_unit_variance_and_constant_column():
@@ -42,8 +42,8 @@ def test_errors():
         StandardScaler().fit(np.zeros((0, 2)))
     with pytest.raises(ValueError, match="row 2, column 1"):
         StandardScaler().fit([[1.0], [np.nan]])
-    with pytest.raises(ValueError,
-                       match="preprocessing type: expected one of OneHotEncoder, StandardScaler"):
+    with pytest.raises(ValueError, match="preprocessing type: expected one of "
+                                         "OneHotEncoder, Pipeline, StandardScaler"):
         from_config({"type": "Whitening"}, {})
     with pytest.raises(ValueError, match=r"tensor 'scale' of shape \(2,\)"):
         from_config({"type": "StandardScaler", "n_features": 2},
@@ -51,3 +51,43 @@ def test_errors():
     with pytest.raises(ValueError, match="positive scale"):
         from_config({"type": "StandardScaler", "n_features": 1},
                     {"mean": np.zeros(1), "scale": np.zeros(1)})
+
+
+def test_pipeline_applies_its_steps_in_turn_and_round_trips():
+    table = {"colour": np.array(["red", "blue", "red"], dtype=object),
+             "size": np.array([1.0, 2.0, 6.0])}
+    encoder = OneHotEncoder().fit(table)
+    assert encoder.feature_names_out == ["colour=blue", "colour=red", "size"]
+    encoded = encoder.transform(table)
+    pipeline = Pipeline([encoder, StandardScaler().fit(encoded)])
+    expected = (encoded - encoded.mean(axis=0)) / encoded.std(axis=0)
+    np.testing.assert_allclose(pipeline.transform(table), expected)
+    # an object array (columns by position) holding numbers in the numeric column
+    rows = np.array([["red", 1.0], ["blue", 2.0], ["red", 6.0]], dtype=object)
+    np.testing.assert_allclose(pipeline.transform(rows), expected)
+    rebuilt = from_config(pipeline.get_config(), pipeline.state())
+    assert sorted(pipeline.state()) == ["1.mean", "1.scale"]
+    np.testing.assert_array_equal(rebuilt.transform(rows), pipeline.transform(rows))
+    assert rebuilt.n_features == 3
+
+
+def test_unknown_category_names_the_column_and_the_value():
+    encoder = OneHotEncoder().fit({"colour": np.array(["red", "blue"], dtype=object)})
+    with pytest.raises(ValueError, match=r"x column 'colour': unknown class labels "
+                                         r"\['purple'\], categories not seen in training "
+                                         r"\(known: 'blue', 'red'\)"):
+        encoder.transform(np.array([["red"], ["purple"]], dtype=object))
+    with pytest.raises(ValueError, match="x column 'colour'"):  # the fitted name, by position
+        OneHotEncoder().fit({"colour": np.array([1.0, 2.0])}).transform(
+            np.array([["one"]], dtype=object))
+
+
+def test_pipeline_config_errors():
+    for config in ({"type": "Pipeline"}, {"type": "Pipeline", "steps": []},
+                   {"type": "Pipeline", "steps": [{"type": "Pipeline", "steps": []}]}):
+        with pytest.raises(ValueError, match="Pipeline config: expected steps as a non-empty"):
+            from_config(config, {})
+    with pytest.raises(ValueError, match=r"tensor 'mean' of shape \(2,\)"):
+        from_config({"type": "Pipeline", "steps": [
+            {"type": "StandardScaler", "n_features": 2}]}, {"0.mean": np.zeros(3)})
+    assert Pipeline().n_features is None

@@ -1,7 +1,7 @@
 """Saving and loading models as one safetensors file: plain tensors and JSON, so loading
 never executes code.
 
-File layout (format 2.1)
+File layout (format 2.2)
 ------------------------
 A standard safetensors file (8-byte little-endian header length, a JSON header, then the
 raw tensor bytes). Tensors:
@@ -15,7 +15,8 @@ raw tensor bytes). Tensors:
 ``optimizer.{index}.{slot}``
     The optimiser's per-parameter state (``Optimizer.state_dict()``), when saved.
 ``preprocessing.{key}``
-    Arrays of ``network.preprocessing.state()``, when the network has preprocessing.
+    Arrays of ``network.preprocessing.state()``, when the network has preprocessing
+    (a ``Pipeline``'s as ``preprocessing.{step}.{key}``, format 2.2).
 ``callbacks.{index}.{key}``
     Arrays of a stateful callback's state (e.g. EarlyStopping's best weights).
 

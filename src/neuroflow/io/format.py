@@ -16,8 +16,10 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "file_digest", "tensor_digest", "file_sig
 
 FORMAT = "neuroflow"
 #: 2.1 added the image layers (Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling2D,
-#: Flatten; per-channel BatchNorm and Dropout with an ``input_shape``); 2.0 files load.
-FORMAT_VERSION = "2.1"
+#: Flatten; per-channel BatchNorm and Dropout with an ``input_shape``); 2.2 the
+#: ``Pipeline`` preprocessing (e.g. one-hot categories, then standardisation: its steps'
+#: arrays are tensors ``preprocessing.{step}.{key}``); 2.0 and 2.1 files load.
+FORMAT_VERSION = "2.2"
 _MAJOR = 2
 #: Format 1 (neuroflow 0.1) files still load, with a warning: their hash covers tensors only.
 _OLDEST_MAJOR = 1
