@@ -98,3 +98,31 @@ def test_network_scores_use_the_meaning_of_their_loss():
     labels = np.array([0, 1, 0, 1])  # sample 2 ties (argmax 0)
     assert softmax.evaluate(x, labels)["accuracy"] == 0.75
     assert softmax.evaluate(x, np.eye(2)[labels])["accuracy"] == 0.75
+
+
+def test_regression_scores_by_hand():
+    y_true = np.array([3.0, -0.5, 2.0, 7.0])
+    y_pred = np.array([2.5, 0.0, 2.0, 8.0])
+    # residuals -0.5, 0.5, 0, 1: |.| sums to 2, squares to 1.5; mean 2.875, total 29.1875
+    assert metrics.mean_absolute_error(y_true, y_pred) == pytest.approx(2 / 4)
+    assert metrics.root_mean_squared_error(y_true, y_pred) == pytest.approx(np.sqrt(1.5 / 4))
+    assert metrics.r2_score(y_true, y_pred) == pytest.approx(1 - 1.5 / 29.1875)
+    assert metrics.r2_score(y_true, np.full(4, y_true.mean())) == pytest.approx(0.0)
+    assert metrics.r2_score(y_true, y_true) == 1.0
+    # a column vector (n, 1) is the same as (n,)
+    assert metrics.r2_score(y_true[:, None], y_pred) == pytest.approx(1 - 1.5 / 29.1875)
+
+
+def test_r2_averages_columns_and_scores_a_constant_target_as_scikit_learn():
+    y_true = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])
+    exact = metrics.r2_score(y_true, y_true)
+    assert exact == 1.0
+    off = y_true + np.array([[0.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    assert metrics.r2_score(y_true, off) == pytest.approx((1.0 + 0.0) / 2)  # constant: 0
+
+
+def test_regression_scores_refuse_shapes_that_differ():
+    with pytest.raises(ValueError, match=r"y_pred: expected the shape of y_true \(3, 1\)"):
+        metrics.r2_score(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="at least one sample"):
+        metrics.mean_absolute_error(np.zeros(0), np.zeros(0))

@@ -7,7 +7,7 @@ import numpy as np
 from neuroflow.backend import to_numpy
 
 __all__ = ["accuracy", "labels_from_targets", "confusion_matrix", "precision_recall_f1",
-           "top_k_accuracy"]
+           "top_k_accuracy", "r2_score", "mean_absolute_error", "root_mean_squared_error"]
 
 
 def labels_from_targets(target: np.ndarray) -> np.ndarray:
@@ -196,3 +196,54 @@ def top_k_accuracy(output: object, target: object, k: int = 5) -> float:
     columns = np.arange(scores.shape[1])
     higher = (scores > true_scores) | ((scores == true_scores) & (columns < labels[:, None]))
     return float((higher.sum(axis=1) < k).mean())
+
+
+def _regression_pair(y_true: object, y_pred: object) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and predictions as float64 ``(n, k)`` arrays of the same shape."""
+    def columns(values: object) -> np.ndarray:
+        array = np.asarray(to_numpy(values), dtype=np.float64)
+        if array.ndim == 0:
+            return array.reshape(1, 1)
+        return array.reshape(array.shape[0], int(np.prod(array.shape[1:], dtype=np.int64)))
+
+    true, pred = columns(y_true), columns(y_pred)
+    if true.shape != pred.shape or true.shape[0] == 0:
+        raise ValueError(f"y_pred: expected the shape of y_true {true.shape} with at least one "
+                         f"sample, received {pred.shape}")
+    return true, pred
+
+
+def mean_absolute_error(y_true: object, y_pred: object) -> float:
+    r"""Mean absolute error :math:`rac{1}{nk}\sum_{i,j} |y_{ij} - \hat y_{ij}|` over
+    targets ``(n,)`` or ``(n, k)`` and predictions of the same shape."""
+    true, pred = _regression_pair(y_true, y_pred)
+    return float(np.abs(true - pred).mean())
+
+
+def root_mean_squared_error(y_true: object, y_pred: object) -> float:
+    r"""Root mean squared error :math:`\sqrt{rac{1}{nk}\sum_{i,j} (y_{ij} - \hat y_{ij})^2}`
+    over targets ``(n,)`` or ``(n, k)`` and predictions of the same shape."""
+    true, pred = _regression_pair(y_true, y_pred)
+    return float(np.sqrt(np.square(true - pred).mean()))
+
+
+def r2_score(y_true: object, y_pred: object) -> float:
+    r"""Coefficient of determination, averaged over the ``k`` target columns (scikit-learn's
+    ``multioutput="uniform_average"``):
+
+    .. math:: R^2_j = 1 - rac{\sum_i (y_{ij} - \hat y_{ij})^2}{\sum_i (y_{ij} - ar y_j)^2}
+
+    1 is a perfect fit, 0 no better than predicting the mean, negative worse. A constant
+    target column scores 1 when predicted exactly and 0 otherwise (as scikit-learn).
+
+    Parameters
+    ----------
+    y_true, y_pred : array (n,) or (n, k)
+        Targets and predictions, the same shape.
+    """
+    true, pred = _regression_pair(y_true, y_pred)
+    residual = np.square(true - pred).sum(axis=0)
+    total = np.square(true - true.mean(axis=0)).sum(axis=0)
+    scores = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1),
+                      np.where(residual == 0, 1.0, 0.0))
+    return float(scores.mean())
