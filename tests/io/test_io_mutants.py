@@ -680,3 +680,8 @@ def test_tensors_of_up_to_32_dimensions_are_read():
         else:
             with pytest.raises(ModelFileError, match="shape must be a list of at most 32"):
                 parse_header(prefix, raw, size, "m")
+    raw = json.dumps({"t": {"dtype": "F32", "shape": [1] * 32,
+                            "data_offsets": [0, 8]}}).encode()
+    with pytest.raises(ModelFileError, match=r"'t': data_offsets \[0, 8\] hold 8 bytes, "
+                                             r"shape \[1, .*\] of F32 needs 4$"):
+        parse_header(len(raw).to_bytes(8, "little"), raw, 8 + len(raw) + 8, "m")
