@@ -15,6 +15,7 @@ __all__ = [
     "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "MAX_EPOCHS", "MAX_PLOT_EPOCHS",
     "MAX_PLOT_PANELS", "MAX_PLOT_SIZE", "MAX_PLOT_LAYERS", "MIN_DPI", "MAX_DPI", "UsageError",
     "Parser", "int_list", "positive", "positive_list", "int_in", "seed", "choices",
+    "fraction", "non_negative",
     "delimiter",
     "add_csv_options",
 ]
@@ -73,6 +74,28 @@ def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
     convert.__name__ = f"positive {kind.__name__}"
     return convert
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in ``[0, 1)`` (``--validation-split``, ``--dropout``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {text!r}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    """An argparse type: a finite number >= 0 (``--weight-decay``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text!r}")
+    return value
 
 
 def positive_list(limit: int) -> Callable[[str], list[float]]:

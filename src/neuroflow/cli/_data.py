@@ -16,6 +16,14 @@ import numpy as np
 
 from neuroflow import datasets, losses
 from neuroflow.cli._args import UsageError
+from neuroflow.cli._options import build_dense
+from neuroflow.cli._tabular import (
+    categorical_of,
+    load_table,
+    model_columns,
+    model_width,
+    table_preprocessing,
+)
 from neuroflow.datasets.images import first_image, image_size
 from neuroflow.errors import DatasetError
 from neuroflow.network import Network
@@ -166,17 +174,18 @@ def csv_for_model(net: Any, source: str, target: str | None, *, header: bool | N
     path = Path(source)
     data_kind(source)  # a missing path, a FIFO or device: refused in one line
     classification = classifies(net)
-    data = datasets.load_csv(path, target=csv_target(target),
-                             task="classification" if classification else "regression",
-                             dtype=str(net.dtype), header=header, delimiter=delimiter)
+    data = load_table(path, target=csv_target(target),
+                      task="classification" if classification else "regression",
+                      dtype=str(net.dtype), header=header, delimiter=delimiter,
+                      categorical=categorical_of(net))
     if data.y is None:  # load_csv always returns a target column when given one
         raise UsageError(f"--target: no target column found in {source!r}")
-    feature_names = net.feature_names
+    feature_names = model_columns(net)
     if data.has_header and feature_names is not None:
         data.x = data.x[:, datasets.match_columns(data.feature_names, feature_names,
                                                   f"--data {source!r}")]
-    if data.x.shape[1] != net.in_features:
-        raise UsageError(f"--data: the model takes {net.in_features} inputs, the data has "
+    if data.x.shape[1] != model_width(net):
+        raise UsageError(f"--data: the model takes {model_width(net)} inputs, the data has "
                          f"{data.x.shape[1]} feature columns")
     if not classification:
         return data.x, data.y
@@ -219,8 +228,10 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
     options = {key: getattr(args, key) for key in ("header", "delimiter")
                if getattr(args, key, None) is not None}
     # read as float64 so that a finite value beyond float32 is named, not turned into inf
-    data = datasets.load_csv(path, target=csv_target(args.target), task=task,
-                             missing=args.missing, dtype="float64", **options)
+    data = load_table(path, target=csv_target(args.target), task=task,
+                      missing=args.missing, dtype="float64",
+                      categorical=None if resumed is None else categorical_of(resumed),
+                      **options)
     x, y = data.x, data.y
     if y is None:  # load_csv always returns a target column when given one
         raise UsageError(f"--target: no target column found in {str(path)!r}")
@@ -229,8 +240,9 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
                          f"{data.target_name!r}; if its fields are not separated by commas, "
                          "give --delimiter")
     classification = data.task == "classification"
-    check_fits(x, dtype, f"--data {args.data}", "use --dtype float64")
-    x = x.astype(dtype)
+    if x.dtype != object:  # a table with categorical columns stays as read
+        check_fits(x, dtype, f"--data {args.data}", "use --dtype float64")
+        x = x.astype(dtype)
     if not classification:
         check_fits(y, dtype, f"--data {args.data}: the target", "use --dtype float64")
         y = y.astype(dtype)
@@ -239,8 +251,8 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
         raise UsageError(f"--target: column {data.target_name!r} holds one class only "
                          f"({names}); a classifier needs two or more")
     if resumed is not None:
-        if resumed.in_features != x.shape[1]:
-            raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
+        if model_width(resumed) != x.shape[1]:
+            raise UsageError(f"--resume: the model takes {model_width(resumed)} inputs, the "
                              f"data has {x.shape[1]} feature columns")
         saved_names = [str(name) for name in resumed.class_names or []]
         if classification and saved_names != [str(name) for name in names]:
@@ -249,18 +261,32 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
         if resumed.seed is None:
             raise UsageError(f"--resume: {args.resume} does not record the seed that chose "
                              "its held-out rows, so the run cannot continue on the same rows")
-        seed, net = resumed.seed, resumed
+        seed = resumed.seed
     else:
-        seed, net = args.seed, _csv_network(args, explicit, data, x.shape[1])
+        seed = args.seed
     order = np.random.default_rng(seed).permutation(x.shape[0])
-    n_test = x.shape[0] // 5 if x.shape[0] >= 10 else 0
+    # --test-data: the whole file trains; else a fifth is held out for the test score
+    n_test = x.shape[0] // 5 if x.shape[0] >= 10 and not args.test_data else 0
     test, train = order[:n_test], order[n_test:]
-    if resumed is None:
+    if resumed is not None:
+        net = resumed
+    elif x.dtype == object:  # categorical columns: one-hot, then standardised
+        preprocessing = table_preprocessing(x, data.feature_names, train)
+        net = _csv_network(args, explicit, data, preprocessing.n_features or 0)
+        net.preprocessing = preprocessing
+        names_out = preprocessing.steps[0].feature_names_out
+        if data.has_header and len(set(names_out)) == len(names_out):
+            net.feature_names = names_out
+    else:
+        net = _csv_network(args, explicit, data, x.shape[1])
         net.preprocessing = StandardScaler().fit(x[train])
-        net.class_names = data.class_names
         net.feature_names = getattr(data, "model_feature_names", None)
+    if resumed is None:
+        net.class_names = data.class_names
     kind = f"classifier over {len(names)} classes" if classification else "regressor"
-    describe = (f"{path.name}: {len(y)} rows, {x.shape[1]} features, target "
+    encoded = (f" ({len(categorical_of(net))} categorical, one-hot encoded to "
+               f"{net.in_features} inputs)" if x.dtype == object else "")
+    describe = (f"{path.name}: {len(y)} rows, {x.shape[1]} features{encoded}, target "
                 f"{data.target_name!r} -> {kind}"
                 + (f" ({len(data.dropped_rows)} rows with missing values dropped)"
                    if data.dropped_rows else ""))
@@ -273,7 +299,8 @@ def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
                  n_features: int) -> Network:
     """A fresh network for CSV data: ``--loss`` and ``--output-activation`` when given
     (else cross_entropy and softmax for classes, mse and linear for numbers) and
-    ``--layers`` when given (else ``inputs,64,outputs``). ``mse`` on classes trains on
+    ``--layers`` when given (else ``inputs,64,outputs``; inputs after one-hot encoding),
+    ``--dropout`` after each hidden layer. ``mse`` on classes trains on
     one-hot targets, one output per class (sigmoid by default, Nielsen's setup)."""
     classification = data.task == "classification"
     n_classes = len(data.class_names or [])
@@ -298,8 +325,8 @@ def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
     if layers[0] != n_features or layers[-1] != outputs:
         raise UsageError(f"--layers: expected {n_features} inputs (feature columns) first and "
                          f"{outputs} outputs last, received {','.join(map(str, layers))}")
-    return Network.from_sizes(layers, hidden=args.activation, output=output, loss=loss,
-                              seed=args.seed, dtype=args.dtype)
+    return build_dense(layers, hidden=args.activation, output=output, loss=loss,
+                       seed=args.seed, dtype=args.dtype, dropout=args.dropout)
 
 
 # ---------------------------------------------------------------------------- explain / plot

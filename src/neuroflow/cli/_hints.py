@@ -33,11 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow.cli._args import EXIT_INTERRUPTED, EXIT_USAGE
+from neuroflow.cli._args import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from neuroflow.errors import TrainingDivergedError
 from neuroflow.files import WriteError
 
-__all__ = ["chance_level", "poor_accuracy", "divergence", "say", "report_stop",
+__all__ = ["is_root", "run_rate", "findings", "chance_level", "poor_accuracy", "divergence",
+           "say", "report_stop",
            "report_write_failure", "save_model", "rank_status", "terminate_as_interrupt",
            "stoppable", "EVIDENCE", "EXIT_TERMINATED"]
 
@@ -294,3 +295,30 @@ def stoppable(command: Callable[[argparse.Namespace], int]
                 return EXIT_TERMINATED
 
     return run
+
+
+def is_root(args: argparse.Namespace) -> bool:
+    """False on MPI ranks other than 0 under ``--distributed`` (they train silently)."""
+    if not getattr(args, "distributed", False):
+        return True
+    try:
+        # a face that needs the optional mpi4py extra (neuroflow[mpi]): imported on use
+        from neuroflow.distributed import is_root as rank_is_root
+
+        return rank_is_root()
+    except ImportError as error:
+        raise UsageError(f"--distributed: {error}") from None
+
+
+def run_rate(args: argparse.Namespace, net: Any) -> float | None:
+    """The learning rate the run used: ``--learning-rate`` (or the preset's), or a
+    resumed checkpoint's (``None`` for a schedule)."""
+    if not args.resume:
+        return float(args.learning_rate)
+    rate = getattr(net.optimizer, "learning_rate", None)
+    return None if callable(rate) or rate is None else float(rate)
+
+
+def findings(diagnostics: Sequence[Any]) -> list[Any]:
+    """Every finding of the run's Diagnostics callbacks."""
+    return [finding for callback in diagnostics for finding in callback.findings]

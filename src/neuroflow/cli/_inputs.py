@@ -4,14 +4,17 @@ the images of every class folder), as one array of rows with a label for each.""
 
 from __future__ import annotations
 
+import csv
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from neuroflow.cli._args import UsageError
-from neuroflow.datasets.csv import load_csv, match_columns
+from neuroflow.cli._tabular import load_table
+from neuroflow.datasets.csv import looks_like_header, match_columns
 from neuroflow.datasets.images import image_files, mnist_polarity, read_image
 from neuroflow.datasets.mnist import mnist
 from neuroflow.datasets.npy import read_npy
@@ -25,16 +28,60 @@ INPUT_KINDS = (".csv/.txt rows, a .npy array, images (.png, .jpg, .jpeg, .bmp, .
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
+def _first_row(path: Path, delimiter: str) -> list[str]:
+    """Row 1 of a CSV file (its first non-blank row), or [] when it cannot be read here
+    (the full read then reports why: a FIFO or device is not opened here)."""
+    if not path.is_file():
+        return []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            return next((row for row in csv.reader(stream, delimiter=delimiter)
+                         if any(cell.strip() for cell in row)), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _extra_column(path: Path, header: bool | None, delimiter: str,
+                  feature_names: Sequence[str] | None) -> str | None:
+    """The one header column that is not among the model's input columns, when every one
+    of those is there (a candidate for the training file's target)."""
+    first = [cell.strip() for cell in _first_row(path, delimiter)]
+    if not feature_names or header is False or not (header or looks_like_header(first)):
+        return None
+    extra = [name for name in first if name not in feature_names]
+    if len(extra) != 1 or len(first) != len(feature_names) + 1 \
+            or set(first) - set(extra) != set(feature_names):
+        return None
+    return extra[0]
+
+
 def _read_csv_rows(path: Path, header: bool | None = None, delimiter: str = ",",
                    feature_names: Sequence[str] | None = None,
-                   target: int | str | None = None) -> np.ndarray:
+                   target: int | str | None = None, categorical: Collection[str] = (),
+                   note: Callable[[str], None] | None = None,
+                   class_names: Collection[str] | None = None) -> np.ndarray:
     """Every row of a CSV file of numbers (``nf.datasets.load_csv`` rules: UTF-8 with or
     without a byte-order mark, strict numbers, row 1 a header only when it holds no
     number, unless ``header`` says). With a header and a model that has
     ``feature_names``, columns are matched by name (any order; missing or extra columns
     are refused by name); otherwise by position. ``target`` (a header name or index) is
-    a column left out: the training file's labels (which may be text)."""
-    data = load_csv(path, target=target, header=header, delimiter=delimiter, dtype="float64")
+    a column left out: the training file's labels (which may be text). Without it, the
+    one header column that is not a model input (when all of those are there) is left out
+    with a ``note`` when every value in it is one of the model's ``class_names``: the
+    training file's target column. ``categorical`` columns are read as text."""
+    options: dict[str, Any] = {"header": header, "delimiter": delimiter,
+                               "dtype": "float64", "categorical": categorical}
+    extra = None if target is not None or class_names is None else \
+        _extra_column(path, header, delimiter, feature_names)
+    if extra is not None and class_names is not None:
+        data = load_table(path, target=extra, **options)
+        if data.class_names is not None and \
+                {str(name) for name in data.class_names} <= set(class_names):
+            if note is not None:
+                note(f"{path}: ignoring the column {extra!r}, which holds the model's class "
+                     "labels and is not one of its inputs (the target)")
+            target = extra
+    data = load_table(path, target=target, **options)
     if data.has_header and feature_names is not None:
         return data.x[:, match_columns(data.feature_names, feature_names,
                                        f"CSV file {str(path)!r}")]
@@ -134,7 +181,9 @@ def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
                 feature_names: Sequence[str] | None = None,
                 note: Callable[[str], None] | None = _stderr_note,
                 pixels: bool = True,
-                target: int | str | None = None) -> tuple[np.ndarray, list[str]]:
+                target: int | str | None = None,
+                categorical: Collection[str] = (),
+                class_names: Collection[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Rows ``(n, n_features)`` for ``neuroflow predict`` and a label for each row.
 
     Parameters
@@ -157,7 +206,14 @@ def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
         are then 8-bit pixels scaled to [0, 1], else plain values.
     target : int, str or None
         A CSV column to leave out (the target column of a training file), by header name
-        or index; ``None``: every column is an input.
+        or index; ``None``: every column is an input, but for one header column that is
+        not among ``feature_names`` (when all of those are there) that holds only
+        ``class_names``: left out with a note.
+    categorical : collection of str
+        CSV columns read as text categories (the model's one-hot encoded columns); the
+        rows are then an object array.
+    class_names : collection of str or None
+        A classifier's class labels as text (None for a regression model).
 
     Returns
     -------
@@ -199,7 +255,8 @@ def read_inputs(paths: Sequence[str], n_features: int, invert: str = "auto", *,
                     inverted.append(str(file))
                 labels.append(str(file))
             elif suffix in (".csv", ".txt"):
-                block = _read_csv_rows(file, header, delimiter, feature_names, target)
+                block = _read_csv_rows(file, header, delimiter, feature_names, target,
+                                       categorical, note, class_names)
             elif suffix == ".npy":
                 block = _read_npy(file, n_features, pixels)
             else:

@@ -15,6 +15,7 @@ pixels from its format; a CSV file's width from its rows, which are cheap.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from neuroflow import datasets
 from neuroflow.cli._args import UsageError
 from neuroflow.cli._data import (
     MNIST_FEATURES,
+    TrainingData,
     csv_for_model,
     data_kind,
     load_data,
@@ -30,7 +32,7 @@ from neuroflow.cli._data import (
 )
 from neuroflow.datasets.images import first_image, image_size
 
-__all__ = ["image_features", "training_images", "labelled_data"]
+__all__ = ["image_features", "training_images", "labelled_data", "test_data"]
 
 def image_features(spec: str) -> tuple[int, str]:
     """The inputs each image of the folder ``spec`` gives (grey pixels, width x height)
@@ -57,6 +59,19 @@ def training_images(args: argparse.Namespace, resumed: Any
         raise UsageError(f"--layers: the first size must be the number of inputs, {n} "
                          f"({where}), received {layers[0]}")
     return load_image_folder(args.data, seed, dtype)
+
+
+def test_data(args: argparse.Namespace, data: TrainingData) -> TrainingData:
+    """``train --test-data SOURCE``: ``data`` with SOURCE's samples as its test set, read
+    for the network as ``evaluate`` reads them (a CSV file's columns matched by name,
+    its categories one-hot encoded as in training, its labels mapped to the classes)."""
+    x, y = labelled_data(args.test_data, data.network, target=args.target,
+                         header=getattr(args, "header", None),
+                         delimiter=getattr(args, "delimiter", ","), argument="--test-data")
+    if len(y) == 0:
+        raise UsageError(f"--test-data: {args.test_data!r} holds no samples")
+    return dataclasses.replace(data, x_test=x, y_test=y,
+                               held_out=f"{len(y)} samples of --test-data {args.test_data}")
 
 
 def labelled_data(spec: str, net: Any, *, target: str | None = None,

@@ -9,6 +9,7 @@ from typing import Any
 from neuroflow import files
 from neuroflow.cli._args import UsageError, path_text
 from neuroflow.cli._keys import add_verify_options, load_model
+from neuroflow.cli._tabular import categorical_of, encoder_of
 
 __all__ = ["add", "run"]
 
@@ -36,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.onnx!r}")
     files.check_writable(args.onnx, inputs=[args.model], argument="--onnx")
     net = load_model(args.model, args)
+    if encoder_of(net) is not None and not args.no_preprocessing:
+        raise UsageError(f"--onnx: the model one-hot encodes the text columns "
+                         f"{', '.join(sorted(categorical_of(net)))}, which an ONNX graph of "
+                         "numbers cannot take; give --no-preprocessing to export the network "
+                         "alone (its inputs: the encoded, standardised columns)")
     try:
         # a face that needs the optional onnx extra (neuroflow[onnx]): imported on use
         from neuroflow.onnx import export

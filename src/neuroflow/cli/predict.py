@@ -14,6 +14,7 @@ from neuroflow.cli._args import add_csv_options, path_text
 from neuroflow.cli._data import check_fits, classifies, csv_target
 from neuroflow.cli._inputs import INPUT_KINDS, read_inputs
 from neuroflow.cli._keys import add_verify_options, load_model
+from neuroflow.cli._tabular import categorical_of, model_columns, model_width
 
 __all__ = ["add", "run"]
 
@@ -47,7 +48,10 @@ def add(commands: Any) -> None:
     parser.add_argument("--target", default=None, metavar="COLUMN",
                         help="CSV inputs: a column to leave out, by header name or 0-based "
                              "index, so that the file train read (features and target) can "
-                             "be given as it is")
+                             "be given as it is (for a classifier, a header column that "
+                             "is not one of the model's inputs and holds only its class "
+                             "labels is left out without it, with a note on standard "
+                             "error)")
     add_csv_options(parser)
     parser.set_defaults(handler=run)
 
@@ -58,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
     if args.out:  # before any work: a device, a folder or an input file is refused
         files.check_writable(args.out, inputs=sources, argument="--out")
     net = load_model(args.model, args)
-    x, labels = read_inputs(args.inputs, net.in_features, args.invert, header=args.header,
+    x, labels = read_inputs(args.inputs, model_width(net), args.invert, header=args.header,
                             delimiter=args.delimiter,
-                            feature_names=net.feature_names,
+                            feature_names=model_columns(net),
                             pixels=net.preprocessing is None,
-                            target=None if args.target is None else csv_target(args.target))
+                            target=None if args.target is None else csv_target(args.target),
+                            categorical=categorical_of(net), class_names=_labels(net))
     check_fits(x, net.dtype, "INPUT", "the model computes in float32; train one with "
                "--dtype float64 for such inputs")
     output = net.predict(x)
@@ -91,3 +96,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(buffer.getvalue())
     return 0
+
+
+def _labels(net: Any) -> list[str] | None:
+    """A classifier's class labels as text (its indices when it has no names), or None."""
+    if not classifies(net):
+        return None
+    if net.class_names:
+        return [str(name) for name in net.class_names]
+    return [str(index) for index in range(max(2, net.out_features))]

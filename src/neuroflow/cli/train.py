@@ -25,6 +25,7 @@ from neuroflow.cli._args import (
     UsageError,
     add_csv_options,
     choices,
+    fraction,
     int_in,
     path_text,
     positive,
@@ -38,10 +39,18 @@ from neuroflow.cli._data import (
     load_data,
 )
 from neuroflow.cli._keys import add_sign_option, add_verify_options, load_model, train_key
-from neuroflow.cli._sources import training_images
+from neuroflow.cli._options import (
+    add_fit_options,
+    auto_batch_size,
+    build_dense,
+    check_fit_options,
+    fit_callbacks,
+    fit_optimizer,
+    say_stopped,
+)
+from neuroflow.cli._sources import test_data, training_images
 from neuroflow.cli._stack import LAYERS_OPTION, stack_data
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
-from neuroflow.network import Network
 
 __all__ = ["add", "run"]
 
@@ -83,9 +92,12 @@ def add(commands: Any) -> None:
                         help="learning rate eta (default 0.001)")
     parser.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=10,
                         help=f"default 10, at most {MAX_EPOCHS}")
-    parser.add_argument("--batch-size", type=positive(int), default=128, help="default 128")
-    parser.add_argument("--validation-split", type=float, default=0.0, metavar="FRACTION",
-                        help="fraction of training data held out for validation (default 0)")
+    parser.add_argument("--batch-size", type=positive(int), default=128,
+                        help="default 128; for CSV data 32 (Keras' default; all the rows "
+                             "when fewer), so a small table gets several steps per epoch")
+    parser.add_argument("--validation-split", type=fraction, default=0.0, metavar="FRACTION",
+                        help="fraction in [0, 1) of the training data held out to report "
+                             "val_loss each epoch (default 0: none)")
     # --seed and --dtype default to None so that run can tell them given (see --resume)
     parser.add_argument("--seed", type=seed, default=None,
                         help="random seed of the weights, the shuffling and (CSV data) the "
@@ -116,6 +128,7 @@ def add(commands: Any) -> None:
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over MPI ranks; launch with mpiexec -n N "
                              "(needs neuroflow[mpi]); --batch-size is the global batch")
+    add_fit_options(parser)
     add_csv_options(parser)
     _add_preset_option(parser)
     add_sign_option(parser)
@@ -135,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     explicit = {key for key in (*_PRESET_OPTIONS, *_FROM_CHECKPOINT, "preset")
                 if getattr(args, key, None) is not None}
     preset = _apply_preset(args)
+    check_fit_options(args, explicit)
     args.seed = 0 if args.seed is None else args.seed
     args.dtype = args.dtype or "float32"
     args.out = args.out or args.resume or "model.safetensors"
@@ -143,13 +157,16 @@ def run(args: argparse.Namespace) -> int:
     resumed = _resumed_network(args, explicit) if args.resume else None
     if resumed is not None and "preset" not in explicit:
         _repeat_batches(args, explicit, resumed.training_run)
-    if args.target is not None or args.data.lower().endswith(".csv"):
-        data = csv_training_data(args, explicit, resumed)
-    else:
-        data = _mnist_training_data(args, preset, resumed)
+    csv = args.target is not None or args.data.lower().endswith(".csv")
+    data = (csv_training_data(args, explicit, resumed) if csv
+            else _mnist_training_data(args, preset, resumed))
     if args.limit is not None:
         data = dataclasses.replace(data, x_train=data.x_train[:args.limit],
                                    y_train=data.y_train[:args.limit])
+    if args.test_data:
+        data = test_data(args, data)
+    if csv and "batch_size" not in explicit and resumed is None:
+        args.batch_size = auto_batch_size(len(data.y_train))
     return _fit_and_save(args, data, preset)
 
 
@@ -308,28 +325,16 @@ def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None
     if preset is not None:
         net = presets.build_network(preset, seed=args.seed, dtype=args.dtype)
     else:
-        net = Network.from_sizes(layers, hidden=args.activation,
-                                 output=args.output_activation, loss=args.loss,
-                                 seed=args.seed, dtype=args.dtype)
+        net = build_dense(layers, hidden=args.activation, output=args.output_activation,
+                          loss=args.loss, seed=args.seed, dtype=args.dtype,
+                          dropout=args.dropout)
     net.class_names = names
     return TrainingData(net, x_train, y_train, x_test, y_test,
                         held_out=f"{len(y_test)} held-out images" if names else "")
 
 
 # ---------------------------------------------------------------------------- fit and save
-def _is_root(args: argparse.Namespace) -> bool:
-    """False on MPI ranks other than 0 under ``--distributed`` (they train silently)."""
-    if not getattr(args, "distributed", False):
-        return True
-    try:
-        # a face that needs the optional mpi4py extra (neuroflow[mpi]): imported on use
-        from neuroflow.distributed import is_root
-
-        return is_root()
-    except ImportError as error:
-        raise UsageError(f"--distributed: {error}") from None
-
-
+_is_root = _hints.is_root  # False on MPI ranks other than 0 under --distributed
 def _fit_and_save(args: argparse.Namespace, data: TrainingData,
                   preset: dict[str, Any] | None) -> int:
     """Train ``data.network`` with a checkpoint at ``--out`` after every epoch, report the
@@ -348,24 +353,26 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
     checkpoint = ModelCheckpoint(str(args.out).replace("{", "{{").replace("}", "}}"),
                                  sign_key=args.signing_key)
     diagnostics = [Diagnostics()] if getattr(args, "diagnostics", False) and root else []
+    optimizer, stopping = fit_optimizer(args), fit_callbacks(args)
     try:
         net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
                 # a resumed run continues with the checkpoint's optimiser and schedule
-                optimizer=None if args.resume else extra.get("optimizer") or args.optimizer,
+                optimizer=None if args.resume else extra.get("optimizer") or optimizer,
                 learning_rate=None if args.resume or "optimizer" in extra
-                else args.learning_rate,
+                or not isinstance(optimizer, str) else args.learning_rate,
                 validation_split=args.validation_split,
                 verbose=0 if args.quiet or not root else 1, distributed=args.distributed,
-                callbacks=[checkpoint, *diagnostics, *extra.get("callbacks", [])]
-                if root else [],
+                callbacks=[checkpoint, *diagnostics, *extra.get("callbacks", []),
+                           *stopping] if root else [],
                 **({"resume_from": args.resume} if args.resume else {}))
     except (TrainingInterrupted, TrainingDivergedError, files.WriteError) as error:
         if root:
-            return _hints.report_stop(args, error, checkpoint, _rate(args, net),
-                                      _found(diagnostics))
+            return _hints.report_stop(args, error, checkpoint, _hints.run_rate(args, net),
+                                      _hints.findings(diagnostics))
         return _hints.rank_status(error)
     if not root:  # rank 0 alone evaluates and saves
         return 0
+    say_stopped(stopping, args.quiet)
     history = net.history.history if net.history is not None else {}
     final = (history.get("val_accuracy") or history.get("accuracy") or [None])[-1]
     predicted = None
@@ -387,19 +394,7 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
     if not args.quiet:
         _hints.next_steps(args.out, args.data)
     if final is not None:
-        _hints.say(_hints.poor_accuracy(final, net, _rate(args, net), history.get("loss", []),
-                                        args.epochs, _found(diagnostics), predicted))
+        _hints.say(_hints.poor_accuracy(final, net, _hints.run_rate(args, net),
+                                        history.get("loss", []), args.epochs,
+                                        _hints.findings(diagnostics), predicted))
     return 0
-
-
-def _rate(args: argparse.Namespace, net: Network) -> float | None:
-    """The learning rate the run used: ``--learning-rate`` (or the preset's), or a
-    resumed checkpoint's (``None`` for a schedule)."""
-    if not args.resume:
-        return float(args.learning_rate)
-    rate = getattr(net.optimizer, "learning_rate", None)
-    return None if callable(rate) or rate is None else float(rate)
-
-
-def _found(diagnostics: list[Diagnostics]) -> list[Any]:
-    return [finding for callback in diagnostics for finding in callback.findings]
