@@ -6,12 +6,16 @@ matrices, which BLAS runs more slowly, and it also updates every parameter. This
 module measures both at the configuration's own sizes:
 
 - **products**: each matrix product of a step (forward ``x W``, weight gradient
-  ``xᵀ δ``, input gradient ``δ Wᵀ`` except the first layer's), timed alone with
-  ``np.matmul`` on operands of the step's shapes and memory layouts;
+  ``xᵀ δ``, input gradient ``δ Wᵀ`` except the first layer's; for a convolution the
+  same three on its im2col matrix, :func:`benchmarks.models.step_products`), timed
+  alone with ``np.matmul`` on operands of the step's shapes and memory layouts (the
+  im2col copies themselves are not products and are left out);
 - **optimizer**: one Adam step of :class:`neuroflow.optimizers.Adam` over the packed
-  parameters of a network of these sizes (the pass ``fit`` makes);
+  parameters of the configuration's network (the pass ``fit`` makes);
 - **inference**: the forward products ``x W`` of the 10,000 test images, layer by layer
-  (the floor of a ``predict`` of the test set: any tool's inference does these).
+  (the floor of a ``predict`` of the test set: any tool's inference does these; for
+  image layers timed on 1,000 images and counted ten times, the im2col matrix of
+  10,000 being gigabytes).
 
 Each is the best of several runs with warm caches, so their sum per epoch is a floor:
 a training loop that does this work can at best match it. ``python -m benchmarks``
@@ -31,12 +35,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 import neuroflow as nf
+from benchmarks import models
 from benchmarks.probe import FORCED_KERNEL_VARIABLES, blas_in_use, describe_kernels
-from benchmarks.run import CONFIGS, epoch_flops, matmul_gflops
+from benchmarks.run import CONFIGS, config_flops, matmul_gflops
 
 #: Timed runs per measurement (the best counts) and calls per timed run.
 REPEATS = 7
@@ -57,16 +63,11 @@ def best_seconds(function: Callable[[], object], calls: int = CALLS,
 
 
 def step_products(sizes: list[int], batch: int) -> list[tuple[str, int, int, int, bool]]:
-    """The matrix products of one training step: ``(name, m, k, n, transposed_a)`` for an
-    ``(m, k) @ (k, n)`` product, ``transposed_a`` when the left operand is a transposed
-    view (the weight gradient ``xᵀ δ``)."""
-    products = []
-    for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        products.append((f"layer {index + 1} x W", batch, n_in, n_out, False))
-        products.append((f"layer {index + 1} xᵀ δ", n_in, batch, n_out, True))
-        if index:
-            products.append((f"layer {index + 1} δ Wᵀ", batch, n_out, n_in, False))
-    return products
+    """The matrix products of one training step of the MLP of ``sizes``: ``(name, m, k,
+    n, transposed_a)`` for an ``(m, k) @ (k, n)`` product, ``transposed_a`` when the left
+    operand is a transposed view (the weight gradient ``xᵀ δ``); see
+    :func:`benchmarks.models.step_products`, which also counts convolutions."""
+    return models.step_products(models.neuroflow_network({"sizes": sizes}, 0), batch)
 
 
 def product_seconds(m: int, k: int, n: int, transposed_a: bool,
@@ -79,9 +80,8 @@ def product_seconds(m: int, k: int, n: int, transposed_a: bool,
     return best_seconds(lambda: np.matmul(left, right, out=out), calls=calls)
 
 
-def optimizer_seconds(sizes: list[int], batch: int) -> float:
-    """Best time of one Adam step over a packed network of ``sizes``."""
-    network = nf.Network.from_sizes(sizes, hidden="relu", output="softmax", seed=0)
+def optimizer_seconds(network: nf.Network, batch: int) -> float:
+    """Best time of one Adam step over the packed parameters of ``network``."""
     network.pack_parameters()
     pairs = network.parameter_buffer  # one update over the flat arrays, as fit steps
     rng = np.random.default_rng(0)
@@ -91,11 +91,15 @@ def optimizer_seconds(sizes: list[int], batch: int) -> float:
     return best_seconds(lambda: optimizer.step(pairs))
 
 
-def inference_seconds(sizes: list[int], n_samples: int = 10000) -> float:
-    """Best time of the forward products of ``n_samples`` rows through ``sizes``."""
+def inference_seconds(network: nf.Network, n_samples: int = 10000, chunk: int = 10000
+                      ) -> float:
+    """Best time of the forward products of ``n_samples`` samples through ``network``,
+    timed on ``chunk`` samples at a time (the products grow with the rows)."""
     rng = np.random.default_rng(0)
-    return sum(product_seconds(n_samples, n_in, n_out, False, rng, calls=3)
-               for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    forward = [product for product in models.step_products(network, chunk)
+               if not product[4] and product[0].endswith("x W")]
+    return n_samples / chunk * sum(product_seconds(m, k, n, False, rng, calls=3)
+                                   for _, m, k, n, _ in forward)
 
 
 @dataclass
@@ -118,13 +122,16 @@ class Floor:
         return self.flops / self.products / 1e9
 
 
-def measure(sizes: list[int], batch: int, n_samples: int = 60000) -> Floor:
-    """The floor of one epoch of ``n_samples`` at batch size ``batch`` (BLAS threads as
+def measure(config: dict[str, Any], n_samples: int = 60000) -> Floor:
+    """The floor of one epoch of ``n_samples`` of ``config`` (an entry of
+    :data:`benchmarks.run.CONFIGS`: the network and ``batch_size``; BLAS threads as
     currently set)."""
     rng = np.random.default_rng(0)
+    batch = config["batch_size"]
+    network = models.neuroflow_network({**config, "seed": 0})
     full, rest = divmod(n_samples, batch)
     products = 0.0
-    for _, m, k, n, transposed in step_products(sizes, batch):
+    for _, m, k, n, transposed in models.step_products(network, batch):
         seconds = product_seconds(m, k, n, transposed, rng)
         products += full * seconds
         if rest:  # the last, partial batch: its products scale with its rows
@@ -132,9 +139,10 @@ def measure(sizes: list[int], batch: int, n_samples: int = 60000) -> Floor:
     steps = full + (1 if rest else 0)
     # the products of step_products are the epoch's FLOPs without the first layer's
     # input gradient
-    return Floor(products, steps * optimizer_seconds(sizes, batch),
-                 epoch_flops(sizes, n_samples, first_input_gradient=False),
-                 inference_seconds(sizes))
+    images = models.is_convolutional(config)
+    return Floor(products, steps * optimizer_seconds(network, batch),
+                 config_flops(config, n_samples, first_input_gradient=False),
+                 inference_seconds(network, chunk=1000 if images else 10000))
 
 
 def describe(name: str, floor: Floor, bound: float) -> str:
@@ -169,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
               + (f" (forced: {forced}; `python -m benchmarks` measures its floors with "
                  f"both unset)" if forced else ""))
         for name in names:
-            sizes, batch = CONFIGS[name]["sizes"], CONFIGS[name]["batch_size"]
             # the sgemm bound of benchmarks.run: the tight count (products computed only)
-            bound = epoch_flops(sizes, 60000, first_input_gradient=False) / (gflops * 1e9)
-            print(describe(name, measure(sizes, batch), bound), flush=True)
+            bound = config_flops(CONFIGS[name], 60000, first_input_gradient=False) / (
+                gflops * 1e9)
+            print(describe(name, measure(CONFIGS[name]), bound), flush=True)
     return 0
 
 

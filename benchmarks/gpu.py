@@ -1,16 +1,18 @@
 """The GPU speed harness: neuroflow on CuPy against PyTorch-CUDA and JAX-GPU.
 
-The configurations of :mod:`benchmarks.run` (784-256-128-10 at batch 32, 128 and 1024,
-wide and deep at batch 128), the same initial weights (neuroflow's He-normal draw for
-the seed, zero biases), the same batches in the same order (neuroflow's permutations),
-Adam with the same hyper-parameters, float32, MNIST:
+The MLP configurations of :mod:`benchmarks.run` (784-256-128-10 at batch 32, 128 and
+1024, wide and deep at batch 128; its CNN when named with ``--configs``), the same
+initial weights (neuroflow's He-normal draw for the seed, zero biases), the same batches
+in the same order (neuroflow's permutations), Adam with the same hyper-parameters,
+float32, MNIST (the networks as :mod:`benchmarks.models` builds them for every tool):
 
 - **neuroflow-cupy**: ``Network.from_sizes(..., backend="cupy")`` and ``fit``, the
   network's array back-end (``neuroflow.backend``, docs/scaling.md);
 - **pytorch-cuda**: the loop of :class:`benchmarks.workers.TorchTool` on ``cuda``, the
   data on the device once, the loss summed on the device (one sync per epoch);
-- **jax-gpu**: the whole epoch one ``jax.jit`` over a ``lax.scan`` of the steps (the
-  last, partial batch after it), optax Adam; compiled before the clock starts, and the
+- **jax-gpu**: :class:`benchmarks.models.JaxTrainer`, the code of the CPU harness's
+  JAX tool: the whole epoch one ``jax.jit`` over a ``lax.scan`` of the steps (the last,
+  partial batch after it), optax Adam; compiled before the clock starts, and the
   compile time reported beside the epoch time.
 
 Each tool runs in its own process (``python -m benchmarks.gpu --worker TOOL``), one
@@ -46,9 +48,18 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.models import (
+    ADAM,
+    JaxTrainer,
+    input_shape,
+    is_convolutional,
+    neuroflow_network,
+    torch_model,
+)
 from benchmarks.run import CONFIGS, ROOT
-from benchmarks.workers import ADAM
 
+#: The configurations run by default: the MLPs (the CNN when asked for).
+DEFAULT_CONFIGS = [name for name, config in CONFIGS.items() if not is_convolutional(config)]
 TOOLS = ["neuroflow-cupy", "pytorch-cuda", "jax-gpu"]
 #: What each tool needs, for the message when it is missing.
 INSTALL = {"neuroflow-cupy": "pip install 'neuroflow[gpu]'", "pytorch-cuda": "pip install torch",
@@ -155,8 +166,8 @@ def table(results: dict[str, list[dict[str, Any]]], names: list[str]) -> list[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--configs", default=",".join(CONFIGS),
-                        help=f"comma-separated subset of {', '.join(CONFIGS)}")
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
+                        help=f"comma-separated, of {', '.join(CONFIGS)} (default: the MLPs)")
     parser.add_argument("--tools", default=",".join(TOOLS),
                         help=f"comma-separated subset of {', '.join(TOOLS)}")
     parser.add_argument("--epochs", type=int, default=EPOCHS,
@@ -274,8 +285,7 @@ class NeuroflowRunner:
         import neuroflow as nf
 
         x, y, x_test, y_test = data
-        network = nf.Network.from_sizes(config["sizes"], hidden="relu", output="softmax",
-                                        seed=config["seed"], backend=self.backend)
+        network = neuroflow_network(config).to_backend(self.backend)
         times: list[float] = []
         sync = self.sync
 
@@ -312,23 +322,14 @@ class TorchRunner:
 
     def measure(self, config: dict[str, Any], data: tuple[np.ndarray, ...],
                 epochs: int) -> dict[str, Any]:
-        from benchmarks.workers import initial_state
-
         torch, device = self.torch, self.device
         functional = torch.nn.functional
         x, y, x_test, y_test = data
-        xd, yd = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
-        weights, rng = initial_state(config["sizes"], config["seed"])
-        modules: list[Any] = []
-        for i, (weight, bias) in enumerate(weights):
-            linear = torch.nn.Linear(*weight.shape)
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(weight.T.copy()))
-                linear.bias.copy_(torch.from_numpy(bias))
-            modules.append(linear)
-            if i < len(weights) - 1:
-                modules.append(torch.nn.ReLU())
-        model = torch.nn.Sequential(*modules).to(device)
+        network = neuroflow_network(config)
+        rng, shape = network.rng, input_shape(network)
+        xd = torch.from_numpy(x).view(x.shape[0], *shape).to(device)
+        yd = torch.from_numpy(y).to(device)
+        model = torch_model(network).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=ADAM["learning_rate"],
                                      betas=(ADAM["beta_1"], ADAM["beta_2"]),
                                      eps=ADAM["epsilon"])
@@ -354,7 +355,7 @@ class TorchRunner:
 
         def predict() -> np.ndarray:
             with torch.inference_mode():
-                inputs = torch.from_numpy(x_test).to(device)
+                inputs = torch.from_numpy(x_test).view(x_test.shape[0], *shape).to(device)
                 return torch.softmax(model(inputs), dim=1).cpu().numpy()
 
         labels = predict().argmax(axis=1)
@@ -364,8 +365,8 @@ class TorchRunner:
 
 
 class JaxRunner:
-    """The epoch as one ``jax.jit`` over a ``lax.scan`` of the steps (the last, partial
-    batch traced after the scan), optax Adam, float32."""
+    """:class:`benchmarks.models.JaxTrainer` on the GPU (the CPU with ``--device cpu``):
+    the epoch as one ``jax.jit`` over a ``lax.scan`` of the steps, optax Adam, float32."""
 
     def __init__(self, device: str) -> None:
         import jax
@@ -377,73 +378,22 @@ class JaxRunner:
         except RuntimeError as error:
             raise RuntimeError(f"JAX sees no {platform} device (a CPU-only jaxlib?): "
                                f"{str(error).splitlines()[0]}") from None
-        self.jax = jax
 
     def measure(self, config: dict[str, Any], data: tuple[np.ndarray, ...],
                 epochs: int) -> dict[str, Any]:
-        import optax
-        from jax import lax
-
-        from benchmarks.workers import initial_state
-
-        jax = self.jax
         x, y, x_test, y_test = data
-        put = lambda array: jax.device_put(array, self.device)  # noqa: E731
-        xd, yd = put(x), put(y.astype(np.int32))
-        weights, rng = initial_state(config["sizes"], config["seed"])
-        params = [(put(w), put(b)) for w, b in weights]
-        adam = optax.adam(ADAM["learning_rate"], b1=ADAM["beta_1"], b2=ADAM["beta_2"],
-                          eps=ADAM["epsilon"])
-        n, batch_size = x.shape[0], config["batch_size"]
-        full = n // batch_size
-
-        def forward(params: Any, inputs: Any) -> Any:
-            for w, b in params[:-1]:
-                inputs = jax.nn.relu(inputs @ w + b)
-            w, b = params[-1]
-            return inputs @ w + b
-
-        def loss(params: Any, inputs: Any, labels: Any) -> Any:
-            return optax.softmax_cross_entropy_with_integer_labels(
-                forward(params, inputs), labels).mean()
-
-        def epoch(params: Any, state: Any, inputs: Any, labels: Any, order: Any) -> Any:
-            # the data are arguments, not constants folded into the program
-            def step(carry: Any, index: Any) -> Any:
-                params, state = carry
-                value, grads = jax.value_and_grad(loss)(params, inputs[index], labels[index])
-                updates, state = adam.update(grads, state, params)
-                return (optax.apply_updates(params, updates), state), value * index.shape[0]
-
-            batches = order[:full * batch_size].reshape(full, batch_size)
-            (params, state), losses = lax.scan(step, (params, state), batches)
-            total = losses.sum()
-            if n % batch_size:  # the last, partial batch (its shape is known when traced)
-                (params, state), last = step((params, state), order[full * batch_size:])
-                total = total + last
-            return params, state, total / n
-
-        state = adam.init(params)
-        order = put(rng.permutation(n).astype(np.int32))
-        started = time.perf_counter()
-        compiled = jax.jit(epoch, donate_argnums=(0, 1)).lower(params, state, xd, yd,
-                                                               order).compile()
-        compile_seconds = time.perf_counter() - started
+        network = neuroflow_network(config)
+        trainer = JaxTrainer(network, x.shape[0], config["batch_size"], self.device)
+        xd, yd = trainer.put(x), trainer.put(y.astype(np.int32))
+        compile_seconds = trainer.compile(xd, yd)
         times = []
-        for index in range(epochs + 1):
+        for _ in range(epochs + 1):  # a warm-up epoch, then the timed ones
             started = time.perf_counter()
-            if index:  # the warm-up epoch uses the order drawn before compiling
-                order = put(rng.permutation(n).astype(np.int32))
-            params, state, mean_loss = compiled(params, state, xd, yd, order)
-            float(mean_loss)  # the epoch's loss reaches the host: the sync
+            trainer.epoch(xd, yd, network.rng.permutation(x.shape[0]))  # synced: the loss
             times.append(time.perf_counter() - started)
-        predict_fn = jax.jit(lambda params, inputs: jax.nn.softmax(forward(params, inputs)))
-
-        def predict() -> np.ndarray:
-            return np.asarray(predict_fn(params, put(x_test)))
-
-        labels = predict().argmax(axis=1)
-        seconds = median_seconds(predict, lambda: None)  # np.asarray waits for the result
+        labels = trainer.predict(x_test).argmax(axis=1)
+        # np.asarray in predict waits for the result
+        seconds = median_seconds(lambda: trainer.predict(x_test), lambda: None)
         return {"epoch_seconds": times[1:], "compile_seconds": compile_seconds,
                 "accuracy": float((labels == y_test).mean()),
                 "samples_per_second": x_test.shape[0] / seconds,

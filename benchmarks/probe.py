@@ -11,8 +11,8 @@ environment stays as the caller set it. Protocol, one JSON object per line:
   process sees them (``null``: unset);
 - driver -> probe ``{"sgemm": REPEATS, "size": N}``: reply ``{"gflops": ...}``, the
   best float32 N² product rate (N = 2048 by default) of ``REPEATS`` timed products;
-- driver -> probe ``{"floor": {"sizes": [...], "batch_size": B, "n_samples": N}}``:
-  reply the :class:`benchmarks.floors.Floor` fields;
+- driver -> probe ``{"floor": {"config": {...}, "n_samples": N}}`` (``config``: an entry
+  of :data:`benchmarks.run.CONFIGS`): reply the :class:`benchmarks.floors.Floor` fields;
 - driver -> probe ``{"quit": true}``: exit.
 
 Run as ``python -m benchmarks.probe THREADS``.
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
                                           repeats=int(request["sgemm"]))})
         elif "floor" in request:
             asked = request["floor"]
-            floor = floors.measure(asked["sizes"], asked["batch_size"], asked["n_samples"])
+            floor = floors.measure(asked["config"], asked["n_samples"])
             send(dataclasses.asdict(floor))
         else:
             return

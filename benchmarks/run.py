@@ -1,8 +1,12 @@
-"""neuroflow's speed harness: the same MLP on MNIST with neuroflow, PyTorch (CPU) and
-scikit-learn's ``MLPClassifier``.
+"""neuroflow's speed harness: the same networks on MNIST with neuroflow, PyTorch (CPU),
+JAX (CPU, ``jax.jit``) and scikit-learn's ``MLPClassifier`` (MLPs only).
 
-For each configuration, one worker process per tool (so peak RSS is per tool) trains
-from the same initial weights with Adam and the same hyper-parameters; the driver
+The configurations: MLPs of several widths, depths and batch sizes, and a CNN
+(conv32k3-pool2-conv64k3-pool2-dense128-10, batch 128; :mod:`benchmarks.models` builds
+each tool's copy). For each configuration, one worker process per tool (so peak RSS is
+per tool) trains from the same initial weights with Adam and the same hyper-parameters;
+JAX compiles its whole epoch before the first round (its compile time is reported
+beside its epoch time, never inside it); the driver
 steps the workers one epoch at a time in rotating order (A B C, B C A, ...) so machine
 noise hits every tool alike. The workers run the BLAS kernel a user's machine runs:
 they start with ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset (together; the
@@ -10,15 +14,16 @@ driver's own environment stays as it is, and tests, CI and the library never tou
 them), and each reports the library, kernel and threads it ran. The matmul rate and
 the floors are measured in a probe process with the same environment
 (:mod:`benchmarks.probe`), so they price the FLOPs at that kernel. Reported per tool:
-median seconds per epoch, ratio to PyTorch, ratio to the sgemm lower bound (the FLOPs of
-the matrix products the epoch computes, divided by this machine's measured float32
-matmul rate), test accuracy after the same number of epochs, inference samples/s on the
-10k test set and peak RSS.
+median seconds per epoch, JAX's compile time, ratios to PyTorch and to JAX, ratio to
+the sgemm lower bound (the FLOPs of the matrix products the epoch computes, divided by
+this machine's measured float32 matmul rate), test accuracy after the same number of
+epochs, inference samples/s on the 10k test set, peak RSS, and the threads that did
+each tool's work.
 
 Usage::
 
     python -m benchmarks              # every configuration, 10 epochs, writes BENCHMARKS.md
-    python -m benchmarks --quick      # one small configuration (CI smoke run, < 1 minute)
+    python -m benchmarks --quick      # small subsets (CI smoke run, about a minute)
     python -m benchmarks --configs mlp-b128 --epochs 3 --out /tmp/bench.md
     python -m benchmarks --keep-blas-environment ...   # the kernel the caller's env forces
 """
@@ -41,23 +46,40 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.models import is_convolutional, neuroflow_network, step_products
 from benchmarks.probe import FORCED_KERNEL_VARIABLES, describe_kernels
 
 MLP = [784, 256, 128, 10]
-#: name -> layer sizes and batch size (the issue's configurations).
+#: The CNN row: neuroflow's ``--layers`` syntax, 28x28 MNIST images in, 10 classes out.
+CNN = "conv32k3,pool2,conv64k3,pool2,dense128"
+#: name -> the network (MLP ``sizes``, or a ``stack`` of image layers) and batch size
+#: (the issue's MLP configurations, and the CNN). A configuration whose epoch is long runs
+#: at most ``max_epochs`` rounds (``--epochs`` otherwise) on its first ``train_samples``
+#: training images (all 60,000 otherwise; ``--train-samples`` sets every configuration's).
 CONFIGS: dict[str, dict[str, Any]] = {
     "mlp-b32": {"sizes": MLP, "batch_size": 32},
     "mlp-b128": {"sizes": MLP, "batch_size": 128},
     "mlp-b1024": {"sizes": MLP, "batch_size": 1024},
     "wide-b128": {"sizes": [784, 1024, 1024, 10], "batch_size": 128},
     "deep-b128": {"sizes": [784] + [256] * 6 + [10], "batch_size": 128},
+    "cnn-b128": {"stack": CNN, "input": 784, "outputs": 10, "batch_size": 128,
+                 "max_epochs": 3, "train_samples": 10000},
 }
-QUICK = {"config": "mlp-b128", "epochs": 2, "train_samples": 10000}
-TOOLS = ["neuroflow", "pytorch", "sklearn"]
+#: ``--quick``: per configuration, the training images (the first N) and test images
+#: used; every tool runs, for this many epochs. The CNN's few images only prove that
+#: its workers run and agree.
+QUICK: dict[str, Any] = {"configs": {"mlp-b128": {"train_samples": 10000},
+                                     "cnn-b128": {"train_samples": 256, "test_samples": 500}},
+                         "epochs": 2}
+TOOLS = ["neuroflow", "pytorch", "jax", "sklearn"]
 #: Tools measured when asked for (``--tools``): neuroflow with its NumPy kernels only.
 OPTIONAL_TOOLS = ["neuroflow-numpy"]
+#: Tools that train MLPs only (left out of the convolutional configurations).
+MLP_ONLY_TOOLS = {"sklearn"}
 REFERENCE = "pytorch"
-#: The issue's inference target: samples/s ≥ this × PyTorch's, on every configuration.
+#: The second reference: the table's "× JAX" column.
+JAX = "jax"
+#: The issue's inference target: samples/s ≥ this × PyTorch's, on every MLP configuration.
 INFERENCE_TARGET = 1.1
 ROOT = Path(__file__).resolve().parent.parent
 #: Bytes of MNIST (train + test) as float32: the unit of the peak-RSS target.
@@ -85,6 +107,11 @@ class Result:
     peak_rss_mb: float = float("nan")
     #: The matrix-product libraries the tool's worker ran (see :mod:`benchmarks.workers`).
     blas: list[dict[str, Any]] = field(default_factory=list)
+    #: Seconds of one-off compilation before the first epoch (JAX's ``jit``), 0 for the
+    #: tools that compile nothing; never part of an epoch time.
+    compile_seconds: float = 0.0
+    #: Threads that did the epochs' work (:func:`benchmarks.workers.busy_threads`).
+    busy_threads: int = 0
 
     @property
     def seconds(self) -> float:
@@ -102,10 +129,10 @@ class Result:
         """Median over rounds of epoch time ÷ that round's sgemm bound (tight count)."""
         return statistics.median(self.bound_ratios) if self.bound_ratios else float("nan")
 
-    def loose_bound_ratio(self, sizes: list[int]) -> float:
+    def loose_bound_ratio(self, config: dict[str, Any]) -> float:
         """:attr:`bound_ratio` against the loose count (with the first layer's input
         gradient): the loose bound is longer by the ratio of the two counts."""
-        return self.bound_ratio * tight_over_loose(sizes)
+        return self.bound_ratio * tight_over_loose(config)
 
 
 def worker_environment(keep_forced_kernel: bool = False,
@@ -174,11 +201,11 @@ class Probe(Worker):
         """Best float32 ``size``² product rate in GFLOP/s (see :func:`matmul_gflops`)."""
         return float(self.ask(json.dumps({"sgemm": repeats, "size": size}))["gflops"])
 
-    def floor(self, sizes: list[int], batch_size: int, n_samples: int) -> Any:
+    def floor(self, config: dict[str, Any], n_samples: int) -> Any:
         """:func:`benchmarks.floors.measure` in the probe: a :class:`~benchmarks.floors.Floor`."""
         from benchmarks.floors import Floor
 
-        asked = {"sizes": sizes, "batch_size": batch_size, "n_samples": n_samples}
+        asked = {"config": config, "n_samples": n_samples}
         return Floor(**self.ask(json.dumps({"floor": asked})))
 
     def quit(self) -> None:
@@ -221,13 +248,29 @@ def epoch_flops(sizes: list[int], n_samples: int, first_input_gradient: bool = T
     return float(total * n_samples)
 
 
+def config_flops(config: dict[str, Any], n_samples: int,
+                 first_input_gradient: bool = True) -> float:
+    """Matrix-product FLOPs of one training epoch of ``config``: :func:`epoch_flops` for
+    an MLP; for image layers the im2col products of every layer
+    (:func:`benchmarks.models.step_products`, 2 FLOPs per multiply-add), which scale
+    with the rows, so with the samples."""
+    if not is_convolutional(config):
+        return epoch_flops(config["sizes"], n_samples, first_input_gradient)
+    batch = config["batch_size"]
+    products = step_products(neuroflow_network({**config, "seed": 0}), batch,
+                             first_input_gradient)
+    return float(sum(2 * m * k * n for _, m, k, n, _ in products)) * n_samples / batch
+
+
 #: What each tool's epoch time includes and excludes (the report states it).
 ONE_OFF_WORK = (
     "Every tool's epoch time covers the same work: the shuffle, the batches' forward and "
     "backward passes, the optimiser steps and the training loss. One-off work is outside "
-    "the clock for all three: the data is float32 already (no dtype conversion); neuroflow "
+    "the clock for every tool: the data is float32 already (no dtype conversion); neuroflow "
     "validates and prepares its input in `fit` before the first epoch's clock starts; "
     "PyTorch's tensors are created once (`torch.from_numpy`, no copy) before training; "
+    "JAX's data is put on its device and its epoch compiled before the first round (the "
+    "compile time is reported in its own column); "
     "scikit-learn's `partial_fit` (one call per epoch) re-validates its input on every call, "
     "so it runs with `sklearn.config_context(assume_finite=True)` (no finiteness scan: "
     "neuroflow scans once, PyTorch never) and the per-call checks that remain (shapes, "
@@ -235,9 +278,15 @@ ONE_OFF_WORK = (
     "`_validate_input`) and subtracted from each of its epochs:")
 
 
-def tight_over_loose(sizes: list[int]) -> float:
-    """The tight FLOP count over the loose one (at most 1)."""
-    return epoch_flops(sizes, 1, first_input_gradient=False) / epoch_flops(sizes, 1)
+def tight_over_loose(config: dict[str, Any]) -> float:
+    """The tight FLOP count of ``config`` over the loose one (at most 1)."""
+    return config_flops(config, 1, first_input_gradient=False) / config_flops(config, 1)
+
+
+def tools_for(config: dict[str, Any], tools: list[str]) -> list[str]:
+    """The ``tools`` that train ``config``: scikit-learn has no convolution."""
+    return [tool for tool in tools
+            if not (is_convolutional(config) and tool in MLP_ONLY_TOOLS)]
 
 
 def run_config(name: str, config: dict[str, Any], tools: list[str], log: Any,
@@ -253,17 +302,21 @@ def run_config(name: str, config: dict[str, Any], tools: list[str], log: Any,
     environment ``env`` (:func:`worker_environment` by default). Returns the results
     and the rounds' rates (GFLOP/s).
     """
+    tools = tools_for(config, tools)
     workers = {tool: Worker(tool, config, env) for tool in tools}
     results = {tool: Result(tool) for tool in tools}
-    flops = epoch_flops(config["sizes"], config.get("train_samples", 60000),
-                        first_input_gradient=False)
+    flops = config_flops(config, config.get("train_samples", 60000),
+                         first_input_gradient=False)
     rates: list[float] = []
     try:
         for tool, worker in workers.items():
             ready = worker.ask()
             results[tool].subtracted_seconds = ready.get("subtracted_seconds", 0.0)
+            results[tool].compile_seconds = ready.get("compile_seconds", 0.0)
             results[tool].blas = ready.get("blas", [])
-            log(f"  {name} {tool}: {describe_kernels(results[tool].blas)}")
+            log(f"  {name} {tool}: {describe_kernels(results[tool].blas)}"
+                + (f"; compiled in {results[tool].compile_seconds:.2f} s"
+                   if results[tool].compile_seconds else ""))
         for epoch in range(config["epochs"]):
             rates.append(probe.sgemm(repeats=ROUND_REPEATS))
             time.sleep(BLAS_SPIN_SECONDS)  # the probe's idle BLAS threads stop spinning
@@ -280,7 +333,11 @@ def run_config(name: str, config: dict[str, Any], tools: list[str], log: Any,
             scores = worker.ask("evaluate")
             results[tool].accuracy = scores["accuracy"]
             results[tool].samples_per_second = scores["samples_per_second"]
+            results[tool].busy_threads = scores.get("busy_threads", 0)
             results[tool].peak_rss_mb = worker.ask("quit")["peak_rss_mb"]
+            log(f"  {name} {tool}: test accuracy {100 * scores['accuracy']:.2f}%, inference "
+                f"{scores['samples_per_second']:,.0f} samples/s, "
+                f"{results[tool].busy_threads} busy thread(s)")
             worker.close()
     finally:
         for worker in workers.values():
@@ -362,32 +419,35 @@ def machine_description(blas_kernels: dict[str, str] | None = None,
 
 
 def format_table(name: str, results: dict[str, Result]) -> list[str]:
-    reference = results.get(REFERENCE)
+    """Markdown rows of configuration ``name``: one per tool, its ratios paired by round
+    to PyTorch's and JAX's epochs (``–`` where that tool was not measured)."""
+    def ratio(result: Result, reference: Result | None) -> str:
+        return f"{result.ratio_to(reference):.2f}" if reference else "–"
+
     lines = []
     for tool, result in results.items():
-        ratio = result.ratio_to(reference) if reference else float("nan")
-        loose = result.loose_bound_ratio(CONFIGS[name]["sizes"]) if name in CONFIGS else (
-            float("nan"))
+        loose = result.loose_bound_ratio(CONFIGS[name]) if name in CONFIGS else float("nan")
+        compiled = f"{result.compile_seconds:.2f}" if result.compile_seconds else "–"
         lines.append(
-            f"| {name} | {tool} | {result.seconds:.3f} | {ratio:.2f} | {result.bound_ratio:.2f}"
-            f" ({loose:.2f}) | {100 * result.accuracy:.2f} | {result.samples_per_second:,.0f}"
-            f" | {result.peak_rss_mb:,.0f} |")
+            f"| {name} | {tool} | {result.seconds:.3f} | {compiled} "
+            f"| {ratio(result, results.get(REFERENCE))} | {ratio(result, results.get(JAX))} "
+            f"| {result.bound_ratio:.2f} ({loose:.2f}) | {100 * result.accuracy:.2f} "
+            f"| {result.samples_per_second:,.0f} | {result.peak_rss_mb:,.0f} |")
     return lines
 
 
-HEADER = ["| config | tool | s/epoch (median) | × PyTorch | × sgemm bound (loose) "
-          "| test acc. % "
-          "| inference samples/s | peak RSS MiB |",
-          "|---|---|---:|---:|---:|---:|---:|---:|"]
+HEADER = ["| config | tool | s/epoch (median) | compile s | × PyTorch | × JAX "
+          "| × sgemm bound (loose) | test acc. % | inference samples/s | peak RSS MiB |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
 
 def inference_ratios(all_results: dict[str, dict[str, Result]]) -> dict[str, float]:
-    """Per configuration with both tools measured: neuroflow's inference samples/s over
-    PyTorch's."""
+    """Per MLP configuration (the target's) with both tools measured: neuroflow's
+    inference samples/s over PyTorch's."""
     out = {}
     for name, results in all_results.items():
         mine, reference = results.get("neuroflow"), results.get(REFERENCE)
-        if mine and reference:
+        if mine and reference and not is_convolutional(CONFIGS.get(name, {})):
             out[name] = mine.samples_per_second / reference.samples_per_second
     return out
 
@@ -401,7 +461,7 @@ def inference_check(all_results: dict[str, dict[str, Result]]
         return None
     worst = min(ratios, key=lambda name: ratios[name])
     listed = ", ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items())
-    return (f"inference samples/s ≥ {INFERENCE_TARGET} × PyTorch on every configuration "
+    return (f"inference samples/s ≥ {INFERENCE_TARGET} × PyTorch on every MLP configuration "
             f"({len(ratios)} measured)",
             all(ratio >= INFERENCE_TARGET for ratio in ratios.values()),
             f"{listed}; worst {worst} {ratios[worst]:.2f} ×")
@@ -432,7 +492,7 @@ def checks(all_results: dict[str, dict[str, Result]],
             ratio = mine.ratio_to(reference)
             out.append((f"{config}: neuroflow ≤ {target:.2f} × PyTorch", ratio <= target,
                         f"{ratio:.2f}"))
-    nf128, pt128, sk128 = (get("mlp-b128", t) for t in TOOLS)
+    nf128, pt128, sk128 = (get("mlp-b128", t) for t in ("neuroflow", REFERENCE, "sklearn"))
     if nf128 and pt128:
         gap = 100 * abs(nf128.accuracy - pt128.accuracy)
         out.append(("mlp-b128: accuracy within 0.3 points of PyTorch", gap <= 0.3,
@@ -457,12 +517,36 @@ def checks(all_results: dict[str, dict[str, Result]],
     return out
 
 
+def busy_threads_line(all_results: dict[str, dict[str, Result]]) -> str:
+    """The report's sentence on the threads that did each tool's work (the distinct
+    counts over the configurations, ``/``-separated)."""
+    counts: dict[str, list[int]] = {}
+    for results in all_results.values():
+        for tool, result in results.items():
+            if result.busy_threads not in counts.setdefault(tool, []):
+                counts[tool].append(result.busy_threads)
+    listed = "; ".join(f"{tool} {'/'.join(map(str, sorted(found)))}"
+                       for tool, found in counts.items())
+    return ("Threads that did the training's work, per tool (those with at least 10% of "
+            "the busiest one's CPU time over the epochs, counted from /proc in each worker; "
+            f"a check that the thread limit held): {listed}.")
+
+
+def describe_network(config: dict[str, Any]) -> str:
+    """``784-256-128-10`` for an MLP; ``conv32k3-pool2-...-dense128-10`` for a stack."""
+    if is_convolutional(config):
+        return "-".join(config["stack"].split(",") + [str(config["outputs"])])
+    return "-".join(map(str, config["sizes"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help=f"one small configuration ({QUICK['config']}, {QUICK['epochs']} "
-                             f"epochs on {QUICK['train_samples']} samples)")
+                        help="small subsets: " + ", ".join(
+                            f"{name} on {sizes['train_samples']} images"
+                            for name, sizes in QUICK["configs"].items())
+                        + f", {QUICK['epochs']} epochs")
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help=f"comma-separated subset of {', '.join(CONFIGS)}")
     parser.add_argument("--tools", default=",".join(TOOLS),
@@ -483,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tools = args.tools.split(",")
     unknown = [t for t in tools if t not in TOOLS + OPTIONAL_TOOLS]
-    names = [QUICK["config"]] if args.quick else args.configs.split(",")
+    names = list(QUICK["configs"]) if args.quick else args.configs.split(",")
     unknown += [c for c in names if c not in CONFIGS]
     if unknown:
         parser.error(f"unknown tool or configuration: {', '.join(unknown)}")
@@ -524,22 +608,30 @@ def _measure(args: argparse.Namespace, names: list[str], tools: list[str], epoch
     floor_lines: list[str] = []
     floors_by_config: dict[str, floors.Floor] = {}
     rows: list[str] = []
+    #: what each configuration ran, where it differs from the run's epochs and samples
+    exceptions: list[str] = []
     for name in names:
-        config = {**CONFIGS[name], "epochs": epochs, "seed": args.seed, "threads": args.threads}
-        if args.quick or args.train_samples:
-            config["train_samples"] = args.train_samples or QUICK["train_samples"]
+        config = {**CONFIGS[name], "seed": args.seed, "threads": args.threads,
+                  "epochs": min(epochs, CONFIGS[name].get("max_epochs", epochs))}
+        if args.quick:
+            config.update(QUICK["configs"][name])
+        if args.train_samples:
+            config["train_samples"] = args.train_samples
         n_samples = config.get("train_samples", 60000)
-        bounds[name] = epoch_flops(config["sizes"], n_samples,
-                                   first_input_gradient=False) / (gflops * 1e9)
-        log(f"{name}: {'-'.join(map(str, config['sizes']))}, batch {config['batch_size']}, "
-            f"sgemm bound {bounds[name]:.3f} s/epoch")
+        if config["epochs"] != epochs or (n_samples != 60000 and not args.train_samples):
+            exceptions.append(f"{name}: {config['epochs']} epochs of the first "
+                              f"{n_samples:,} training images")
+        bounds[name] = config_flops(config, n_samples,
+                                    first_input_gradient=False) / (gflops * 1e9)
+        log(f"{name}: {describe_network(config)}, batch {config['batch_size']}, "
+            f"{config['epochs']} epochs, sgemm bound {bounds[name]:.3f} s/epoch")
         all_results[name], round_rates[name] = run_config(name, config, tools, log, probe, env)
         rows += format_table(name, all_results[name])
         if not args.quick:
-            floor = probe.floor(config["sizes"], config["batch_size"], n_samples)
+            floor = probe.floor(CONFIGS[name], n_samples)
             floors_by_config[name] = floor
-            floor_bound = epoch_flops(config["sizes"], n_samples, first_input_gradient=False
-                                      ) / (probe.sgemm() * 1e9)
+            floor_bound = config_flops(config, n_samples, first_input_gradient=False
+                                       ) / (probe.sgemm() * 1e9)
             floor_lines.append(floors.describe(name, floor, floor_bound))
             log(floor_lines[-1])
     load_after = os.getloadavg()
@@ -547,8 +639,8 @@ def _measure(args: argparse.Namespace, names: list[str], tools: list[str], epoch
     table = "\n".join(HEADER + rows)
     bound_lines = []
     for name in names:
-        full = epoch_flops(CONFIGS[name]["sizes"], 1)
-        tight = epoch_flops(CONFIGS[name]["sizes"], 1, first_input_gradient=False)
+        full = config_flops(CONFIGS[name], 1)
+        tight = config_flops(CONFIGS[name], 1, first_input_gradient=False)
         rates = round_rates[name]
         bound_lines.append(
             f"- {name}: {tight / 1e6:.2f} MFLOP per sample (tight count), bound "
@@ -585,22 +677,33 @@ def _measure(args: argparse.Namespace, names: list[str], tools: list[str], epoch
         report = [
             "# neuroflow benchmarks",
             "",
-            "The same MLP on MNIST (60,000 training images, float32) trained with neuroflow, "
-            "PyTorch (CPU, `torch.set_num_threads` = the thread count below) and "
-            "scikit-learn's `MLPClassifier` (float32 input, `alpha=0`), all from the same "
-            "initial weights (He-normal, zero biases) with Adam (learning rate 1e-3, "
-            "β = 0.9/0.999, ε = 1e-8). Each tool runs in its own process (peak RSS is per "
+            "The same networks on MNIST (60,000 training images, float32) trained with "
+            "neuroflow, PyTorch (CPU, `torch.set_num_threads` = the thread count below), "
+            "JAX (CPU: the whole epoch one `jax.jit` over a `lax.scan` of the steps, optax "
+            "Adam; its process confined to that many cores, since XLA sizes its thread "
+            "pool by them) and, for the MLPs, scikit-learn's `MLPClassifier` (float32 "
+            "input, `alpha=0`), all from the same initial weights (neuroflow's He-normal "
+            "draw, zero biases, copied into the others) with Adam (learning rate 1e-3, "
+            "β = 0.9/0.999, ε = 1e-8). The MLPs are 784-…-10 with ReLU hidden layers; the "
+            "CNN is conv32k3-pool2-conv64k3-pool2-dense128-10 (3x3 'valid' convolutions and "
+            "2x2 max-pooling, ReLU, NCHW in every tool, neuroflow's `--layers "
+            f"{CNN}`). Each tool runs in its own process (peak RSS is per "
             "tool); the epochs are interleaved across tools in rotating order so machine "
-            "noise hits all alike. PyTorch visits the samples in neuroflow's order (the same "
-            "batches); scikit-learn shuffles with its own generator. Accuracy is on the "
-            "10,000 test images after the same number of epochs; inference is the whole "
-            "test set in one call (median of 5).",
+            "noise hits all alike. PyTorch and JAX visit the samples in neuroflow's order "
+            "(the same batches); scikit-learn shuffles with its own generator. Accuracy is "
+            "on the 10,000 test images after the same number of epochs (the same network "
+            "on the same batches: the columns agree to a fraction of a point, a check that "
+            "each tool trains the same thing); inference is the whole test set in one call "
+            "(median of 5). JAX's compile time (once per configuration, before its first "
+            "epoch) is its own column, outside every epoch time.",
             "",
             f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {epochs} epochs "
-            f"per configuration, {args.threads} thread(s) per tool"
-            + (f", {config['train_samples']} training images" if "train_samples" in config
-               else "") + f". Load average (1 min) {load_before[0]:.2f} before and "
-            f"{load_after[0]:.2f} after the run.",
+            f"per configuration"
+            + (f" on the first {args.train_samples:,} training images" if args.train_samples
+               else "")
+            + (f" ({'; '.join(exceptions)}, their epochs being long)" if exceptions else "")
+            + f", {args.threads} thread(s) per tool. Load average (1 min) "
+            f"{load_before[0]:.2f} before and {load_after[0]:.2f} after the run.",
             "",
             "## Machine",
             "",
@@ -616,12 +719,17 @@ def _measure(args: argparse.Namespace, names: list[str], tools: list[str], epoch
             "Ratios are paired by round: \"× PyTorch\" is the median over the rounds of a "
             "tool's epoch time divided by PyTorch's epoch time in the same round (the two run "
             "back to back), so the machine's speed drifting between rounds cancels out; the "
-            "medians in the seconds column need not divide to it.",
+            "medians in the seconds column need not divide to it. \"× JAX\" is the same "
+            "against JAX's epochs.",
+            "",
+            busy_threads_line(all_results),
             "",
             "The sgemm lower bound counts only the matrix products that are computed: per "
             "layer and sample the forward `x W` and the weight gradient `xᵀ δ`, and the input "
             "gradient `δ Wᵀ` for every layer but the first (no tool computes the gradient "
-            "of the input images), 2 FLOPs per weight each; divided by the measured float32 "
+            "of the input images), 2 FLOPs per weight each (a convolution: the same three "
+            "products of its im2col matrix, one row per output position, 2 FLOPs per "
+            "multiply-add); divided by the measured float32 "
             "matmul rate (2048² products, best of several). The rate is measured again at "
             "the start of every round of epochs, and each epoch is divided by its own "
             "round's bound; the table's \"× sgemm bound\" is the median of those ratios, so "

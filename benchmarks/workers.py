@@ -10,16 +10,25 @@ one JSON object per line:
   measured alone and subtracted from each epoch time, 0 for the tools that do it once
   before training; ``blas``: the matrix-product libraries the tool runs, each with
   ``internal_api``, ``version``, ``architecture`` (the kernel) and ``num_threads``, read
-  inside this process after the tool set its threads);
+  inside this process after the tool set its threads; ``compile_seconds``: JAX's
+  compilation of the epoch, 0 for the others);
 - driver -> worker ``epoch``: train one epoch; reply ``{"seconds": ...}``;
-- driver -> worker ``evaluate``: reply ``{"accuracy": ..., "samples_per_second": ...}``
-  (test accuracy and inference throughput on the 10k test set);
+- driver -> worker ``evaluate``: reply ``{"accuracy": ..., "samples_per_second": ...,
+  "busy_threads": ...}`` (test accuracy and inference throughput on the 10k test set;
+  the threads that did the epochs' work);
 - driver -> worker ``quit``: reply ``{"peak_rss_mb": ...}`` and exit.
 
-All three tools start from the *same* initial weights (neuroflow's He-normal draw for
-the seed, biases zero), use Adam with the same hyper-parameters and the same batch
-size, and see float32 data. PyTorch also visits the samples in neuroflow's order;
-scikit-learn shuffles with its own generator.
+Every tool starts from the *same* initial weights (neuroflow's He-normal draw for the
+seed, biases zero; :mod:`benchmarks.models` copies them into PyTorch and JAX), uses Adam
+with the same hyper-parameters and the same batch size, and sees float32 data. PyTorch
+and JAX also visit the samples in neuroflow's order (the same batches); scikit-learn
+(MLPs only) shuffles with its own generator. JAX compiles its whole epoch before the
+``ready`` message (``compile_seconds`` in it, outside every clock), and its process is
+confined to ``threads`` cores (:func:`confine_to_cores`): XLA's CPU thread pool takes
+one thread per core the process may run on, and no XLA flag of the jaxlib measured
+(0.10) limits it. Each worker counts the threads that did the training's work
+(``busy_threads`` in the ``evaluate`` reply, :func:`busy_threads`), which shows the limit
+held for every tool.
 
 The driver starts the workers with ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset
 (:func:`benchmarks.run.worker_environment`), so OpenBLAS runs the kernel the CPU picks,
@@ -41,12 +50,22 @@ from typing import Any
 import numpy as np
 
 import neuroflow as nf
+from benchmarks.models import (
+    ADAM,
+    JaxTrainer,
+    input_shape,
+    is_convolutional,
+    neuroflow_network,
+    torch_model,
+)
 from benchmarks.probe import blas_in_use
 
-#: Adam hyper-parameters shared by every tool.
-ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+__all__ = ["ADAM", "TOOLS", "initial_state", "busy_threads", "confine_to_cores", "main"]
+
 #: Inference timings taken (after one warm-up); the median is reported.
 INFERENCE_REPEATS = 5
+#: A thread counts as busy when it used at least this share of the busiest one's CPU time.
+BUSY_SHARE = 0.1
 
 
 def peak_rss_mb() -> float:
@@ -59,7 +78,7 @@ def initial_state(sizes: list[int], seed: int
     """The float32 ``(W (n_in, n_out), b (n_out,))`` pairs neuroflow draws for ``seed``,
     and the network's generator after the draw: its next ``permutation(n)`` calls are
     the orders in which neuroflow's ``fit`` visits the samples, epoch after epoch."""
-    net = nf.Network.from_sizes(sizes, hidden="relu", output="softmax", seed=seed)
+    net = neuroflow_network({"sizes": sizes}, seed)
     weights = [(layer.params["W"].copy(), layer.params["b"].copy()) for layer in net.layers]
     return weights, net.rng
 
@@ -67,6 +86,41 @@ def initial_state(sizes: list[int], seed: int
 def threads(config: dict[str, Any]) -> int:
     """Threads the tool may use: ``config["threads"]``, all cores by default."""
     return int(config.get("threads") or len(os.sched_getaffinity(0)))
+
+
+def thread_cpu_ticks() -> dict[str, int]:
+    """CPU time (user + system, in clock ticks) of each thread of this process, by
+    thread id; empty where ``/proc`` does not list them."""
+    ticks = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return {}
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        ticks[task] = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks
+
+
+def busy_threads(before: dict[str, int], after: dict[str, int]) -> int:
+    """Threads whose CPU time from ``before`` to ``after`` (:func:`thread_cpu_ticks`) is
+    at least :data:`BUSY_SHARE` of the busiest thread's: those that did the work, which a
+    thread limit bounds whatever the machine's load (0 where nothing was counted)."""
+    used = [ticks - before.get(task, 0) for task, ticks in after.items()]
+    most = max(used, default=0)
+    return sum(1 for ticks in used if most and ticks >= BUSY_SHARE * most)
+
+
+def confine_to_cores(count: int) -> None:
+    """Let this process run on ``count`` of its cores only (the first ones), before a
+    library sizes its thread pool by the cores it may use (XLA's CPU client does)."""
+    cores = sorted(os.sched_getaffinity(0))
+    if count < len(cores):
+        os.sched_setaffinity(0, cores[:count])
 
 
 def median_seconds(function: Any) -> float:
@@ -84,6 +138,7 @@ class NeuroflowTool:
     ``fit`` validates and prepares its input before its first epoch's clock starts."""
 
     subtracted_seconds = 0.0
+    compile_seconds = 0.0
 
     def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
         from threadpoolctl import threadpool_limits
@@ -91,8 +146,7 @@ class NeuroflowTool:
         threadpool_limits(threads(config))
         self.x, self.y, self.x_test, self.y_test = data
         self.config = config
-        self.network = nf.Network.from_sizes(config["sizes"], hidden="relu", output="softmax",
-                                             seed=config["seed"])
+        self.network = neuroflow_network(config)
         # The compiled kernels are built (or read from numba's cache) once per install, not
         # once per epoch: a copy trains two batches before the clock, so a fresh install's
         # compilation does not land in the first epoch (as JAX's compile time is kept out).
@@ -133,12 +187,15 @@ class NeuroflowNumpyTool(NeuroflowTool):
 
 
 class TorchTool:
-    """The idiomatic PyTorch loop: ``nn.Sequential`` of ``Linear``/``ReLU``, logits into
-    ``cross_entropy`` (softmax fused), batches gathered by index from a per-epoch
-    permutation: the same permutations as neuroflow's, so both see the same batches.
-    The tensors are created once, here (``torch.from_numpy``: no copy)."""
+    """The idiomatic PyTorch loop: ``nn.Sequential`` of the same layers
+    (:func:`benchmarks.models.torch_model`: ``Linear``/``Conv2d``/``MaxPool2d``/``ReLU``),
+    logits into ``cross_entropy`` (softmax fused), batches gathered by index from a
+    per-epoch permutation: the same permutations as neuroflow's, so both see the same
+    batches. The tensors are created once, here (``torch.from_numpy`` and, for image
+    layers, a view as ``(n, channels, height, width)``: no copy)."""
 
     subtracted_seconds = 0.0
+    compile_seconds = 0.0
 
     def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
         import torch
@@ -146,21 +203,15 @@ class TorchTool:
         torch.set_num_threads(threads(config))
         torch.manual_seed(config["seed"])
         self.torch = torch
+        network = neuroflow_network(config)
+        self.rng = network.rng
+        shape = input_shape(network)
         x, y, x_test, y_test = data
-        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
-        self.x_test, self.y_test = torch.from_numpy(x_test), torch.from_numpy(y_test)
+        self.x = torch.from_numpy(x).view(x.shape[0], *shape)
+        self.x_test = torch.from_numpy(x_test).view(x_test.shape[0], *shape)
+        self.y, self.y_test = torch.from_numpy(y), torch.from_numpy(y_test)
         self.config = config
-        modules: list[Any] = []
-        weights, self.rng = initial_state(config["sizes"], config["seed"])
-        for i, (weight, bias) in enumerate(weights):
-            linear = torch.nn.Linear(*weight.shape)
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(weight.T.copy()))
-                linear.bias.copy_(torch.from_numpy(bias))
-            modules.append(linear)
-            if i < len(config["sizes"]) - 2:
-                modules.append(torch.nn.ReLU())
-        self.model = torch.nn.Sequential(*modules)
+        self.model = torch_model(network)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=ADAM["learning_rate"],
             betas=(ADAM["beta_1"], ADAM["beta_2"]), eps=ADAM["epsilon"])
@@ -221,10 +272,14 @@ class SklearnTool:
     and the checks that remain (shapes, label binarising: ``_validate_input``) are timed
     alone here and subtracted from each epoch (:attr:`subtracted_seconds`)."""
 
+    compile_seconds = 0.0
+
     def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
         from sklearn.neural_network import MLPClassifier
         from threadpoolctl import threadpool_limits
 
+        if is_convolutional(config):
+            raise ValueError("scikit-learn's MLPClassifier has no convolution")
         threadpool_limits(threads(config))
         self.x, self.y, self.x_test, self.y_test = data
         self.config = config
@@ -285,16 +340,72 @@ class SklearnTool:
                 "samples_per_second": self.x_test.shape[0] / seconds}
 
 
+class JaxTool:
+    """JAX on the CPU: the network of :func:`benchmarks.models.neuroflow_network` in
+    :class:`benchmarks.models.JaxTrainer` (the epoch one ``jax.jit`` over a ``lax.scan``
+    of the steps, optax Adam), on neuroflow's batches. The data is put on the device
+    and the epoch compiled here, before the ``ready`` message: the compilation is
+    reported (:attr:`compile_seconds`), never timed as an epoch. The process must be
+    confined to its cores before JAX starts (:func:`main` does it:
+    :func:`confine_to_cores`)."""
+
+    subtracted_seconds = 0.0
+
+    def __init__(self, config: dict[str, Any], data: tuple[np.ndarray, ...]) -> None:
+        import jax
+
+        self.jax = jax
+        network = neuroflow_network(config)
+        self.rng = network.rng
+        x, y, self.x_test, self.y_test = data
+        self.config = config
+        self.trainer = JaxTrainer(network, x.shape[0], config["batch_size"],
+                                  jax.devices("cpu")[0])
+        self.x, self.y = self.trainer.put(x), self.trainer.put(y.astype(np.int32))
+        self.compile_seconds = self.trainer.compile(self.x, self.y)
+        #: Each epoch's mean training loss (the one neuroflow's history records).
+        self.losses: list[float] = []
+
+    def kernels(self) -> list[dict[str, Any]]:
+        """XLA's own CPU code (its products are not a BLAS library's), on the cores
+        this process may use."""
+        from importlib import metadata
+
+        return [{"internal_api": "xla", "version": f"jaxlib {metadata.version('jaxlib')}",
+                 "architecture": f"XLA:{self.trainer.device.platform.upper()}",
+                 "num_threads": len(os.sched_getaffinity(0))}]
+
+    def run(self, serve_epoch: Any) -> None:
+        for _ in range(self.config["epochs"]):
+            started = time.perf_counter()
+            loss = self.trainer.epoch(self.x, self.y,
+                                      self.rng.permutation(self.trainer.n_samples))
+            seconds = time.perf_counter() - started  # the loss read back: the epoch is done
+            self.losses.append(loss)
+            serve_epoch(seconds)
+
+    def evaluate(self) -> dict[str, float]:
+        labels = self.trainer.predict(self.x_test).argmax(axis=1)
+        seconds = median_seconds(lambda: self.trainer.predict(self.x_test))
+        return {"accuracy": float((labels == self.y_test).mean()),
+                "samples_per_second": self.x_test.shape[0] / seconds}
+
+
 TOOLS = {"neuroflow": NeuroflowTool, "neuroflow-numpy": NeuroflowNumpyTool,
-         "pytorch": TorchTool, "sklearn": SklearnTool}
+         "pytorch": TorchTool, "sklearn": SklearnTool, "jax": JaxTool}
+#: Tools whose thread pool follows the cores the process may use (:func:`confine_to_cores`).
+CONFINED = {"jax"}
 
 
 def load_data(config: dict[str, Any]) -> tuple[np.ndarray, ...]:
-    """MNIST as float32 (optionally the first ``train_samples`` training rows only)."""
+    """MNIST as float32 (optionally the first ``train_samples`` training rows and the
+    first ``test_samples`` test rows only)."""
     x, y, x_test, y_test = nf.datasets.mnist()
-    limit = config.get("train_samples")
+    limit, test_limit = config.get("train_samples"), config.get("test_samples")
     if limit:
         x, y = x[:limit], y[:limit]
+    if test_limit:
+        x_test, y_test = x_test[:test_limit], y_test[:test_limit]
     return x, y, x_test, y_test
 
 
@@ -313,23 +424,29 @@ def receive() -> str:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     tool_name, config = argv[0], json.loads(argv[1])
+    if tool_name in CONFINED:  # before the library starts its thread pool
+        confine_to_cores(threads(config))
     tool = TOOLS[tool_name](config, load_data(config))
+    ticks: dict[str, dict[str, int]] = {}
 
     def serve_epoch(seconds: float) -> None:
+        ticks["after"] = thread_cpu_ticks()  # the waits for the driver use no CPU
         send({"seconds": seconds})
         command = receive()
         if command != "epoch" and command != "done":
             raise SystemExit(f"unexpected command {command!r}")
 
     send({"ready": True, "subtracted_seconds": tool.subtracted_seconds,
-          "blas": tool.kernels()})
+          "compile_seconds": tool.compile_seconds, "blas": tool.kernels()})
     if receive() != "epoch":
         raise SystemExit(1)
+    ticks["before"] = thread_cpu_ticks()
     tool.run(serve_epoch)
     while True:
         command = receive()
         if command == "evaluate":
-            send(tool.evaluate())
+            send({**tool.evaluate(),
+                  "busy_threads": busy_threads(ticks["before"], ticks.get("after", {}))})
         elif command == "quit":
             send({"peak_rss_mb": peak_rss_mb()})
             return

@@ -8,9 +8,10 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from benchmarks import floors, gpu
+from benchmarks import floors, gpu, models, run, workers
 from benchmarks.probe import describe_kernels
 from benchmarks.run import (
     CONFIGS,
@@ -46,7 +47,7 @@ def test_tight_count_leaves_out_only_the_first_input_gradient():
     tight = epoch_flops(MLP, 1, first_input_gradient=False)
     assert tight == 2 * (2 * 784 * 256) + 3 * (2 * 256 * 128) + 3 * (2 * 128 * 10)
     assert tight == 1_007_104  # 1.01 MFLOP per sample, against 1.41 loose
-    assert tight_over_loose(MLP) == pytest.approx(1_007_104 / 1_408_512)
+    assert tight_over_loose({"sizes": MLP}) == pytest.approx(1_007_104 / 1_408_512)
     # deep 784-(256×6)-10: only the 784×256 input gradient is dropped
     deep = CONFIGS["deep-b128"]["sizes"]
     assert epoch_flops(deep, 1) - epoch_flops(deep, 1, first_input_gradient=False) == (
@@ -73,7 +74,8 @@ def test_step_products_match_the_flop_count():
 
 
 def test_floor_of_a_small_network_is_positive_and_consistent():
-    floor = floors.measure([20, 16, 3], batch=8, n_samples=20)  # 2 full batches + 4 rows
+    # 2 full batches + 4 rows
+    floor = floors.measure({"sizes": [20, 16, 3], "batch_size": 8}, n_samples=20)
     assert floor.products > 0 and floor.optimizer > 0
     assert floor.total == pytest.approx(floor.products + floor.optimizer)
     flops = sum(2 * m * k * n for _, m, k, n, _ in floors.step_products([20, 16, 3], 8))
@@ -142,7 +144,8 @@ def test_inference_is_judged_on_every_configuration():
     assert list(ratios) == ["mlp-b32", "mlp-b128", "wide-b128", "deep-b128"]
     assert ratios["mlp-b128"] == pytest.approx(380_000 / 345_141)
     text, ok, value = inference_check(results)
-    assert text == "inference samples/s ≥ 1.1 × PyTorch on every configuration (4 measured)"
+    assert text == ("inference samples/s ≥ 1.1 × PyTorch on every MLP configuration "
+                    "(4 measured)")
     assert ok is False  # three rows of four miss the target: one row does not decide
     assert value.startswith("mlp-b32 0.94, mlp-b128 1.10, wide-b128 1.24, deep-b128 0.91")
     assert value.endswith("worst deep-b128 0.91 ×")
@@ -181,7 +184,7 @@ def test_probe_measures_in_the_workers_environment(monkeypatch):
         for library in probe.blas:
             assert set(library) == {"internal_api", "version", "architecture", "num_threads"}
         assert probe.sgemm(repeats=1, size=256) > 0
-        floor = probe.floor([20, 16, 3], 8, 20)
+        floor = probe.floor({"sizes": [20, 16, 3], "batch_size": 8}, 20)
         assert isinstance(floor, floors.Floor) and floor.products > 0 and floor.optimizer > 0
     finally:
         probe.quit()
@@ -314,3 +317,136 @@ def test_the_gpu_scripts_jax_epoch_matches_neuroflow_on_the_cpu(capsys):
         for line in capsys.readouterr().out.splitlines() if line.startswith("| mlp-b1024 |"))}
     assert float(rows["jax-gpu"][3]) > 0  # the compile time, reported beside the epoch
     assert abs(float(rows["jax-gpu"][6]) - float(rows["neuroflow-cupy"][6])) < 1.0
+
+
+# ------------------------------------------------------- JAX and the CNN row (CPU harness)
+#: Tiny versions of the benchmark's networks: an MLP and conv-pool-conv-pool-dense.
+TINY = {"mlp": {"sizes": [784, 12, 10], "batch_size": 32, "seed": 3},
+        "cnn": {"stack": "conv4k3,pool2,conv6k3,pool2,dense12", "input": 784, "outputs": 10,
+                "batch_size": 32, "seed": 3}}
+
+
+@pytest.fixture(scope="module")
+def mnist_head():
+    import neuroflow as nf
+
+    x, y, x_test, y_test = nf.datasets.mnist()
+    # 80 samples: two full batches of 32 and a partial one of 16
+    return x[:80], y[:80], x_test[:50], y_test[:50]
+
+
+def _parameter_pairs(network):
+    return [(entry["W"], entry["b"]) for entry in models.describe_layers(network)
+            if "W" in entry]
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_the_jax_and_pytorch_tools_start_and_train_as_neuroflow(kind, mnist_head):
+    # the same weights (the same initial outputs), batches (neuroflow's permutation; the
+    # MLP's 80 samples end in a partial batch) and Adam: after one epoch every parameter
+    # and the epoch's mean loss agree
+    import torch
+
+    import neuroflow as nf
+
+    # the CNN on two full batches only (its JAX epoch compiles in half the time)
+    data = mnist_head if kind == "mlp" else (mnist_head[0][:64], mnist_head[1][:64],
+                                             *mnist_head[2:])
+    x, y, x_test, y_test = data
+    config = {**TINY[kind], "epochs": 1, "threads": torch.get_num_threads()}
+    reference = models.neuroflow_network(config)
+    before = _parameter_pairs(reference)
+    jax_tool = workers.JaxTool(config, data)
+    torch_tool = workers.TorchTool(config, data)
+    expected = reference.predict(x_test)
+    assert expected.std() > 1e-3  # untrained, but not constant
+    with torch.no_grad():
+        torch_probabilities = torch.softmax(torch_tool.model(torch_tool.x_test), dim=1)
+    np.testing.assert_allclose(torch_probabilities.numpy(), expected, atol=1e-6)
+    np.testing.assert_allclose(jax_tool.trainer.predict(x_test), expected, atol=1e-6)
+
+    history = reference.fit(x, y, epochs=1, batch_size=32, verbose=0,
+                            optimizer=nf.optimizers.Adam(**models.ADAM))
+    seconds: list[float] = []
+    for tool in (jax_tool, torch_tool):
+        tool.run(seconds.append)
+    assert len(seconds) == 2 and min(seconds) > 0 and jax_tool.compile_seconds > 0
+    assert jax_tool.losses[0] == pytest.approx(history.history["loss"][0], rel=1e-5)
+    got_jax = [(np.asarray(w), np.asarray(b)) for w, b in jax_tool.trainer.params]
+    modules = [m for m in torch_tool.model if hasattr(m, "weight")]
+    got_torch = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in modules]
+    for (w0, _), (w, b), (wj, bj), (wt, bt) in zip(before, _parameter_pairs(reference),
+                                                   got_jax, got_torch):
+        wt = wt.T if w.ndim == 2 else wt  # Linear keeps W transposed
+        assert np.abs(w - w0).max() > 1e-3  # the Adam steps moved the weights
+        np.testing.assert_allclose(wj, w, atol=1e-6)
+        np.testing.assert_allclose(bj, b, atol=1e-6)
+        np.testing.assert_allclose(wt, w, atol=1e-6)
+        np.testing.assert_allclose(bt, b, atol=1e-6)
+    scores = jax_tool.evaluate()
+    assert scores["accuracy"] == pytest.approx(
+        float((reference.predict_classes(x_test) == y_test).mean()))
+    assert scores["samples_per_second"] > 0
+    assert jax_tool.kernels()[0]["internal_api"] == "xla"
+
+
+def test_the_cnn_products_are_its_im2col_gemms():
+    config = run.CONFIGS["cnn-b128"]
+    network = models.neuroflow_network({**config, "seed": 0})
+    products = {name: (m, k, n) for name, m, k, n, _ in models.step_products(network, 128)}
+    # conv32k3 on 28x28: 26x26 positions of 9 pixels; no input gradient (first layer)
+    assert products["layer 1 x W"] == (128 * 26 * 26, 9, 32)
+    assert products["layer 1 xᵀ δ"] == (9, 128 * 26 * 26, 32)
+    assert "layer 1 δ Wᵀ" not in products
+    # conv64k3 on the pooled 13x13x32: 11x11 positions of 288 inputs
+    assert products["layer 3 x W"] == (128 * 11 * 11, 288, 64)
+    assert products["layer 3 δ Wᵀ"] == (128 * 11 * 11, 64, 288)
+    # dense128 on the flattened 64x5x5, then the output layer
+    assert products["layer 6 x W"] == (128, 1600, 128)
+    assert products["layer 7 δ Wᵀ"] == (128, 10, 128)
+    per_sample = 2 * (2 * 676 * 9 * 32 + 3 * 121 * 288 * 64 + 3 * 1600 * 128 + 3 * 128 * 10)
+    assert run.config_flops(config, 1, first_input_gradient=False) == pytest.approx(per_sample)
+    assert run.config_flops(config, 1) == pytest.approx(per_sample + 2 * 676 * 9 * 32)
+    # an MLP's count is the one epoch_flops gives
+    assert run.config_flops({"sizes": MLP, "batch_size": 128}, 10) == epoch_flops(MLP, 10)
+
+
+def test_the_cnn_floor_times_its_products_and_adam():
+    floor = floors.measure({**TINY["cnn"], "batch_size": 8}, n_samples=20)
+    assert floor.products > 0 and floor.optimizer > 0 and 0 < floor.inference < 10
+    assert floor.flops == pytest.approx(run.config_flops(TINY["cnn"], 20, False))
+
+
+def test_scikit_learn_sits_out_the_cnn_and_the_table_shows_both_references():
+    assert run.tools_for(run.CONFIGS["cnn-b128"], run.TOOLS) == ["neuroflow", "pytorch", "jax"]
+    assert run.tools_for(run.CONFIGS["mlp-b128"], run.TOOLS) == run.TOOLS
+    jax = _result("jax", [0.5, 0.5], [1.0, 1.0])
+    jax.compile_seconds = 2.5
+    rows = format_table("mlp-b128", {"neuroflow": _result("neuroflow", [1.0, 0.6], [1.0] * 2),
+                                     "pytorch": _result("pytorch", [2.0, 1.0], [1.0] * 2),
+                                     "jax": jax})
+    assert rows[0].startswith("| mlp-b128 | neuroflow | 0.800 | – | 0.55 | 1.60 |")
+    assert rows[2].startswith("| mlp-b128 | jax | 0.500 | 2.50 | 0.38 | 1.00 |")
+    alone = format_table("cnn-b128", {"neuroflow": _result("neuroflow", [1.0], [1.0])})
+    assert alone[0].startswith("| cnn-b128 | neuroflow | 1.000 | – | – | – |")
+    # the CNN row is not judged against the MLPs' inference target
+    results = {"cnn-b128": _inference(1.0, 100.0), "mlp-b128": _inference(120.0, 100.0)}
+    assert list(inference_ratios(results)) == ["mlp-b128"]
+
+
+def test_busy_threads_counts_the_threads_that_worked():
+    before = {"1": 100, "2": 0, "3": 5}
+    after = {"1": 300, "2": 150, "3": 6, "4": 30}  # 4 started during the epochs
+    assert workers.busy_threads(before, after) == 3  # 200, 150 and 30 of the busiest 200
+    assert workers.busy_threads({}, {}) == 0
+    ticks = workers.thread_cpu_ticks()
+    assert ticks and all(value >= 0 for value in ticks.values())
+
+
+def test_a_confined_worker_runs_on_that_many_cores():
+    code = ("import os; from benchmarks.workers import confine_to_cores; confine_to_cores(1); "
+            "print(len(os.sched_getaffinity(0)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
