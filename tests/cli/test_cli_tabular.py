@@ -135,9 +135,13 @@ def test_dropout_and_weight_decay_reach_the_network_and_optimiser(table):
     assert [layer.rate for layer in net.layers if type(layer).__name__ == "Dropout"] == \
         [0.3, 0.3]
     assert net.optimizer.weight_decay == 0.01
-    # --weight-decay 0 (the default) leaves the optimiser as it was
+    # without --weight-decay the optimiser keeps its own default; 0 turns AdamW's off
     assert _train("--out", "plain.safetensors") == 0
     assert nf.load("plain.safetensors").optimizer.weight_decay == 0.0
+    assert _train("--optimizer", "adamw", "--out", "adamw.safetensors") == 0
+    assert nf.load("adamw.safetensors").optimizer.weight_decay == 0.01
+    assert _train("--optimizer", "adamw", "--weight-decay", "0", "--out", "off.safetensors") == 0
+    assert nf.load("off.safetensors").optimizer.weight_decay == 0.0
 
 
 def test_categorical_columns_round_trip(table, capsys):

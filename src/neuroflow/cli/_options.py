@@ -46,22 +46,21 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dropout", type=fraction, default=0.0, metavar="RATE",
                         help="dropout rate in [0, 1) after each hidden layer of a --layers "
                              "network (default 0, none)")
-    parser.add_argument("--weight-decay", type=non_negative, default=0.0, metavar="LAMBDA",
+    parser.add_argument("--weight-decay", type=non_negative, default=None, metavar="LAMBDA",
                         help="L2 weight decay of the optimiser: the gradient of "
                              "LAMBDA/2 * ||w||^2 added to the gradients (decoupled for "
-                             "adamw); default 0")
+                             "adamw); default 0, for adamw its own 0.01")
 
 
-def check_fit_options(args: argparse.Namespace, explicit: set[str]) -> None:
+def check_fit_options(args: argparse.Namespace) -> None:
     """Refuse combinations that cannot apply, naming the option (exit 2)."""
     if args.early_stopping and not args.validation_split:
         raise UsageError("--early-stopping: watches the validation loss, so it needs "
                          "--validation-split above 0 (e.g. --validation-split 0.2)")
     if args.patience is not None and not args.early_stopping:
         raise UsageError("--patience: applies to --early-stopping only; add --early-stopping")
-    for flag, key in (("--dropout", "dropout"), ("--weight-decay", "weight_decay")):
-        if not getattr(args, key):
-            continue
+    given = {"--dropout": bool(args.dropout), "--weight-decay": args.weight_decay is not None}
+    for flag in (flag for flag, on in given.items() if on):
         if args.resume:
             raise UsageError(f"{flag}: cannot change the network or optimiser of a resumed "
                              f"model (read from --resume {args.resume}); drop {flag}")
@@ -91,8 +90,8 @@ def build_dense(sizes: Sequence[int], *, hidden: str, output: str, loss: str | N
 
 
 def fit_optimizer(args: argparse.Namespace) -> Any:
-    """The optimiser name, or one with ``--weight-decay`` when that is above 0."""
-    if not args.weight_decay:
+    """The optimiser name, or one with ``--weight-decay`` when that is given."""
+    if args.weight_decay is None:
         return args.optimizer
     return optimizers.get({"name": args.optimizer, "weight_decay": args.weight_decay},
                           learning_rate=args.learning_rate)

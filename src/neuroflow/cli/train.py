@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     explicit = {key for key in (*_PRESET_OPTIONS, *_FROM_CHECKPOINT, "preset")
                 if getattr(args, key, None) is not None}
     preset = _apply_preset(args)
-    check_fit_options(args, explicit)
+    check_fit_options(args)
     args.seed = 0 if args.seed is None else args.seed
     args.dtype = args.dtype or "float32"
     args.out = args.out or args.resume or "model.safetensors"
