@@ -235,3 +235,12 @@ def _metadata(path: Path) -> dict[str, str]:
     data = path.read_bytes()
     length = int.from_bytes(data[:8], "little")
     return json.loads(data[8:8 + length])["__metadata__"]
+
+
+def test_test_data_errors_name_the_option_column_and_value(table, capsys):
+    _write(Path("odd.csv"), "colour,size,weight,label", ["purple,9.5,480,buy"])
+    assert _train("--test-data", "odd.csv") == 2
+    assert "column 'colour': unknown class labels ['purple']" in _error(capsys)
+    _write(Path("narrow.csv"), "colour,size,label", ["red,9.5,buy"])
+    assert _train("--test-data", "narrow.csv") == 2
+    assert "missing 'weight'" in _error(capsys)
