@@ -80,7 +80,7 @@ def test_schedule_errors():
         schedules.CosineDecay(0.1, 5, minimum_learning_rate=1.0)
     with pytest.raises(ValueError, match=r"pct_start: expected a number in \(0, 1\)"):
         schedules.OneCycle(0.1, 10, pct_start=1.0)
-    with pytest.raises(ValueError, match="total_steps: expected at least 2"):
+    with pytest.raises(ValueError, match="total_steps: expected an integer >= 2, received: 1"):
         schedules.OneCycle(0.1, 1)
     with pytest.raises(ValueError, match="initial_learning_rate: expected a finite number > 0"):
         schedules.ExponentialDecay(-1.0, 0.5)

@@ -32,10 +32,14 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from neuroflow._validation import count, finite_number, fraction
+from neuroflow._constraints import Constraints, Interval, validate
 
 __all__ = ["Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay", "OneCycle",
            "get", "names", "SCHEDULES", "steps_per_epoch"]
+
+#: Accepted values of the arguments the schedules share.
+_RATE = [Interval(float, 0, None, closed="neither")]
+_STEPS = [Interval(int, 1, None, closed="left")]
 
 
 def steps_per_epoch(n_samples: int, batch_size: int, validation_split: float = 0.0) -> int:
@@ -48,6 +52,8 @@ class Schedule:
     """Base class: ``schedule(step)`` returns the learning rate for step ``step >= 0``."""
 
     name: ClassVar[str] = ""
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {}
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError
@@ -66,9 +72,11 @@ class Constant(Schedule):
     r"""The same rate at every step: :math:`\eta_t = \eta_0`."""
 
     name = "constant"
+    _parameter_constraints = {"learning_rate": _RATE}
 
     def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = finite_number(learning_rate, "learning_rate")
+        validate("Constant", {"learning_rate": learning_rate}, self._parameter_constraints)
+        self.learning_rate = float(learning_rate)
 
     def __call__(self, step: int) -> float:
         return self.learning_rate
@@ -87,12 +95,17 @@ class StepDecay(Schedule):
     """
 
     name = "step"
+    _parameter_constraints = {"initial_learning_rate": _RATE, "step_size": _STEPS,
+                              "factor": [Interval(float, 0, None, closed="neither")]}
 
     def __init__(self, initial_learning_rate: float, step_size: int, factor: float = 0.1
                  ) -> None:
-        self.initial_learning_rate = finite_number(initial_learning_rate, "initial_learning_rate")
-        self.step_size = count(step_size, "step_size")
-        self.factor = finite_number(factor, "factor")
+        validate("StepDecay", {"initial_learning_rate": initial_learning_rate,
+                               "step_size": step_size, "factor": factor},
+                 self._parameter_constraints)
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.step_size = int(step_size)
+        self.factor = float(factor)
 
     def __call__(self, step: int) -> float:
         return self.initial_learning_rate * self.factor ** (step // self.step_size)
@@ -113,12 +126,18 @@ class ExponentialDecay(Schedule):
     """
 
     name = "exponential"
+    _parameter_constraints = {"initial_learning_rate": _RATE,
+                              "decay_rate": [Interval(float, 0, None, closed="neither")],
+                              "decay_steps": _STEPS, "staircase": [bool]}
 
     def __init__(self, initial_learning_rate: float, decay_rate: float, decay_steps: int = 1,
                  staircase: bool = False) -> None:
-        self.initial_learning_rate = finite_number(initial_learning_rate, "initial_learning_rate")
-        self.decay_rate = finite_number(decay_rate, "decay_rate")
-        self.decay_steps = count(decay_steps, "decay_steps")
+        validate("ExponentialDecay", {"initial_learning_rate": initial_learning_rate,
+                                      "decay_rate": decay_rate, "decay_steps": decay_steps,
+                                      "staircase": staircase}, self._parameter_constraints)
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_rate = float(decay_rate)
+        self.decay_steps = int(decay_steps)
         self.staircase = bool(staircase)
 
     def __call__(self, step: int) -> float:
@@ -150,17 +169,22 @@ class CosineDecay(Schedule):
     """
 
     name = "cosine"
+    _parameter_constraints = {"initial_learning_rate": _RATE, "decay_steps": _STEPS,
+                              "warmup_steps": [Interval(int, 0, None, closed="left")],
+                              "minimum_learning_rate": [Interval(float, 0, None, closed="left")]}
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, warmup_steps: int = 0,
                  minimum_learning_rate: float = 0.0) -> None:
-        self.initial_learning_rate = finite_number(initial_learning_rate, "initial_learning_rate")
-        self.decay_steps = count(decay_steps, "decay_steps")
-        self.warmup_steps = count(warmup_steps, "warmup_steps", allow_zero=True)
+        validate("CosineDecay", {"initial_learning_rate": initial_learning_rate,
+                                 "decay_steps": decay_steps, "warmup_steps": warmup_steps,
+                                 "minimum_learning_rate": minimum_learning_rate},
+                 self._parameter_constraints)
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps, self.warmup_steps = int(decay_steps), int(warmup_steps)
         if self.warmup_steps >= self.decay_steps:
             raise ValueError(f"warmup_steps: expected fewer than decay_steps="
                              f"{self.decay_steps}, received: {warmup_steps!r}")
-        self.minimum_learning_rate = finite_number(minimum_learning_rate,
-                                                   "minimum_learning_rate", allow_zero=True)
+        self.minimum_learning_rate = float(minimum_learning_rate)
         if self.minimum_learning_rate > self.initial_learning_rate:
             raise ValueError(f"minimum_learning_rate: expected at most initial_learning_rate="
                              f"{self.initial_learning_rate}, received: {minimum_learning_rate!r}")
@@ -197,16 +221,21 @@ class OneCycle(Schedule):
     """
 
     name = "one_cycle"
+    _parameter_constraints = {"max_learning_rate": _RATE,
+                              "total_steps": [Interval(int, 2, None, closed="left")],
+                              "pct_start": [Interval(float, 0, 1, closed="neither")],
+                              "div_factor": [Interval(float, 0, None, closed="neither")],
+                              "final_div_factor": [Interval(float, 0, None, closed="neither")]}
 
     def __init__(self, max_learning_rate: float, total_steps: int, pct_start: float = 0.3,
                  div_factor: float = 25.0, final_div_factor: float = 1e4) -> None:
-        self.max_learning_rate = finite_number(max_learning_rate, "max_learning_rate")
-        self.total_steps = count(total_steps, "total_steps")
-        if self.total_steps < 2:
-            raise ValueError(f"total_steps: expected at least 2, received: {total_steps!r}")
-        self.pct_start = fraction(pct_start, "pct_start")
-        self.div_factor = finite_number(div_factor, "div_factor")
-        self.final_div_factor = finite_number(final_div_factor, "final_div_factor")
+        validate("OneCycle", {"max_learning_rate": max_learning_rate,
+                              "total_steps": total_steps, "pct_start": pct_start,
+                              "div_factor": div_factor, "final_div_factor": final_div_factor},
+                 self._parameter_constraints)
+        self.max_learning_rate, self.total_steps = float(max_learning_rate), int(total_steps)
+        self.pct_start = float(pct_start)
+        self.div_factor, self.final_div_factor = float(div_factor), float(final_div_factor)
 
     @staticmethod
     def _cosine(start: float, end: float, progress: float) -> float:

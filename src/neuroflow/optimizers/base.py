@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from neuroflow._constraints import Hidden, Interval, validate
+from neuroflow._constraints import Constraints, Hidden, Interval, validate
 from neuroflow.backend import device_of, namespace, to_backend
 from neuroflow.optimizers.clipping import clip_gradients
 from neuroflow.optimizers.parameters import Pair, ParameterBuffer
@@ -55,7 +55,7 @@ class Optimizer:
     #: What each constructor argument accepts (see :mod:`neuroflow._constraints`); a
     #: subclass adds its own arguments' to these. A schedule's config dict is accepted
     #: as ``learning_rate`` too.
-    _parameter_constraints: ClassVar[dict[str, list[object]]] = {
+    _parameter_constraints: ClassVar[Constraints] = {
         "learning_rate": [Interval(float, 0, None, closed="neither"), Hidden(callable),
                           Hidden(dict)],
         "weight_decay": [Interval(float, 0, None, closed="left")],
