@@ -202,10 +202,10 @@ def test_finding_round_trips_to_dict():
 @pytest.mark.parametrize(
     ("options", "match"),
     [
-        ({"every": 0}, "every: expected a positive integer, received: every=0"),
+        ({"every": 0}, "every: expected a positive integer, received: 0"),
         ({"dead_fraction": 1.5}, r"dead_fraction: expected a number in \(0, 1\)"),
-        ({"exploding_ratio": -1}, "exploding_ratio: expected a positive number"),
-        ({"divergence_factor": 1.0}, "divergence_factor: expected a number > 1"),
+        ({"exploding_ratio": -1}, "exploding_ratio: expected a finite number > 0"),
+        ({"divergence_factor": 1.0}, "divergence_factor: expected a finite number > 1"),
         ({"plateau_patience": 0}, "plateau_patience: expected a positive integer"),
         ({"verbose": 2}, "verbose: expected True, False or None"),
     ],

@@ -90,7 +90,7 @@ def test_weight_histograms(tmp_path):
 
 
 def test_tensorboard_errors(tmp_path):
-    with pytest.raises(ValueError, match="histogram_freq: expected an integer >= 0"):
+    with pytest.raises(ValueError, match="histogram_freq: expected a non-negative integer"):
         TensorBoard(tmp_path, histogram_freq=-1)
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="log_dir: expected a folder"):

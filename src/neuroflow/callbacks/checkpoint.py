@@ -5,13 +5,19 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from neuroflow._constraints import Constraints, InstanceOf, Satisfies, validate
+from neuroflow.callbacks.monitor import MODE, MONITOR
 from neuroflow.hooks import Callback, Logs
 from neuroflow.io import is_finite, save
 from neuroflow.io.format import sign_key_bytes
 
 __all__ = ["ModelCheckpoint"]
+
+#: A file path: a non-empty string or path-like object.
+PATH = [Satisfies(lambda value: isinstance(value, (str, os.PathLike)) and str(value) != "",
+                  "a file path")]
 
 
 class ModelCheckpoint(Callback):
@@ -54,17 +60,23 @@ class ModelCheckpoint(Callback):
         Epochs completed at the last save.
     """
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`); a
+    #: ``sign_key``'s length is checked by :func:`neuroflow.io.format.sign_key_bytes`.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "path": PATH, "monitor": MONITOR, "save_best_only": [bool], "mode": MODE,
+        "include_optimizer": [bool],
+        "sign_key": [InstanceOf((bytes, bytearray, memoryview, str),
+                                "a secret key (bytes or str)"), None]}
+
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss",
                  save_best_only: bool = False, mode: str = "auto",
                  include_optimizer: bool = True, sign_key: bytes | str | None = None) -> None:
         super().__init__()
-        if not isinstance(path, (str, os.PathLike)) or not str(path):
-            raise ValueError(f"path: expected a file path, received: {path!r}")
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"monitor: expected the name of a logged quantity such as "
-                             f"'val_loss', received: {monitor!r}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode: expected 'auto', 'min' or 'max', received: {mode!r}")
+        validate("ModelCheckpoint", {"path": path, "monitor": monitor,
+                                     "save_best_only": save_best_only, "mode": mode,
+                                     "include_optimizer": include_optimizer,
+                                     "sign_key": sign_key},
+                 self._parameter_constraints)
         self.path = path
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)

@@ -31,11 +31,13 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import asdict, dataclass
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
 
+from neuroflow._constraints import Constraints, Interval, validate
 from neuroflow.callbacks._progress import progress
+from neuroflow.callbacks.progress import STREAM
 from neuroflow.hooks import Callback
 
 __all__ = ["Diagnostics", "Finding", "KINDS"]
@@ -85,25 +87,9 @@ class Finding:
 _SETBACK = 0.25
 #: What too large steps cause, reported within the divergence finding, not apart.
 _SYMPTOMS = ("saturation", "vanishing_gradient", "exploding_gradient")
-
-
-def _check_fraction(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ValueError(f"{name}: expected a number in (0, 1), received: {name}={value!r}")
-    return float(value)
-
-
-def _check_positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a positive number, received: {name}={value!r}")
-    return float(value)
-
-
-def _check_count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, received: {name}={value!r}")
-    return value
+_FRACTION = [Interval(float, 0, 1, closed="neither")]
+_POSITIVE = [Interval(float, 0, None, closed="neither")]
+_COUNT = [Interval(int, 1, None, closed="left")]
 
 
 class _LayerStats:
@@ -173,6 +159,15 @@ class Diagnostics(Callback):
     >>> # net.fit(x, y, callbacks=[diagnostics]); net.history.history["diagnostics"]
     """
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "every": _COUNT, "dead_fraction": _FRACTION, "saturated_fraction": _FRACTION,
+        "saturation_margin": _FRACTION, "vanishing_ratio": _POSITIVE,
+        "exploding_ratio": _POSITIVE,
+        "divergence_factor": [Interval(float, 1, None, closed="neither")],
+        "plateau_patience": _COUNT, "plateau_delta": _FRACTION, "overfitting_ratio": _POSITIVE,
+        "accuracy_gap": _FRACTION, "verbose": [bool, None], "stream": STREAM}
+
     def __init__(self, every: int = 10, *, dead_fraction: float = 0.5,
                  saturated_fraction: float = 0.5, saturation_margin: float = 0.01,
                  vanishing_ratio: float = 1e-3, exploding_ratio: float = 10.0,
@@ -181,24 +176,24 @@ class Diagnostics(Callback):
                  accuracy_gap: float = 0.15, verbose: bool | None = None,
                  stream: IO[str] | None = None) -> None:
         super().__init__()
-        self.every = _check_count(every, "every")
-        self.dead_fraction = _check_fraction(dead_fraction, "dead_fraction")
-        self.saturated_fraction = _check_fraction(saturated_fraction, "saturated_fraction")
-        self.saturation_margin = _check_fraction(saturation_margin, "saturation_margin")
-        self.vanishing_ratio = _check_positive(vanishing_ratio, "vanishing_ratio")
-        self.exploding_ratio = _check_positive(exploding_ratio, "exploding_ratio")
-        self.divergence_factor = _check_positive(divergence_factor, "divergence_factor")
-        if self.divergence_factor <= 1:
-            raise ValueError(f"divergence_factor: expected a number > 1, received: "
-                             f"divergence_factor={divergence_factor!r}")
-        self.plateau_patience = _check_count(plateau_patience, "plateau_patience")
-        self.plateau_delta = _check_fraction(plateau_delta, "plateau_delta")
-        self.overfitting_ratio = _check_positive(overfitting_ratio, "overfitting_ratio")
-        self.accuracy_gap = _check_fraction(accuracy_gap, "accuracy_gap")
-        if verbose is not None and not isinstance(verbose, bool):
-            raise ValueError(f"verbose: expected True, False or None, received: "
-                             f"verbose={verbose!r}")
-        self.verbose = verbose
+        options = {"every": every, "dead_fraction": dead_fraction,
+                   "saturated_fraction": saturated_fraction,
+                   "saturation_margin": saturation_margin, "vanishing_ratio": vanishing_ratio,
+                   "exploding_ratio": exploding_ratio, "divergence_factor": divergence_factor,
+                   "plateau_patience": plateau_patience, "plateau_delta": plateau_delta,
+                   "overfitting_ratio": overfitting_ratio, "accuracy_gap": accuracy_gap,
+                   "verbose": verbose, "stream": stream}
+        validate("Diagnostics", options, self._parameter_constraints)
+        self.every, self.plateau_patience = int(every), int(plateau_patience)
+        self.dead_fraction = float(dead_fraction)
+        self.saturated_fraction = float(saturated_fraction)
+        self.saturation_margin = float(saturation_margin)
+        self.vanishing_ratio, self.exploding_ratio = float(vanishing_ratio), float(exploding_ratio)
+        self.divergence_factor = float(divergence_factor)
+        self.plateau_delta = float(plateau_delta)
+        self.overfitting_ratio = float(overfitting_ratio)
+        self.accuracy_gap = float(accuracy_gap)
+        self.verbose = None if verbose is None else bool(verbose)
         self.stream = stream
         self.findings: list[Finding] = []
         self.statistics: list[dict[str, dict[int, float]]] = []

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
 
+from neuroflow._constraints import Constraints, Interval, Satisfies, validate
+from neuroflow.callbacks.progress import STREAM
 from neuroflow.hooks import Callback, Logs
 
 __all__ = ["LiveCurves"]
@@ -27,6 +29,11 @@ def _notebook_display() -> Callable[..., Any] | None:
         return None
     shell = get_ipython()
     return display if shell is not None and hasattr(shell, "kernel") else None
+
+
+def _names(value: object) -> bool:
+    """Whether ``value`` is a list or tuple of strings."""
+    return isinstance(value, (list, tuple)) and all(isinstance(name, str) for name in value)
 
 
 class LiveCurves(Callback):
@@ -57,16 +64,19 @@ class LiveCurves(Callback):
         Every curve drawn so far, one value per epoch.
     """
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "metrics": [Satisfies(_names, "a list of names such as ['loss', 'accuracy']"), None],
+        "every": [Interval(int, 1, None, closed="left")],
+        "stream": STREAM,
+        "display": [callable, None]}
+
     def __init__(self, metrics: Sequence[str] | None = None, every: int = 1,
                  stream: IO[str] | None = None,
                  display: Callable[..., Any] | None = None) -> None:
         super().__init__()
-        if metrics is not None and (isinstance(metrics, str) or not all(
-                isinstance(m, str) for m in metrics)):
-            raise ValueError(f"metrics: expected a list of names such as ['loss', "
-                             f"'accuracy'], received: {metrics!r}")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"every: expected a positive integer, received: {every!r}")
+        validate("LiveCurves", {"metrics": metrics, "every": every, "stream": stream,
+                                "display": display}, self._parameter_constraints)
         self.metrics = None if metrics is None else list(metrics)
         self.every = int(every)
         self.stream = stream

@@ -7,8 +7,10 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from neuroflow._constraints import Constraints, Satisfies, validate
+from neuroflow.callbacks.checkpoint import PATH
 from neuroflow.files import check_writable, write_atomic
 from neuroflow.hooks import Callback
 
@@ -37,11 +39,18 @@ class CSVLogger(Callback):
         Keep the rows of an existing file and add to them, instead of replacing it.
     """
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "path": PATH,
+        "separator": [Satisfies(lambda value: isinstance(value, str) and len(value) == 1,
+                                "one character")],
+        "append": [bool]}
+
     def __init__(self, path: str | os.PathLike[str], separator: str = ",",
                  append: bool = False) -> None:
         super().__init__()
-        if not isinstance(separator, str) or len(separator) != 1:
-            raise ValueError(f"separator: expected one character, received: {separator!r}")
+        validate("CSVLogger", {"path": path, "separator": separator, "append": append},
+                 self._parameter_constraints)
         self.path = Path(path)
         self.separator = separator
         self.append = bool(append)
@@ -89,6 +98,8 @@ class LambdaCallback(Callback):
 
     HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
              "on_batch_begin", "on_batch_end")
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {hook: [callable, None] for hook in HOOKS}
 
     def __init__(self, on_train_begin: Callable[..., Any] | None = None,
                  on_train_end: Callable[..., Any] | None = None,
@@ -99,10 +110,7 @@ class LambdaCallback(Callback):
         super().__init__()
         given = dict(zip(self.HOOKS, (on_train_begin, on_train_end, on_epoch_begin,
                                       on_epoch_end, on_batch_begin, on_batch_end)))
-        for name, function in given.items():
-            if function is not None and not callable(function):
-                raise ValueError(f"{name}: expected a callable or None, received "
-                                 f"{type(function).__name__}")
+        validate("LambdaCallback", given, self._parameter_constraints)
         self.functions = given
 
     def on_train_begin(self, logs=None):

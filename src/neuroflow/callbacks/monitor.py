@@ -4,19 +4,23 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from neuroflow._validation import count, finite_number, fraction
+from neuroflow._constraints import Constraints, Interval, Options, Satisfies, validate
 from neuroflow.hooks import Callback, Logs
 
 __all__ = ["EarlyStopping", "ReduceLROnPlateau"]
 
+#: What ``monitor`` and ``mode`` accept, here and in :class:`ModelCheckpoint`.
+MONITOR = [Satisfies(lambda value: isinstance(value, str) and value != "",
+                     "the name of a logged quantity such as 'val_loss'")]
+MODE = [Options(("auto", "min", "max"))]
+_COUNT = [Interval(int, 0, None, closed="left")]
+
 
 def _monitor_mode(monitor: str, mode: str) -> str:
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode: expected 'auto', 'min' or 'max', received: {mode!r}")
     if mode == "auto":
         return "max" if "acc" in monitor or monitor.endswith(("precision", "recall", "f1")) \
             else "min"
@@ -36,13 +40,17 @@ def _monitored(monitor: str, logs: Logs | None, owner: str) -> float:
 class _Monitor(Callback):
     """Tracks the best value of one logged quantity."""
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "monitor": MONITOR, "min_delta": [Interval(float, 0, None, closed="left")],
+        "mode": MODE}
+
     def __init__(self, monitor: str, min_delta: float, mode: str) -> None:
         super().__init__()
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"monitor: expected the name of a logged quantity such as "
-                             f"'val_loss', received: {monitor!r}")
+        validate(type(self).__name__, {"monitor": monitor, "min_delta": min_delta,
+                                       "mode": mode}, self._parameter_constraints)
         self.monitor = monitor
-        self.min_delta = finite_number(min_delta, "min_delta", allow_zero=True)
+        self.min_delta = float(min_delta)
         self.mode = _monitor_mode(monitor, mode)
         self.best = math.inf if self.mode == "min" else -math.inf
 
@@ -93,10 +101,15 @@ class EarlyStopping(_Monitor):
         Epoch after which training was stopped, ``None`` if it ran to the end.
     """
 
+    _parameter_constraints = {**_Monitor._parameter_constraints, "patience": _COUNT,
+                              "restore_best": [bool]}
+
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", restore_best: bool = False) -> None:
         super().__init__(monitor, min_delta, mode)
-        self.patience = count(patience, "patience", allow_zero=True)
+        validate("EarlyStopping", {"patience": patience, "restore_best": restore_best},
+                 self._parameter_constraints)
+        self.patience = int(patience)
         self.restore_best = bool(restore_best)
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
@@ -180,15 +193,22 @@ class ReduceLROnPlateau(_Monitor):
         As in :class:`EarlyStopping`.
     """
 
+    _parameter_constraints = {**_Monitor._parameter_constraints,
+                              "factor": [Interval(float, 0, 1, closed="neither")],
+                              "patience": _COUNT, "cooldown": _COUNT,
+                              "minimum_learning_rate": [Interval(float, 0, None, closed="left")]}
+
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
                  min_delta: float = 1e-4, cooldown: int = 0,
                  minimum_learning_rate: float = 0.0, mode: str = "auto") -> None:
         super().__init__(monitor, min_delta, mode)
-        self.factor = fraction(factor, "factor")
-        self.patience = count(patience, "patience", allow_zero=True)
-        self.cooldown = count(cooldown, "cooldown", allow_zero=True)
-        self.minimum_learning_rate = finite_number(minimum_learning_rate,
-                                                   "minimum_learning_rate", allow_zero=True)
+        validate("ReduceLROnPlateau", {"factor": factor, "patience": patience,
+                                       "cooldown": cooldown,
+                                       "minimum_learning_rate": minimum_learning_rate},
+                 self._parameter_constraints)
+        self.factor = float(factor)
+        self.patience, self.cooldown = int(patience), int(cooldown)
+        self.minimum_learning_rate = float(minimum_learning_rate)
         self.wait = 0
         self.cooldown_left = 0
 

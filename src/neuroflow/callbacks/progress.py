@@ -4,13 +4,18 @@ epoch otherwise."""
 from __future__ import annotations
 
 import sys
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from tqdm.auto import tqdm
 
+from neuroflow._constraints import Constraints, Options, Satisfies, validate
 from neuroflow.hooks import Callback
 
 __all__ = ["ProgressBar", "format_logs"]
+
+#: Where text goes: an object with a ``write`` method (a text file), or None.
+STREAM = [Satisfies(lambda value: callable(getattr(value, "write", None)),
+                    "a text stream (an object with a write method)"), None]
 
 
 def format_logs(logs: dict[str, Any]) -> str:
@@ -37,9 +42,14 @@ class ProgressBar(Callback):
 
     #: Refresh the bar's loss every this many batches (cheap, but not free).
     UPDATE_EVERY = 10
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {"verbose": [Options((1, 2))],
+                                                     "stream": STREAM}
 
     def __init__(self, verbose: int = 1, stream: IO[str] | None = None) -> None:
         super().__init__()
+        validate("ProgressBar", {"verbose": verbose, "stream": stream},
+                 self._parameter_constraints)
         self.verbose = verbose
         self.stream = stream
         self._bar: Any = None

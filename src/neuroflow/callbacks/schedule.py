@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
+from neuroflow._constraints import Constraints, Satisfies, validate
 from neuroflow.hooks import Callback
 
 __all__ = ["LearningRateScheduler"]
@@ -21,11 +23,13 @@ class LearningRateScheduler(Callback):
     replaces any per-step schedule the optimiser had).
     """
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {"schedule": [
+        Satisfies(callable, "a callable mapping the epoch to a learning rate")]}
+
     def __init__(self, schedule: Callable[[int], float]) -> None:
         super().__init__()
-        if not callable(schedule):
-            raise ValueError("schedule: expected a callable mapping the epoch to a learning "
-                             f"rate, received {type(schedule).__name__}")
+        validate("LearningRateScheduler", {"schedule": schedule}, self._parameter_constraints)
         self.schedule = schedule
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from neuroflow import backend as _backend
+from neuroflow._constraints import Constraints, Interval, validate
+from neuroflow.callbacks.checkpoint import PATH
 from neuroflow.hooks import Callback, Logs
 
 __all__ = ["TensorBoard"]
@@ -36,12 +38,14 @@ class TensorBoard(Callback):
         Write weight histograms every this many epochs; 0 (the default) never.
     """
 
+    #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "log_dir": PATH, "histogram_freq": [Interval(int, 0, None, closed="left")]}
+
     def __init__(self, log_dir: str | os.PathLike[str], histogram_freq: int = 0) -> None:
         super().__init__()
-        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, (int, np.integer)) \
-                or histogram_freq < 0:
-            raise ValueError(f"histogram_freq: expected an integer >= 0, received: "
-                             f"{histogram_freq!r}")
+        validate("TensorBoard", {"log_dir": log_dir, "histogram_freq": histogram_freq},
+                 self._parameter_constraints)
         self.log_dir = Path(log_dir)
         self.histogram_freq = int(histogram_freq)
         self._writer: Any = None
