@@ -1,7 +1,9 @@
 """Validators shared across neuroflow: checks of user-given arguments and arrays.
 
 Each raises :class:`ValueError` whose message names the argument, what was expected and
-what was received (see :mod:`neuroflow.errors`). This module sits at the bottom of the
+what was received (see :mod:`neuroflow.errors`). Constructors of optimisers, callbacks,
+schedules and data sets declare their arguments' constraints instead
+(:mod:`neuroflow._constraints`). This module sits at the bottom of the
 layering: it imports nothing of neuroflow, so every layer may use it.
 """
 
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["as_dtype", "numeric_matrix", "all_finite", "check_inputs", "check_sample_weight",
-           "parameters_diverged", "positive_int", "count", "finite_number", "fraction"]
+           "parameters_diverged", "positive_int"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -25,33 +27,6 @@ def positive_int(value: object, argument: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{argument}: expected a positive integer, received: {value!r}")
     return int(value)
-
-
-def count(value: object, argument: str, *, allow_zero: bool = False) -> int:
-    """``value`` when it is a Python ``int`` >= 1 (>= 0 with ``allow_zero``)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{argument}: expected {kind} integer, received: {value!r}")
-    return value
-
-
-def finite_number(value: object, argument: str, *, allow_zero: bool = False) -> float:
-    """``value`` as a ``float`` when it is a finite real number > 0 (>= 0 with
-    ``allow_zero``)."""
-    ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
-          and math.isfinite(value) and (value >= 0 if allow_zero else value > 0))
-    if not ok:
-        sign = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{argument}: expected a finite number {sign}, received: {value!r}")
-    return float(value)  # type: ignore[arg-type]
-
-
-def fraction(value: object, argument: str) -> float:
-    """``value`` as a ``float`` when it is a real number in the open interval (0, 1)."""
-    ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1)
-    if not ok:
-        raise ValueError(f"{argument}: expected a number in (0, 1), received: {value!r}")
-    return float(value)  # type: ignore[arg-type]
 
 
 def as_dtype(dtype: object) -> np.dtype:

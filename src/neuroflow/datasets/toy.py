@@ -9,36 +9,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroflow._constraints import Constraints, InstanceOf, Interval, validate
+
 __all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_regression",
            "make_gaussian", "make_plane", "make_gaussians"]
 
+#: What the arguments every generator takes accept (see :mod:`neuroflow._constraints`).
+_COMMON: Constraints = {
+    "n_samples": [Interval(int, 2, None, closed="left")],
+    "noise": [Interval(float, 0, None, closed="left")],
+    "seed": [Interval(int, 0, None, closed="left"),
+             InstanceOf(np.random.Generator, "a numpy Generator"), None],
+}
+#: What each generator's arguments accept, by function name.
+_parameter_constraints: dict[str, Constraints] = {
+    "make_moons": _COMMON,
+    "make_circles": {**_COMMON, "factor": [Interval(float, 0, 1, closed="neither")]},
+    "make_xor": _COMMON,
+    "make_spiral": _COMMON,
+    "make_regression": {**_COMMON, "n_features": [Interval(int, 1, None, closed="left")],
+                        "n_targets": [Interval(int, 1, None, closed="left")]},
+    "make_gaussian": _COMMON,
+    "make_plane": _COMMON,
+    "make_gaussians": _COMMON,
+}
 
-def _check_samples(n_samples: object) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
-            or n_samples < 2:
-        raise ValueError(
-            f"n_samples: expected an integer >= 2, received: n_samples={n_samples!r}"
-        )
-    return int(n_samples)
 
-
-def _check_noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)) \
-            or not np.isfinite(noise) or noise < 0:
-        raise ValueError(
-            f"noise: expected a finite number >= 0, received: noise={noise!r}"
-        )
-    return float(noise)
+def _samples(name: str, n_samples: int, noise: float, seed: int | np.random.Generator | None,
+             **more: object) -> tuple[int, float, np.random.Generator]:
+    """Check the arguments of generator ``name``: ``(n_samples, noise, generator)``."""
+    validate(name, {"n_samples": n_samples, "noise": noise, "seed": seed, **more},
+             _parameter_constraints[name])
+    return int(n_samples), float(noise), _generator(seed)
 
 
 def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(
-            f"seed: expected an int, a numpy Generator or None, received: seed={seed!r}"
-        )
-    return np.random.default_rng(seed)
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _shuffle(
@@ -85,9 +91,7 @@ def make_moons(
     y : ndarray of int64, shape (n_samples,)
         Class labels 0 or 1.
     """
-    n = _check_samples(n_samples)
-    sigma = _check_noise(noise)
-    rng = _generator(seed)
+    n, sigma, rng = _samples("make_moons", n_samples, noise, seed)
     n0 = (n + 1) // 2
     n1 = n - n0
     t0 = np.linspace(0.0, np.pi, n0)
@@ -124,14 +128,7 @@ def make_circles(
     y : ndarray of int64, shape (n_samples,)
         0 for the outer circle, 1 for the inner circle.
     """
-    n = _check_samples(n_samples)
-    sigma = _check_noise(noise)
-    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.floating)) \
-            or not 0.0 < factor < 1.0:
-        raise ValueError(
-            f"factor: expected a number in (0, 1), received: factor={factor!r}"
-        )
-    rng = _generator(seed)
+    n, sigma, rng = _samples("make_circles", n_samples, noise, seed, factor=factor)
     n0 = (n + 1) // 2
     n1 = n - n0
     t0 = np.linspace(0.0, 2.0 * np.pi, n0, endpoint=False)
@@ -152,7 +149,7 @@ def make_xor(n_samples: int = 200, noise: float = 0.1,
     x : ndarray of float32, shape (n_samples, 2)
     y : ndarray of int64, shape (n_samples,)
     """
-    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    n, sigma, rng = _samples("make_xor", n_samples, noise, seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
     x = x + rng.normal(0.0, sigma, size=x.shape)
@@ -171,7 +168,7 @@ def make_spiral(n_samples: int = 200, noise: float = 0.1,
     x : ndarray of float32, shape (n_samples, 2)
     y : ndarray of int64, shape (n_samples,)
     """
-    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    n, sigma, rng = _samples("make_spiral", n_samples, noise, seed)
     y = np.arange(n, dtype=np.int64) % 2
     r = np.linspace(0.05, 1.0, n)
     t = 1.75 * r * 2 * np.pi + y * np.pi
@@ -212,12 +209,8 @@ def make_regression(
     y : ndarray of float32, shape (n_samples, n_targets)
         Always 2-D, ready for ``loss="mse"`` with a linear output layer.
     """
-    n = _check_samples(n_samples)
-    for name, value in (("n_features", n_features), ("n_targets", n_targets)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}: expected an integer >= 1, received: {name}={value!r}")
-    sigma = _check_noise(noise)
-    rng = _generator(seed)
+    n, sigma, rng = _samples("make_regression", n_samples, noise, seed, n_features=n_features,
+                             n_targets=n_targets)
     x = rng.uniform(-2.0, 2.0, size=(n, int(n_features)))
     a = rng.normal(size=(int(n_features), int(n_targets)))
     b = rng.normal(size=(int(n_features), int(n_targets)))
@@ -236,7 +229,7 @@ def make_gaussian(n_samples: int = 200, noise: float = 0.1,
     x : ndarray of float32, shape (n_samples, 2)
     y : ndarray of int64, shape (n_samples,)
     """
-    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    n, sigma, rng = _samples("make_gaussian", n_samples, noise, seed)
     half = (n + 1) // 2
     first = np.full((half, 2), -1.0)
     second = np.full((n - half, 2), 1.0)
@@ -255,7 +248,7 @@ def make_plane(n_samples: int = 200, noise: float = 0.1,
     y : ndarray of float32, shape (n_samples,)
         Targets in about ``[-1, 1]``.
     """
-    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    n, sigma, rng = _samples("make_plane", n_samples, noise, seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = (x[:, 0] + x[:, 1]) / 2 + rng.normal(0.0, sigma, size=n)
     return x.astype(np.float32), y.astype(np.float32)
@@ -279,7 +272,7 @@ def make_gaussians(n_samples: int = 200, noise: float = 0.1,
     x : ndarray of float32, shape (n_samples, 2)
     y : ndarray of float32, shape (n_samples,)
     """
-    n, sigma, rng = _check_samples(n_samples), _check_noise(noise), _generator(seed)
+    n, sigma, rng = _samples("make_gaussians", n_samples, noise, seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = np.zeros(n)
     for cx, cy, sign in _BUMPS:
