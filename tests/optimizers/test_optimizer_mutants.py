@@ -78,3 +78,17 @@ def test_updates_stay_on_another_array_library(make):
         on_numpy.step([(plain, np.array([0.5, -0.5]))])
     assert type(strict).__module__.startswith("array_api_strict")
     np.testing.assert_allclose(np.from_dlpack(strict), plain, rtol=1e-12)
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_l1_adds_its_sign_term_to_the_gradient(flat):
+    """One hand-computed SGD step with ``l1 = 0.1``: ``g + 0.1 sign(w)``."""
+    weights, gradients = np.array([1.0, -2.0, 0.0]), np.array([0.5, 0.5, 0.5])
+    sgd = SGD(0.1, l1=0.1)
+    if flat:
+        buffer = ParameterBuffer(["w"], [weights], [gradients], np.dtype(np.float64))
+        sgd.step(buffer)
+        weights = buffer.parameters
+    else:
+        sgd.step([(weights, gradients)])
+    np.testing.assert_allclose(weights, [0.94, -2.04, -0.05], rtol=0, atol=1e-15)
