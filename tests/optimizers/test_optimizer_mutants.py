@@ -92,3 +92,21 @@ def test_l1_adds_its_sign_term_to_the_gradient(flat):
     else:
         sgd.step([(weights, gradients)])
     np.testing.assert_allclose(weights, [0.94, -2.04, -0.05], rtol=0, atol=1e-15)
+
+
+def test_restored_state_moves_to_the_parameters_array_library():
+    """State restored as NumPy (from a file) continues on another array library's
+    parameters, as it would on NumPy's."""
+    import array_api_strict as xp
+
+    state = {"0.m": np.array([0.1, -0.2]), "0.v": np.array([0.01, 0.04])}
+    on_strict, on_numpy = Adam(0.1), Adam(0.1)
+    on_strict.load_state_dict(state, 3)
+    on_numpy.load_state_dict(state, 3)
+    strict, plain = xp.asarray([1.0, 2.0]), np.array([1.0, 2.0])
+    on_strict.step([(strict, xp.asarray([0.5, -0.5]))])
+    on_numpy.step([(plain, np.array([0.5, -0.5]))])
+    np.testing.assert_allclose(np.from_dlpack(strict), plain, rtol=1e-12)
+    assert type(on_strict.state[0]["m"]) is type(strict)
+    np.testing.assert_allclose(np.from_dlpack(on_strict.state[0]["v"]), on_numpy.state[0]["v"],
+                               rtol=1e-12)
