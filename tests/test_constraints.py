@@ -1,5 +1,6 @@
 """Declared argument constraints: the mechanism (neuroflow._constraints), and every optimiser,
-callback, schedule and toy data set declaring each of its arguments and checking it."""
+callback, schedule, toy data set and file loader declaring each of its arguments and
+checking it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import inspect
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import neuroflow as nf
 from neuroflow import callbacks, optimizers, schedules
@@ -18,12 +21,13 @@ from neuroflow._constraints import (
     InstanceOf,
     Interval,
     Options,
+    PathLike,
     Satisfies,
     accepts,
     describe,
     validate,
 )
-from neuroflow.datasets import toy
+from neuroflow.datasets import csv, images, toy
 from neuroflow.hooks import Callback
 
 POSITIVE = [Interval(float, 0, None, closed="neither")]
@@ -49,6 +53,7 @@ POSITIVE = [Interval(float, 0, None, closed="neither")]
     (InstanceOf((bytes, str), "bytes or a string"), [b"", "s"], [1, None]),
     (Satisfies(lambda value: value == 3, "three"), [3, 3.0], [4, "3"]),
     (Hidden(int), [3], [True, 3.5]),
+    (PathLike(), ["m.safetensors", Path("runs")], ["", b"m", 3, None]),
 ])
 def test_each_kind_accepts_what_it_declares_and_nothing_else(constraint, good, bad):
     for value in good:
@@ -173,6 +178,21 @@ DECLARERS = [(cls, cls._parameter_constraints) for cls in
              (*_optimizers(), *schedules.SCHEDULES.values(), *_callbacks())]
 DECLARERS += [(function, toy._parameter_constraints[function.__name__])
               for function in _toy_sets()]
+DECLARERS += [(csv.load_csv, csv._parameter_constraints["load_csv"]),
+              (images.load_images, images._parameter_constraints["load_images"])]
+
+
+def _required(name: str, folder: Path) -> dict[str, object]:
+    """Valid values of ``name``'s arguments without a default; the loaders get small files."""
+    if name == "load_csv":
+        (folder / "data.csv").write_text("a,b\n1,0\n2,1\n")
+        return {"path": folder / "data.csv"}
+    if name == "load_images":
+        for label in ("cats", "dogs"):
+            (folder / "images" / label).mkdir(parents=True)
+            Image.new("L", (2, 2), 255).save(folder / "images" / label / "one.png")
+        return {"folder": folder / "images"}
+    return REQUIRED.get(name, {})
 
 
 def test_every_optimizer_callback_schedule_and_toy_set_is_covered():
@@ -180,18 +200,20 @@ def test_every_optimizer_callback_schedule_and_toy_set_is_covered():
     assert {"SGD", "Adam", "AdamW", "RMSProp", "Optimizer", "OneCycle", "CosineDecay",
             "EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint", "Diagnostics",
             "LiveCurves", "TensorBoard", "CSVLogger", "LambdaCallback", "ProgressBar",
-            "LearningRateScheduler", "make_moons", "make_regression"} <= names
-    assert len(names) == len(DECLARERS) == 4 + 1 + 5 + 10 + 8
+            "LearningRateScheduler", "make_moons", "make_regression", "load_csv",
+            "load_images"} <= names
+    assert len(names) == len(DECLARERS) == 4 + 1 + 5 + 10 + 8 + 2
 
 
 @pytest.mark.parametrize(("target", "constraints"), DECLARERS,
                          ids=[target.__name__ for target, _ in DECLARERS])
-def test_declared_arguments_match_the_signature_and_are_checked(target, constraints):
+def test_declared_arguments_match_the_signature_and_are_checked(target, constraints,
+                                                                tmp_path):
     parameters = [name for name, parameter in inspect.signature(target).parameters.items()
                   if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
     # (a) declared and taken are the same arguments: none forgotten, none made up
     assert sorted(constraints) == sorted(parameters)
-    required = REQUIRED.get(target.__name__, {})
+    required = _required(target.__name__, tmp_path)
     missing = [name for name in parameters if name not in required
                and inspect.signature(target).parameters[name].default is inspect.Parameter.empty]
     assert missing == [], f"add valid values of {missing} to REQUIRED"

@@ -37,12 +37,13 @@ neuroflow, so every layer may use it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 
-__all__ = ["Constraint", "Interval", "Options", "InstanceOf", "Satisfies", "Hidden",
+__all__ = ["Constraint", "Interval", "Options", "InstanceOf", "Satisfies", "Hidden", "PathLike",
            "Constraints", "validate", "describe", "accepts"]
 
 #: What a class or module declares: the accepted alternatives of each argument, by name.
@@ -198,6 +199,19 @@ class Satisfies(Constraint):
 
     def accepts(self, value: object) -> bool:
         return bool(self.test(value))
+
+    def alternatives(self) -> tuple[str, ...]:
+        return (self.what,)
+
+
+class PathLike(Constraint):
+    """A path: a non-empty string or :class:`os.PathLike`, worded as ``what``."""
+
+    def __init__(self, what: str = "a file path") -> None:
+        self.what = what
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, (str, os.PathLike)) and os.fspath(value) not in ("", b"")
 
     def alternatives(self) -> tuple[str, ...]:
         return (self.what,)

@@ -7,17 +7,13 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from neuroflow._constraints import Constraints, InstanceOf, Satisfies, validate
+from neuroflow._constraints import Constraints, InstanceOf, PathLike, validate
 from neuroflow.callbacks.monitor import MODE, MONITOR
 from neuroflow.hooks import Callback, Logs
 from neuroflow.io import is_finite, save
 from neuroflow.io.format import sign_key_bytes
 
 __all__ = ["ModelCheckpoint"]
-
-#: A file path: a non-empty string or path-like object.
-PATH = [Satisfies(lambda value: isinstance(value, (str, os.PathLike)) and str(value) != "",
-                  "a file path")]
 
 
 class ModelCheckpoint(Callback):
@@ -63,7 +59,7 @@ class ModelCheckpoint(Callback):
     #: What each constructor argument accepts (see :mod:`neuroflow._constraints`); a
     #: ``sign_key``'s length is checked by :func:`neuroflow.io.format.sign_key_bytes`.
     _parameter_constraints: ClassVar[Constraints] = {
-        "path": PATH, "monitor": MONITOR, "save_best_only": [bool], "mode": MODE,
+        "path": [PathLike()], "monitor": MONITOR, "save_best_only": [bool], "mode": MODE,
         "include_optimizer": [bool],
         "sign_key": [InstanceOf((bytes, bytearray, memoryview, str),
                                 "a secret key (bytes or str)"), None]}

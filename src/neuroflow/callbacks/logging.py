@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from neuroflow._constraints import Constraints, Satisfies, validate
-from neuroflow.callbacks.checkpoint import PATH
+from neuroflow._constraints import Constraints, PathLike, Satisfies, validate
 from neuroflow.files import check_writable, write_atomic
 from neuroflow.hooks import Callback
 
@@ -41,7 +40,7 @@ class CSVLogger(Callback):
 
     #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
     _parameter_constraints: ClassVar[Constraints] = {
-        "path": PATH,
+        "path": [PathLike()],
         "separator": [Satisfies(lambda value: isinstance(value, str) and len(value) == 1,
                                 "one character")],
         "append": [bool]}

@@ -10,8 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from neuroflow import backend as _backend
-from neuroflow._constraints import Constraints, Interval, validate
-from neuroflow.callbacks.checkpoint import PATH
+from neuroflow._constraints import Constraints, Interval, PathLike, validate
 from neuroflow.hooks import Callback, Logs
 
 __all__ = ["TensorBoard"]
@@ -40,7 +39,8 @@ class TensorBoard(Callback):
 
     #: What each constructor argument accepts (see :mod:`neuroflow._constraints`).
     _parameter_constraints: ClassVar[Constraints] = {
-        "log_dir": PATH, "histogram_freq": [Interval(int, 0, None, closed="left")]}
+        "log_dir": [PathLike("a folder path")],
+        "histogram_freq": [Interval(int, 0, None, closed="left")]}
 
     def __init__(self, log_dir: str | os.PathLike[str], histogram_freq: int = 0) -> None:
         super().__init__()

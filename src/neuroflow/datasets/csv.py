@@ -20,6 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow._constraints import (
+    Constraints,
+    Hidden,
+    Options,
+    PathLike,
+    Satisfies,
+    validate,
+)
 from neuroflow.datasets._cells import (
     MISSING_MARKERS,
     delimiter_hint,
@@ -40,6 +48,21 @@ __all__ = ["load_csv", "TabularData", "match_columns", "parse_number", "looks_li
 MAX_CLASSES = 20
 #: Largest CSV file read, in bytes (its cells are held as Python strings while parsing).
 MAX_CSV_BYTES = 1 << 30
+#: What the loaders' ``dtype`` accepts: the float type of ``x``.
+DTYPE = [Options(("float32", "float64"))]
+#: What each argument of :func:`load_csv` accepts (see :mod:`neuroflow._constraints`).
+_parameter_constraints: dict[str, Constraints] = {"load_csv": {
+    "path": [PathLike()],
+    "target": [str, int, None],
+    "header": [Satisfies(lambda value: value is None, "None (decide from row 1)"), bool,
+               Hidden(Options(("auto",)))],
+    "delimiter": [Satisfies(lambda value: isinstance(value, str) and len(value) == 1
+                            and value not in "\"\r\n",
+                            "one character other than a quote or line break")],
+    "missing": [Options(("fail", "drop"))],
+    "task": [Options(("auto", "classification", "regression"))],
+    "dtype": DTYPE,
+}}
 
 
 @dataclass
@@ -241,21 +264,11 @@ def load_csv(path: str | os.PathLike[str], target: int | str | None = -1, *,
     >>> net.class_names = data.class_names                   # doctest: +SKIP
     >>> net.feature_names = data.model_feature_names         # doctest: +SKIP
     """
-    if not (isinstance(delimiter, str) and len(delimiter) == 1) or delimiter in "\"\r\n":
-        raise ValueError(f"delimiter: expected one character other than a quote or line "
-                         f"break, received {delimiter!r}")
-    if missing not in ("fail", "drop"):
-        raise ValueError(f"missing: expected 'fail' or 'drop', received {missing!r}")
-    if task not in ("auto", "classification", "regression"):
-        raise ValueError(f"task: expected 'auto', 'classification' or 'regression', "
-                         f"received {task!r}")
-    if isinstance(header, str) and header == "auto":
+    validate("load_csv", {"path": path, "target": target, "header": header,
+                          "delimiter": delimiter, "missing": missing, "task": task,
+                          "dtype": dtype}, _parameter_constraints["load_csv"])
+    if isinstance(header, str):  # "auto"
         header = None
-    if header not in (True, False, None):
-        raise ValueError(f"header: expected None (decide from row 1), True or False, "
-                         f"received {header!r}")
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype: expected 'float32' or 'float64', received {dtype!r}")
     path = Path(path)
     source = f"CSV file {str(path)!r}"
     rows = _read_rows(path, delimiter)

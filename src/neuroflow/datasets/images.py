@@ -41,8 +41,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from neuroflow._constraints import Constraints, Options, PathLike, validate
 from neuroflow.datasets._files import check_file, reading
-from neuroflow.datasets.csv import TabularData
+from neuroflow.datasets.csv import DTYPE, TabularData
 from neuroflow.errors import DatasetError
 
 __all__ = ["load_images", "read_image", "mnist_polarity", "image_files", "image_size",
@@ -58,6 +59,14 @@ MAX_PIXELS = 1 << 24
 MAX_IMAGE_BYTES = 64 << 20
 #: Values of the ``invert`` option.
 INVERT_CHOICES = ("auto", "yes", "no")
+#: What each argument of :func:`load_images` accepts (see :mod:`neuroflow._constraints`).
+_parameter_constraints: dict[str, Constraints] = {"load_images": {
+    "folder": [PathLike("a folder path")],
+    "color": [Options(("grey", "rgb"))],
+    "invert": [Options(INVERT_CHOICES)],
+    "dtype": DTYPE,
+    "on_invert": [callable, None],
+}}
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
@@ -273,12 +282,9 @@ def load_images(folder: str | os.PathLike[str], *, color: str = "grey",
         unreadable image (naming the file) or images of different sizes (refused from
         the header, before decoding).
     """
-    if color not in ("grey", "rgb"):
-        raise ValueError(f"color: expected 'grey' or 'rgb', received {color!r}")
-    if invert not in INVERT_CHOICES:
-        raise ValueError(f"invert: expected 'auto', 'yes' or 'no', received {invert!r}")
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype: expected 'float32' or 'float64', received {dtype!r}")
+    validate("load_images", {"folder": folder, "color": color, "invert": invert,
+                             "dtype": dtype, "on_invert": on_invert},
+             _parameter_constraints["load_images"])
     root = Path(folder)
     classes = _class_folders(root)
     rows: list[np.ndarray] = []
