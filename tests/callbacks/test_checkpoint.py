@@ -272,3 +272,20 @@ def test_resume_is_refused_for_distributed_training(tmp_path):
     x, y = data()
     with pytest.raises(ValueError, match="resume_from: not supported with distributed=True"):
         network().fit(x, y, epochs=1, distributed=True, resume_from=tmp_path / "c")
+
+
+@pytest.mark.parametrize("monitor", ["val_f1", "val_precision", "recall", "val_accuracy"])
+def test_auto_mode_keeps_the_largest_score_like_early_stopping(tmp_path, monitor):
+    """``mode="auto"`` maximises every score EarlyStopping maximises: with an F1 of 0.2,
+    0.9 and 0.5, the best checkpoint is epoch 2's, not the worst epoch's."""
+    from neuroflow.callbacks import EarlyStopping
+
+    class Scores(nf.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs[monitor] = [0.2, 0.9, 0.5][epoch]
+
+    x, y = data()
+    best = ModelCheckpoint(tmp_path / "best.safetensors", monitor=monitor, save_best_only=True)
+    assert best.mode == EarlyStopping(monitor).mode == "max"
+    network().fit(x, y, epochs=3, verbose=0, callbacks=[Scores(), best])
+    assert nf.load(tmp_path / "best.safetensors").epochs_trained == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from neuroflow._constraints import Constraints, InstanceOf, PathLike, validate
-from neuroflow.callbacks.monitor import MODE, MONITOR
+from neuroflow.callbacks.monitor import MODE, MONITOR, monitor_mode
 from neuroflow.hooks import Callback, Logs
 from neuroflow.io import is_finite, save
 from neuroflow.io.format import sign_key_bytes
@@ -38,8 +38,8 @@ class ModelCheckpoint(Callback):
         Save only when ``monitor`` improves on the best value so far (the file then
         holds the best epoch, which is not the point to resume an interrupted run from).
     mode : {"auto", "min", "max"}
-        Whether smaller or larger is better; ``"auto"`` maximises names containing
-        ``"acc"`` and minimises the rest.
+        Whether smaller or larger is better; ``"auto"`` maximises accuracies, precision,
+        recall and F1 (as :class:`EarlyStopping` does) and minimises the rest.
     include_optimizer : bool
         Save the optimiser state too (needed to resume training exactly).
     sign_key : bytes or str, optional
@@ -79,7 +79,7 @@ class ModelCheckpoint(Callback):
         self.include_optimizer = bool(include_optimizer)
         # kept private and out of any repr: the secret of signed checkpoints
         self._sign_key = None if sign_key is None else sign_key_bytes(sign_key)
-        self.mode = mode if mode != "auto" else ("max" if "acc" in monitor else "min")
+        self.mode = monitor_mode(monitor, mode)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.last_path: Path | None = None
         self.last_epoch: int | None = None

@@ -20,7 +20,10 @@ MODE = [Options(("auto", "min", "max"))]
 _COUNT = [Interval(int, 0, None, closed="left")]
 
 
-def _monitor_mode(monitor: str, mode: str) -> str:
+def monitor_mode(monitor: str, mode: str) -> str:
+    """``"min"`` or ``"max"``: ``mode`` itself, or for ``"auto"`` ``"max"`` for names of
+    quantities where larger is better (accuracies, precision, recall, F1) and ``"min"``
+    for the rest (losses)."""
     if mode == "auto":
         return "max" if "acc" in monitor or monitor.endswith(("precision", "recall", "f1")) \
             else "min"
@@ -51,7 +54,7 @@ class _Monitor(Callback):
                                        "mode": mode}, self._parameter_constraints)
         self.monitor = monitor
         self.min_delta = float(min_delta)
-        self.mode = _monitor_mode(monitor, mode)
+        self.mode = monitor_mode(monitor, mode)
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def _reset(self) -> None:
