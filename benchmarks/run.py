@@ -110,8 +110,8 @@ class Result:
     #: Seconds of one-off compilation before the first epoch (JAX's ``jit``), 0 for the
     #: tools that compile nothing; never part of an epoch time.
     compile_seconds: float = 0.0
-    #: Threads that did the epochs' work (:func:`benchmarks.workers.busy_threads`).
-    busy_threads: int = 0
+    #: CPU seconds of the worker per second of epoch (:func:`benchmarks.workers.cores_used`).
+    cores_used: float = float("nan")
 
     @property
     def seconds(self) -> float:
@@ -333,11 +333,11 @@ def run_config(name: str, config: dict[str, Any], tools: list[str], log: Any,
             scores = worker.ask("evaluate")
             results[tool].accuracy = scores["accuracy"]
             results[tool].samples_per_second = scores["samples_per_second"]
-            results[tool].busy_threads = scores.get("busy_threads", 0)
+            results[tool].cores_used = scores.get("cores_used", float("nan"))
             results[tool].peak_rss_mb = worker.ask("quit")["peak_rss_mb"]
             log(f"  {name} {tool}: test accuracy {100 * scores['accuracy']:.2f}%, inference "
                 f"{scores['samples_per_second']:,.0f} samples/s, "
-                f"{results[tool].busy_threads} busy thread(s)")
+                f"{results[tool].cores_used:.2f} cores used in its epochs")
             worker.close()
     finally:
         for worker in workers.values():
@@ -517,19 +517,18 @@ def checks(all_results: dict[str, dict[str, Result]],
     return out
 
 
-def busy_threads_line(all_results: dict[str, dict[str, Result]]) -> str:
-    """The report's sentence on the threads that did each tool's work (the distinct
-    counts over the configurations, ``/``-separated)."""
-    counts: dict[str, list[int]] = {}
+def cores_line(all_results: dict[str, dict[str, Result]], threads: int) -> str:
+    """The report's sentence on the cores each tool's epochs used (per configuration,
+    ``/``-separated), against the ``threads`` each tool was given."""
+    used: dict[str, list[str]] = {}
     for results in all_results.values():
         for tool, result in results.items():
-            if result.busy_threads not in counts.setdefault(tool, []):
-                counts[tool].append(result.busy_threads)
-    listed = "; ".join(f"{tool} {'/'.join(map(str, sorted(found)))}"
-                       for tool, found in counts.items())
-    return ("Threads that did the training's work, per tool (those with at least 10% of "
-            "the busiest one's CPU time over the epochs, counted from /proc in each worker; "
-            f"a check that the thread limit held): {listed}.")
+            used.setdefault(tool, []).append(f"{result.cores_used:.2f}")
+    listed = "; ".join(f"{tool} {'/'.join(values)}" for tool, values in used.items())
+    return ("Cores used in the epochs, per tool and configuration in table order (the "
+            "worker's CPU seconds, all threads, per second of epoch: at most the "
+            f"{threads} thread(s) given when the limit holds; below where the loop is serial "
+            f"or the machine busy): {listed}.")
 
 
 def describe_network(config: dict[str, Any]) -> str:
@@ -722,7 +721,7 @@ def _measure(args: argparse.Namespace, names: list[str], tools: list[str], epoch
             "medians in the seconds column need not divide to it. \"× JAX\" is the same "
             "against JAX's epochs.",
             "",
-            busy_threads_line(all_results),
+            cores_line(all_results, args.threads),
             "",
             "The sgemm lower bound counts only the matrix products that are computed: per "
             "layer and sample the forward `x W` and the weight gradient `xᵀ δ`, and the input "

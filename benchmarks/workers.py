@@ -14,8 +14,8 @@ one JSON object per line:
   compilation of the epoch, 0 for the others);
 - driver -> worker ``epoch``: train one epoch; reply ``{"seconds": ...}``;
 - driver -> worker ``evaluate``: reply ``{"accuracy": ..., "samples_per_second": ...,
-  "busy_threads": ...}`` (test accuracy and inference throughput on the 10k test set;
-  the threads that did the epochs' work);
+  "cores_used": ...}`` (test accuracy and inference throughput on the 10k test set;
+  the process's CPU seconds per second of epoch, :func:`cores_used`);
 - driver -> worker ``quit``: reply ``{"peak_rss_mb": ...}`` and exit.
 
 Every tool starts from the *same* initial weights (neuroflow's He-normal draw for the
@@ -26,9 +26,8 @@ and JAX also visit the samples in neuroflow's order (the same batches); scikit-l
 ``ready`` message (``compile_seconds`` in it, outside every clock), and its process is
 confined to ``threads`` cores (:func:`confine_to_cores`): XLA's CPU thread pool takes
 one thread per core the process may run on, and no XLA flag of the jaxlib measured
-(0.10) limits it. Each worker counts the threads that did the training's work
-(``busy_threads`` in the ``evaluate`` reply, :func:`busy_threads`), which shows the limit
-held for every tool.
+(0.10) limits it. Each worker measures the cores its epochs used (``cores_used`` in the
+``evaluate`` reply), which shows the limit held for every tool.
 
 The driver starts the workers with ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset
 (:func:`benchmarks.run.worker_environment`), so OpenBLAS runs the kernel the CPU picks,
@@ -60,12 +59,10 @@ from benchmarks.models import (
 )
 from benchmarks.probe import blas_in_use
 
-__all__ = ["ADAM", "TOOLS", "initial_state", "busy_threads", "confine_to_cores", "main"]
+__all__ = ["ADAM", "TOOLS", "initial_state", "cores_used", "confine_to_cores", "main"]
 
 #: Inference timings taken (after one warm-up); the median is reported.
 INFERENCE_REPEATS = 5
-#: A thread counts as busy when it used at least this share of the busiest one's CPU time.
-BUSY_SHARE = 0.1
 
 
 def peak_rss_mb() -> float:
@@ -88,31 +85,18 @@ def threads(config: dict[str, Any]) -> int:
     return int(config.get("threads") or len(os.sched_getaffinity(0)))
 
 
-def thread_cpu_ticks() -> dict[str, int]:
-    """CPU time (user + system, in clock ticks) of each thread of this process, by
-    thread id; empty where ``/proc`` does not list them."""
-    ticks = {}
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return {}
-    for task in tasks:
-        try:
-            with open(f"/proc/self/task/{task}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:  # the thread ended meanwhile
-            continue
-        ticks[task] = int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks
+def cpu_seconds() -> float:
+    """CPU time of this process so far, user and system, all threads."""
+    times = os.times()
+    return times.user + times.system
 
 
-def busy_threads(before: dict[str, int], after: dict[str, int]) -> int:
-    """Threads whose CPU time from ``before`` to ``after`` (:func:`thread_cpu_ticks`) is
-    at least :data:`BUSY_SHARE` of the busiest thread's: those that did the work, which a
-    thread limit bounds whatever the machine's load (0 where nothing was counted)."""
-    used = [ticks - before.get(task, 0) for task, ticks in after.items()]
-    most = max(used, default=0)
-    return sum(1 for ticks in used if most and ticks >= BUSY_SHARE * most)
+def cores_used(cpu: float, seconds: float) -> float:
+    """Cores used on average: ``cpu`` seconds of CPU time (:func:`cpu_seconds`, all
+    threads) over ``seconds`` of wall time. A thread limit of ``N`` holds when this
+    stays at most ``N``, whatever the machine's load (which can only lower it); 0 where
+    no time passed."""
+    return cpu / seconds if seconds > 0 else 0.0
 
 
 def confine_to_cores(count: int) -> None:
@@ -427,26 +411,29 @@ def main(argv: list[str] | None = None) -> None:
     if tool_name in CONFINED:  # before the library starts its thread pool
         confine_to_cores(threads(config))
     tool = TOOLS[tool_name](config, load_data(config))
-    ticks: dict[str, dict[str, int]] = {}
+    used = {"cpu": 0.0, "seconds": 0.0}
 
     def serve_epoch(seconds: float) -> None:
-        ticks["after"] = thread_cpu_ticks()  # the waits for the driver use no CPU
+        # the CPU time since the epoch's command (the waits for the driver use none)
+        used["cpu"] += cpu_seconds() - used["since"]
+        used["seconds"] += seconds
         send({"seconds": seconds})
         command = receive()
         if command != "epoch" and command != "done":
             raise SystemExit(f"unexpected command {command!r}")
+        used["since"] = cpu_seconds()
 
     send({"ready": True, "subtracted_seconds": tool.subtracted_seconds,
           "compile_seconds": tool.compile_seconds, "blas": tool.kernels()})
     if receive() != "epoch":
         raise SystemExit(1)
-    ticks["before"] = thread_cpu_ticks()
+    used["since"] = cpu_seconds()
     tool.run(serve_epoch)
     while True:
         command = receive()
         if command == "evaluate":
             send({**tool.evaluate(),
-                  "busy_threads": busy_threads(ticks["before"], ticks.get("after", {}))})
+                  "cores_used": cores_used(used["cpu"], used["seconds"])})
         elif command == "quit":
             send({"peak_rss_mb": peak_rss_mb()})
             return

@@ -434,13 +434,15 @@ def test_scikit_learn_sits_out_the_cnn_and_the_table_shows_both_references():
     assert list(inference_ratios(results)) == ["mlp-b128"]
 
 
-def test_busy_threads_counts_the_threads_that_worked():
-    before = {"1": 100, "2": 0, "3": 5}
-    after = {"1": 300, "2": 150, "3": 6, "4": 30}  # 4 started during the epochs
-    assert workers.busy_threads(before, after) == 3  # 200, 150 and 30 of the busiest 200
-    assert workers.busy_threads({}, {}) == 0
-    ticks = workers.thread_cpu_ticks()
-    assert ticks and all(value >= 0 for value in ticks.values())
+def test_cores_used_is_cpu_time_over_wall_time():
+    assert workers.cores_used(3.0, 2.0) == 1.5
+    assert workers.cores_used(1.0, 0.0) == 0.0
+    before = workers.cpu_seconds()
+    np.linalg.svd(np.random.default_rng(0).random((300, 300)))
+    assert workers.cpu_seconds() > before
+    results = {"mlp-b128": {"jax": Result("jax", cores_used=1.96)},
+               "cnn-b128": {"jax": Result("jax", cores_used=1.5)}}
+    assert run.cores_line(results, 2).endswith("busy): jax 1.96/1.50.")
 
 
 def test_a_confined_worker_runs_on_that_many_cores():
