@@ -311,7 +311,7 @@ def test_the_gpu_scripts_jax_epoch_matches_neuroflow_on_the_cpu(capsys):
     pytest.importorskip("jax")
     pytest.importorskip("optax")
     assert gpu.main(["--device", "cpu", "--tools", "neuroflow-cupy,jax-gpu", "--configs",
-                     "mlp-b1024", "--epochs", "1", "--train-samples", "3000"]) == 0
+                     "mlp-b1024", "--epochs", "1", "--train-samples", "1024"]) == 0
     rows = {cells[1]: cells for cells in (
         [cell.strip() for cell in line.split("|")[1:-1]]
         for line in capsys.readouterr().out.splitlines() if line.startswith("| mlp-b1024 |"))}
