@@ -10,7 +10,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from neuroflow.datasets.images import first_image, image_size
 from neuroflow.errors import DatasetError
 from neuroflow.network import Network
 from neuroflow.preprocessing import StandardScaler
+
+if TYPE_CHECKING:
+    from neuroflow.cli._settings import TrainSettings
 
 __all__ = ["load_data", "data_kind", "SOURCES", "MNIST_FEATURES", "data_inputs",
            "TrainingData", "csv_training_data", "csv_for_model", "classifies",
@@ -201,8 +204,7 @@ def csv_for_model(net: Any, source: str, target: str | None, *, header: bool | N
     return data.x, np.array([known[str(label)] for label in labels], dtype=np.int64)
 
 
-def csv_training_data(args: argparse.Namespace, explicit: set[str],
-                      resumed: Any) -> TrainingData:
+def csv_training_data(settings: TrainSettings, resumed: Any) -> TrainingData:
     """``train --data PATH.csv [--target COLUMN]``: a classifier or regressor on a CSV file.
 
     The inputs are standardised (a StandardScaler fitted on the training rows, saved with
@@ -212,24 +214,24 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
     classes and seed (so the same held-out rows) from its checkpoint; ``fit`` then checks
     that the training rows are those of the interrupted run.
     """
-    path = Path(args.data)
+    path = Path(settings.data)
     if path.suffix.lower() != ".csv":
-        raise UsageError(f"--target: needs --data PATH.csv, received --data {args.data!r}")
-    data_kind(args.data)  # a missing path, a FIFO or device: refused in one line
-    if args.distributed:
+        raise UsageError(f"--target: needs --data PATH.csv, received --data {settings.data!r}")
+    data_kind(settings.data)  # a missing path, a FIFO or device: refused in one line
+    if settings.distributed:
         raise UsageError("--distributed: trains MNIST-style data only, not --data PATH.csv")
-    task, dtype = args.task, args.dtype
+    task, dtype = settings.task, settings.dtype
     if resumed is not None:
         saved_task = "classification" if classifies(resumed) else "regression"
         if task not in ("auto", saved_task):
             raise UsageError(f"--task: the resumed model is a {saved_task} model (it is read "
-                             f"from --resume {args.resume}); drop --task")
+                             f"from --resume {settings.resume}); drop --task")
         task, dtype = saved_task, np.dtype(resumed.dtype).name
-    options = {key: getattr(args, key) for key in ("header", "delimiter")
-               if getattr(args, key, None) is not None}
+    options = {key: getattr(settings, key) for key in ("header", "delimiter")
+               if getattr(settings, key) is not None}
     # read as float64 so that a finite value beyond float32 is named, not turned into inf
-    data = load_table(path, target=csv_target(args.target), task=task,
-                      missing=args.missing, dtype="float64",
+    data = load_table(path, target=csv_target(settings.target), task=task,
+                      missing=settings.missing, dtype="float64",
                       categorical=None if resumed is None else categorical_of(resumed),
                       **options)
     x, y = data.x, data.y
@@ -241,10 +243,10 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
                          "give --delimiter")
     classification = data.task == "classification"
     if x.dtype != object:  # a table with categorical columns stays as read
-        check_fits(x, dtype, f"--data {args.data}", "use --dtype float64")
+        check_fits(x, dtype, f"--data {settings.data}", "use --dtype float64")
         x = x.astype(dtype)
     if not classification:
-        check_fits(y, dtype, f"--data {args.data}: the target", "use --dtype float64")
+        check_fits(y, dtype, f"--data {settings.data}: the target", "use --dtype float64")
         y = y.astype(dtype)
     names = list(data.class_names or [])
     if classification and len(names) < 2:
@@ -256,29 +258,30 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
                              f"data has {x.shape[1]} feature columns")
         saved_names = [str(name) for name in resumed.class_names or []]
         if classification and saved_names != [str(name) for name in names]:
-            raise UsageError(f"--data: the classes of {args.data} ({', '.join(map(str, names))})"
-                             f" differ from the checkpoint's ({', '.join(saved_names)})")
+            raise UsageError(f"--data: the classes of {settings.data} "
+                             f"({', '.join(map(str, names))}) differ from the checkpoint's "
+                             f"({', '.join(saved_names)})")
         if resumed.seed is None:
-            raise UsageError(f"--resume: {args.resume} does not record the seed that chose "
+            raise UsageError(f"--resume: {settings.resume} does not record the seed that chose "
                              "its held-out rows, so the run cannot continue on the same rows")
         seed = resumed.seed
     else:
-        seed = args.seed
+        seed = settings.seed
     order = np.random.default_rng(seed).permutation(x.shape[0])
     # --test-data: the whole file trains; else a fifth is held out for the test score
-    n_test = x.shape[0] // 5 if x.shape[0] >= 10 and not args.test_data else 0
+    n_test = x.shape[0] // 5 if x.shape[0] >= 10 and not settings.test_data else 0
     test, train = order[:n_test], order[n_test:]
     if resumed is not None:
         net = resumed
     elif x.dtype == object:  # categorical columns: one-hot, then standardised
         preprocessing = table_preprocessing(x, data.feature_names, train)
-        net = _csv_network(args, explicit, data, preprocessing.n_features or 0)
+        net = _csv_network(settings, data, preprocessing.n_features or 0)
         net.preprocessing = preprocessing
         names_out = preprocessing.steps[0].feature_names_out
         if data.has_header and len(set(names_out)) == len(names_out):
             net.feature_names = names_out
     else:
-        net = _csv_network(args, explicit, data, x.shape[1])
+        net = _csv_network(settings, data, x.shape[1])
         net.preprocessing = StandardScaler().fit(x[train])
         net.feature_names = getattr(data, "model_feature_names", None)
     if resumed is None:
@@ -295,8 +298,7 @@ def csv_training_data(args: argparse.Namespace, explicit: set[str],
                         f"{n_test} held-out rows" if n_test else "")
 
 
-def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
-                 n_features: int) -> Network:
+def _csv_network(settings: TrainSettings, data: Any, n_features: int) -> Network:
     """A fresh network for CSV data: ``--loss`` and ``--output-activation`` when given
     (else cross_entropy and softmax for classes, mse and linear for numbers) and
     ``--layers`` when given (else ``inputs,64,outputs``; inputs after one-hot encoding),
@@ -304,7 +306,8 @@ def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
     one-hot targets, one output per class (sigmoid by default, Nielsen's setup)."""
     classification = data.task == "classification"
     n_classes = len(data.class_names or [])
-    loss = args.loss if "loss" in explicit else ("cross_entropy" if classification else "mse")
+    explicit = settings.explicit
+    loss = settings.loss if "loss" in explicit else ("cross_entropy" if classification else "mse")
     if classification and not losses.get(loss).is_classification and loss != "mse":
         raise UsageError(f"--loss: {loss} is a regression loss, but the target "
                          f"{data.target_name!r} holds classes; use cross_entropy, or "
@@ -318,15 +321,16 @@ def _csv_network(args: argparse.Namespace, explicit: set[str], data: Any,
                          f"{data.target_name!r} has {n_classes}; use cross_entropy")
     one_hot = classification and loss == "mse"
     outputs = n_classes if loss == "cross_entropy" or one_hot else 1
-    output = (args.output_activation if "output_activation" in explicit else
+    output = (settings.output_activation if "output_activation" in explicit else
               "sigmoid" if one_hot else
               {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, "linear"))
-    layers = list(args.layers) if "layers" in explicit else [n_features, 64, outputs]
+    layers: list[Any] = (list(settings.layers) if "layers" in explicit
+                         else [n_features, 64, outputs])
     if layers[0] != n_features or layers[-1] != outputs:
         raise UsageError(f"--layers: expected {n_features} inputs (feature columns) first and "
                          f"{outputs} outputs last, received {','.join(map(str, layers))}")
-    return build_dense(layers, hidden=args.activation, output=output, loss=loss,
-                       seed=args.seed, dtype=args.dtype, dropout=args.dropout)
+    return build_dense(layers, hidden=settings.activation, output=output, loss=loss,
+                       seed=settings.seed, dtype=settings.dtype, dropout=settings.dropout)
 
 
 # ---------------------------------------------------------------------------- explain / plot

@@ -29,13 +29,16 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neuroflow.cli._args import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from neuroflow.errors import TrainingDivergedError
 from neuroflow.files import WriteError
+
+if TYPE_CHECKING:
+    from neuroflow.cli._settings import TrainSettings
 
 __all__ = ["is_root", "run_rate", "findings", "chance_level", "poor_accuracy", "divergence",
            "say", "report_stop",
@@ -163,24 +166,24 @@ _RESUME_REPEATS = {"target": None, "missing": "fail", "delimiter": ",", "header"
                    "preset": None}
 
 
-def _where(args: argparse.Namespace, checkpoint: Any) -> str:
+def _where(settings: TrainSettings, checkpoint: Any) -> str:
     if checkpoint.last_path is not None:
         return (f"the last checkpoint (epoch {checkpoint.last_epoch}) is at "
                 f"{checkpoint.last_path}")
-    if args.resume:
-        return f"the checkpoint {args.resume} is unchanged"
+    if settings.resume:
+        return f"the checkpoint {settings.resume} is unchanged"
     return "no epoch was completed, so no checkpoint was written"
 
 
-def report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any,
+def report_stop(settings: TrainSettings, error: BaseException, checkpoint: Any,
                 learning_rate: float | None = None, findings: Sequence[Any] = ()) -> int:
     """Tell where the last checkpoint is after Ctrl-C (exit 130, with the command that
     resumes it), SIGTERM (the same, exit 143), divergence (exit 1, followed by the
     :func:`divergence` hint) or a checkpoint that could not be written
     (:class:`neuroflow.files.WriteError`: :func:`report_write_failure`)."""
     if isinstance(error, OSError):
-        return report_write_failure(args, error, checkpoint)
-    where = _where(args, checkpoint)
+        return report_write_failure(settings, error, checkpoint)
+    where = _where(settings, checkpoint)
     terminated = bool(_TERMINATED)
     if isinstance(error, TrainingDivergedError):
         print(f"neuroflow train: error: {error}; {where}; "
@@ -188,30 +191,30 @@ def report_stop(args: argparse.Namespace, error: BaseException, checkpoint: Any,
         return 1
     stopped = "terminated (SIGTERM)" if terminated else "interrupted"
     print(f"neuroflow train: {stopped}; {where}", file=sys.stderr)
-    if (command := _resume_command(args, checkpoint)) is not None:
+    if (command := _resume_command(settings, checkpoint)) is not None:
         print(f"resume with: {command}", file=sys.stderr)
     return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
-def report_write_failure(args: argparse.Namespace, error: OSError, checkpoint: Any) -> int:
+def report_write_failure(settings: TrainSettings, error: OSError, checkpoint: Any) -> int:
     """A checkpoint or the final model could not be written to ``--out`` (disk full, I/O
     error): one error line naming ``--out``, what is on disk and the command that resumes
     from the last checkpoint written (when there is one); exit 2."""
     reason = os.strerror(error.errno) if error.errno else (str(error) or type(error).__name__)
-    command = _resume_command(args, checkpoint)
-    print(f"neuroflow train: error: --out: cannot write {str(args.out)!r} ({reason}); "
-          f"{_where(args, checkpoint)}" + (f"; resume with: {command}" if command else ""),
+    command = _resume_command(settings, checkpoint)
+    print(f"neuroflow train: error: --out: cannot write {str(settings.out)!r} ({reason}); "
+          f"{_where(settings, checkpoint)}" + (f"; resume with: {command}" if command else ""),
           file=sys.stderr)
     return EXIT_USAGE
 
 
-def save_model(network: Any, args: argparse.Namespace, checkpoint: Any) -> int | None:
+def save_model(network: Any, settings: TrainSettings, checkpoint: Any) -> int | None:
     """Save the trained model to ``--out``; ``None`` when saved, else the exit status
     after :func:`report_write_failure` (the last checkpoint is the model, intact)."""
     try:
-        network.save(args.out, sign_key=args.signing_key)
+        network.save(settings.out, sign_key=settings.signing_key)
     except WriteError as error:
-        return report_write_failure(args, error, checkpoint)
+        return report_write_failure(settings, error, checkpoint)
     return None
 
 
@@ -223,15 +226,15 @@ def rank_status(error: BaseException) -> int:
     return 1 if isinstance(error, TrainingDivergedError) else EXIT_INTERRUPTED
 
 
-def _resume_command(args: argparse.Namespace, checkpoint: Any) -> str | None:
+def _resume_command(settings: TrainSettings, checkpoint: Any) -> str | None:
     """The ``neuroflow train --resume ...`` command that continues the run from its last
     checkpoint (or the checkpoint it resumed), when there is one."""
-    saved = checkpoint.last_path or args.resume
+    saved = checkpoint.last_path or settings.resume
     if saved is None:
         return None
-    command = ["neuroflow", "train", "--resume", str(saved), "--data", args.data]
+    command = ["neuroflow", "train", "--resume", str(saved), "--data", settings.data]
     for key, default in _RESUME_REPEATS.items():
-        value = getattr(args, key, default)
+        value = getattr(settings, key, default)
         if value == default:
             continue
         flag = "--" + key.replace("_", "-")
@@ -239,9 +242,9 @@ def _resume_command(args: argparse.Namespace, checkpoint: Any) -> str | None:
             command.append(flag if value else f"--no-{key}")
         else:
             command += [flag, str(value)]
-    command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
-    if args.validation_split:
-        command += ["--validation-split", str(args.validation_split)]
+    command += ["--epochs", str(settings.epochs), "--batch-size", str(settings.batch_size)]
+    if settings.validation_split:
+        command += ["--validation-split", str(settings.validation_split)]
     return shlex.join(command)
 
 
@@ -297,9 +300,9 @@ def stoppable(command: Callable[[argparse.Namespace], int]
     return run
 
 
-def is_root(args: argparse.Namespace) -> bool:
+def is_root(settings: TrainSettings) -> bool:
     """False on MPI ranks other than 0 under ``--distributed`` (they train silently)."""
-    if not getattr(args, "distributed", False):
+    if not settings.distributed:
         return True
     try:
         # a face that needs the optional mpi4py extra (neuroflow[mpi]): imported on use
@@ -310,11 +313,11 @@ def is_root(args: argparse.Namespace) -> bool:
         raise UsageError(f"--distributed: {error}") from None
 
 
-def run_rate(args: argparse.Namespace, net: Any) -> float | None:
+def run_rate(settings: TrainSettings, net: Any) -> float | None:
     """The learning rate the run used: ``--learning-rate`` (or the preset's), or a
     resumed checkpoint's (``None`` for a schedule)."""
-    if not args.resume:
-        return float(args.learning_rate)
+    if not settings.resume:
+        return float(settings.learning_rate)
     rate = getattr(net.optimizer, "learning_rate", None)
     return None if callable(rate) or rate is None else float(rate)
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuroflow import optimizers
 from neuroflow.callbacks import EarlyStopping
 from neuroflow.cli._args import UsageError, fraction, int_in, non_negative, path_text
 from neuroflow.layers import Dense, Dropout
 from neuroflow.network import Network
+
+if TYPE_CHECKING:
+    from neuroflow.cli._settings import TrainSettings
 
 __all__ = ["add_fit_options", "check_fit_options", "build_dense", "fit_optimizer",
            "fit_callbacks", "say_stopped", "auto_batch_size", "DEFAULT_PATIENCE",
@@ -52,24 +55,25 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
                              "adamw); default 0, for adamw its own 0.01")
 
 
-def check_fit_options(args: argparse.Namespace) -> None:
+def check_fit_options(settings: TrainSettings) -> None:
     """Refuse combinations that cannot apply, naming the option (exit 2)."""
-    if args.early_stopping and not args.validation_split:
+    if settings.early_stopping and not settings.validation_split:
         raise UsageError("--early-stopping: watches the validation loss, so it needs "
                          "--validation-split above 0 (e.g. --validation-split 0.2)")
-    if args.patience is not None and not args.early_stopping:
+    if settings.patience is not None and not settings.early_stopping:
         raise UsageError("--patience: applies to --early-stopping only; add --early-stopping")
-    given = {"--dropout": bool(args.dropout), "--weight-decay": args.weight_decay is not None}
+    given = {"--dropout": bool(settings.dropout),
+             "--weight-decay": settings.weight_decay is not None}
     for flag in (flag for flag, on in given.items() if on):
-        if args.resume:
+        if settings.resume:
             raise UsageError(f"{flag}: cannot change the network or optimiser of a resumed "
-                             f"model (read from --resume {args.resume}); drop {flag}")
-        if getattr(args, "preset", None) is not None:
-            raise UsageError(f"{flag}: the preset {args.preset} sets its own; drop {flag} "
+                             f"model (read from --resume {settings.resume}); drop {flag}")
+        if settings.preset is not None:
+            raise UsageError(f"{flag}: the preset {settings.preset} sets its own; drop {flag} "
                              "or --preset")
-    if args.dropout and isinstance(args.layers, str):
+    if settings.dropout and isinstance(settings.layers, str):
         raise UsageError(f"--dropout: applies to --layers sizes such as 784,256,10, not to "
-                         f"the stack {args.layers!r}")
+                         f"the stack {settings.layers!r}")
 
 
 def build_dense(sizes: Sequence[int], *, hidden: str, output: str, loss: str | None,
@@ -89,19 +93,19 @@ def build_dense(sizes: Sequence[int], *, hidden: str, output: str, loss: str | N
     return Network(layers, loss=loss, seed=seed, dtype=dtype)
 
 
-def fit_optimizer(args: argparse.Namespace) -> Any:
+def fit_optimizer(settings: TrainSettings) -> Any:
     """The optimiser name, or one with ``--weight-decay`` when that is given."""
-    if args.weight_decay is None:
-        return args.optimizer
-    return optimizers.get({"name": args.optimizer, "weight_decay": args.weight_decay},
-                          learning_rate=args.learning_rate)
+    if settings.weight_decay is None:
+        return settings.optimizer
+    return optimizers.get({"name": settings.optimizer, "weight_decay": settings.weight_decay},
+                          learning_rate=settings.learning_rate)
 
 
-def fit_callbacks(args: argparse.Namespace) -> list[Any]:
+def fit_callbacks(settings: TrainSettings) -> list[Any]:
     """EarlyStopping on the validation loss, restoring the best weights, when asked."""
-    if not args.early_stopping:
+    if not settings.early_stopping:
         return []
-    patience = DEFAULT_PATIENCE if args.patience is None else args.patience
+    patience = DEFAULT_PATIENCE if settings.patience is None else settings.patience
     return [EarlyStopping(monitor="val_loss", patience=patience, restore_best=True)]
 
 

@@ -14,9 +14,8 @@ pixels from its format; a CSV file's width from its rows, which are cheap.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +31,9 @@ from neuroflow.cli._data import (
 )
 from neuroflow.datasets.images import first_image, image_size
 
+if TYPE_CHECKING:
+    from neuroflow.cli._settings import TrainSettings
+
 __all__ = ["image_features", "training_images", "labelled_data", "test_data"]
 
 def image_features(spec: str) -> tuple[int, str]:
@@ -42,36 +44,40 @@ def image_features(spec: str) -> tuple[int, str]:
     return width * height, f"{width}x{height} pixels, from {str(first)!r}"
 
 
-def training_images(args: argparse.Namespace, resumed: Any
+def training_images(settings: TrainSettings, resumed: Any
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """``train --data FOLDER``: :func:`~neuroflow.cli._data.load_image_folder` with the
     run's seed and dtype (a resumed run's own), after checking the network's inputs
     (``--layers``' first size, or the resumed model's) against the first image's header,
     before any image is decoded."""
-    seed = args.seed if resumed is None or resumed.seed is None else resumed.seed
-    dtype = args.dtype if resumed is None else np.dtype(resumed.dtype).name
-    n, where = image_features(args.data)
+    seed = settings.seed if resumed is None or resumed.seed is None else resumed.seed
+    dtype = settings.dtype if resumed is None else np.dtype(resumed.dtype).name
+    n, where = image_features(settings.data)
     if resumed is not None and resumed.in_features != n:
         raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
-                         f"images of --data {args.data} have {n} ({where})")
-    layers = getattr(args, "layers", None)
-    if resumed is None and isinstance(layers, list) and layers and layers[0] != n:
+                         f"images of --data {settings.data} have {n} ({where})")
+    layers = settings.layers
+    if resumed is None and not isinstance(layers, str) and layers and layers[0] != n:
         raise UsageError(f"--layers: the first size must be the number of inputs, {n} "
                          f"({where}), received {layers[0]}")
-    return load_image_folder(args.data, seed, dtype)
+    return load_image_folder(settings.data, seed, dtype)
 
 
-def test_data(args: argparse.Namespace, data: TrainingData) -> TrainingData:
+def test_data(settings: TrainSettings, data: TrainingData) -> TrainingData:
     """``train --test-data SOURCE``: ``data`` with SOURCE's samples as its test set, read
     for the network as ``evaluate`` reads them (a CSV file's columns matched by name,
-    its categories one-hot encoded as in training, its labels mapped to the classes)."""
-    x, y = labelled_data(args.test_data, data.network, target=args.target,
-                         header=getattr(args, "header", None),
-                         delimiter=getattr(args, "delimiter", ","), argument="--test-data")
+    its categories one-hot encoded as in training, its labels mapped to the classes);
+    ``data`` itself without ``--test-data``."""
+    source = settings.test_data
+    if source is None:
+        return data
+    x, y = labelled_data(source, data.network, target=settings.target,
+                         header=settings.header, delimiter=settings.delimiter,
+                         argument="--test-data")
     if len(y) == 0:
-        raise UsageError(f"--test-data: {args.test_data!r} holds no samples")
+        raise UsageError(f"--test-data: {source!r} holds no samples")
     return dataclasses.replace(data, x_test=x, y_test=y,
-                               held_out=f"{len(y)} samples of --test-data {args.test_data}")
+                               held_out=f"{len(y)} samples of --test-data {source}")
 
 
 def labelled_data(spec: str, net: Any, *, target: str | None = None,

@@ -5,6 +5,7 @@ the network of a stack for the data's images."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from neuroflow.cli._args import UsageError, int_list
 from neuroflow.cli._data import TrainingData
 from neuroflow.layers import stack
 from neuroflow.network import Network
+
+if TYPE_CHECKING:
+    from neuroflow.cli._settings import TrainSettings
 
 __all__ = ["LAYERS_OPTION", "layers_option", "stack_data"]
 
@@ -37,17 +41,18 @@ LAYERS_OPTION = {"type": layers_option, "default": [784, 256, 128, 10], "metavar
                  "help": LAYERS_HELP}
 
 
-def stack_data(args: argparse.Namespace, names: list[str] | None, x_train: np.ndarray,
+def stack_data(settings: TrainSettings, names: list[str] | None, x_train: np.ndarray,
                y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> TrainingData:
     """The network of the ``--layers`` stack: square images in (rows of ``side * side``
     or ``3 * side * side`` pixels), one output per class."""
+    assert isinstance(settings.layers, str)  # called for a stack only
     classes = len(names) if names else int(max(y_train.max(), y_test.max(initial=0))) + 1
     try:
-        layers = stack.build_stack(args.layers, x_train.shape[1], classes, args.activation,
-                                   args.output_activation)
+        layers = stack.build_stack(settings.layers, x_train.shape[1], classes,
+                                   settings.activation, settings.output_activation)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    net = Network(layers, loss=args.loss, seed=args.seed, dtype=args.dtype)
+    net = Network(layers, loss=settings.loss, seed=settings.seed, dtype=settings.dtype)
     net.class_names = names
     return TrainingData(net, x_train, y_train, x_test, y_test,
                         held_out=f"{len(y_test)} held-out images" if names else "")

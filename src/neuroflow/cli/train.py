@@ -15,8 +15,6 @@ import argparse
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 from neuroflow import activations, files, losses, optimizers, presets
 from neuroflow.callbacks import Diagnostics, ModelCheckpoint
 from neuroflow.cli import _hints
@@ -34,25 +32,29 @@ from neuroflow.cli._args import (
 from neuroflow.cli._data import (
     TrainingData,
     csv_training_data,
-    data_inputs,
     is_image_folder,
     load_data,
 )
-from neuroflow.cli._keys import add_sign_option, add_verify_options, load_model, train_key
+from neuroflow.cli._keys import add_sign_option, add_verify_options
 from neuroflow.cli._options import (
     add_fit_options,
     auto_batch_size,
     build_dense,
-    check_fit_options,
     fit_callbacks,
     fit_optimizer,
     say_stopped,
+)
+from neuroflow.cli._settings import (
+    TrainSettings,
+    add_preset_option,
+    preset_values,
+    resolve_settings,
 )
 from neuroflow.cli._sources import test_data, training_images
 from neuroflow.cli._stack import LAYERS_OPTION, stack_data
 from neuroflow.errors import TrainingDivergedError, TrainingInterrupted
 
-__all__ = ["add", "run"]
+__all__ = ["add", "run", "resolve"]
 
 
 def add(commands: Any) -> None:
@@ -130,7 +132,7 @@ def add(commands: Any) -> None:
                              "(needs neuroflow[mpi]); --batch-size is the global batch")
     add_fit_options(parser)
     add_csv_options(parser)
-    _add_preset_option(parser)
+    add_preset_option(parser)
     add_sign_option(parser)
     add_verify_options(parser)
     parser.set_defaults(handler=_hints.stoppable(run))  # SIGTERM = Ctrl-C, exit 143
@@ -145,189 +147,78 @@ def run(args: argparse.Namespace) -> int:
     command), divergence (exit 1 naming the last good checkpoint), a failed write (exit 2
     naming ``--out``, and a resume command), the test score and the final save are common.
     """
-    explicit = {key for key in (*_PRESET_OPTIONS, *_FROM_CHECKPOINT, "preset")
-                if getattr(args, key, None) is not None}
-    preset = _apply_preset(args)
-    check_fit_options(args)
-    args.seed = 0 if args.seed is None else args.seed
-    args.dtype = args.dtype or "float32"
-    args.out = args.out or args.resume or "model.safetensors"
-    files.check_writable(args.out, inputs=data_inputs(args.data), argument="--out")
-    args.signing_key = train_key(args)  # read before the data: a bad key fails at once
-    resumed = _resumed_network(args, explicit) if args.resume else None
-    if resumed is not None and "preset" not in explicit:
-        _repeat_batches(args, explicit, resumed.training_run)
-    csv = args.target is not None or args.data.lower().endswith(".csv")
-    data = (csv_training_data(args, explicit, resumed) if csv
-            else _mnist_training_data(args, preset, resumed))
-    if args.limit is not None:
-        data = dataclasses.replace(data, x_train=data.x_train[:args.limit],
-                                   y_train=data.y_train[:args.limit])
-    if args.test_data:
-        data = test_data(args, data)
-    if csv and "batch_size" not in explicit and resumed is None:
-        args.batch_size = auto_batch_size(len(data.y_train))
-    return _fit_and_save(args, data, preset)
+    settings, data = resolve(args)
+    return _fit_and_save(settings, data)
 
 
-# ---------------------------------------------------------------------------- presets
-#: ``train`` options a preset fills in; given explicitly they override the preset.
-_PRESET_OPTIONS = ("layers", "activation", "output_activation", "loss", "optimizer",
-                   "learning_rate", "epochs", "batch_size", "validation_split")
-
-
-def _add_preset_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", choices=presets.names(), default=None,
-                        help="a named recipe from neuroflow.presets (mnist-best: 784-512-512-10 "
-                             "ReLU with dropout, AdamW with a one-cycle schedule, 15 epochs, best "
-                             "epoch chosen on a 10%% validation split; nielsen: 784-30-10 "
-                             "sigmoid, quadratic cost, plain SGD eta 15 (Nielsen's 3.0) on "
-                             "batches of 10 for 30 epochs; mnist-cnn: conv32k3,pool2,conv64k3,"
-                             "pool2,dense128 with dropout, AdamW one-cycle, 8 epochs; "
-                             "fashion-cnn: the same with batch normalisation, 10 epochs, for "
-                             "Fashion-MNIST, not bundled: --data DIR of its IDX files); options "
-                             "given explicitly override it")
-    # defaults become None so that _apply_preset can tell explicit options apart
-    defaults = {key: parser.get_default(key) for key in _PRESET_OPTIONS}
-    parser.set_defaults(preset_defaults=defaults, **{key: None for key in _PRESET_OPTIONS})
+def resolve(args: argparse.Namespace) -> tuple[TrainSettings, TrainingData]:
+    """The settings of the command line ``args`` (:func:`resolve_settings`) and the
+    training data they name, with the one default that depends on the data: CSV data's
+    batch size when neither given nor resumed (:func:`auto_batch_size` of the rows)."""
+    settings, resumed = resolve_settings(args)
+    data = (csv_training_data(settings, resumed) if settings.csv
+            else _mnist_training_data(settings, resumed))
+    if settings.limit is not None:
+        data = dataclasses.replace(data, x_train=data.x_train[:settings.limit],
+                                   y_train=data.y_train[:settings.limit])
+    data = test_data(settings, data)  # --test-data as the test set, when given
+    if settings.csv and "batch_size" not in settings.explicit and resumed is None:
+        settings = dataclasses.replace(settings,
+                                       batch_size=auto_batch_size(len(data.y_train)))
+    return settings, data
 
 
 def _apply_preset(args: argparse.Namespace) -> dict[str, Any] | None:
-    """Fill the preset-controlled options: explicit value, else the preset's, else the
-    default. Returns the resolved preset, or None without ``--preset``."""
-    explicit = {key: getattr(args, key) for key in _PRESET_OPTIONS
-                if getattr(args, key, None) is not None}
-    for key, default in getattr(args, "preset_defaults", {}).items():
-        setattr(args, key, explicit.get(key, default))
-    if getattr(args, "preset", None) is None:
-        return None
-    if args.target is not None or args.data.lower().endswith(".csv"):
-        raise UsageError("--preset: expected MNIST-style data, received a CSV --data or "
-                         "--target")
-    preset = presets.resolve(args.preset, **explicit)
-    problem = presets.data_problem(preset, args.data)
-    if problem is not None:  # a preset for a data set that is not bundled
-        raise UsageError(problem)
-    for key in _PRESET_OPTIONS:
-        if key in preset:
-            setattr(args, key, preset[key])
-    return preset
-
-
-# ---------------------------------------------------------------------------- resume
-#: ``train`` options a resumed run takes from its checkpoint: given explicitly with
-#: ``--resume`` they must match the checkpoint, or the command is refused naming them.
-_FROM_CHECKPOINT = ("layers", "activation", "output_activation", "loss", "dtype", "seed",
-                    "optimizer", "learning_rate")
-_CHANGES = {"layers": ("the architecture", ""), "activation": ("the architecture", ""),
-            "output_activation": ("the architecture", ""), "loss": ("the loss", ""),
-            "dtype": ("the floating-point type", ""),
-            "seed": ("the random seed", "the checkpoint carries its generator's state"),
-            "optimizer": ("the optimiser", "its state continues from the checkpoint"),
-            "learning_rate": ("the optimiser", "its state continues from the checkpoint")}
-
-
-def _checkpoint_settings(net: Any) -> dict[str, Any]:
-    """The values of :data:`_FROM_CHECKPOINT` a loaded checkpoint holds."""
-    dense = [layer for layer in net.layers if type(layer).__name__ == "Dense"]
-    optimizer = net.optimizer
-    rate = getattr(optimizer, "learning_rate", None)
-    return {"layers": [net.in_features] + [layer.out_features for layer in dense],
-            "activation": sorted({layer.activation.name for layer in dense[:-1]}),
-            "output_activation": dense[-1].activation.name if dense else None,
-            "loss": net.loss.name, "dtype": np.dtype(net.dtype).name, "seed": net.seed,
-            "optimizer": getattr(optimizer, "name", None),
-            "learning_rate": None if callable(rate) or rate is None else float(rate)}
-
-
-def _resumed_network(args: argparse.Namespace, explicit: set[str]) -> Any:
-    """Load ``--resume``; refuse an option given explicitly that differs from it."""
-    net = load_model(args.resume, args)
-    saved = _checkpoint_settings(net)
-    for key in _FROM_CHECKPOINT:
-        if key not in explicit:
-            continue
-        given, kept = getattr(args, key), saved[key]
-        if key == "activation":
-            same = kept in ([], [given])
-        elif key == "learning_rate":
-            same = kept is not None and float(given) == kept
-        else:
-            same = (list(given) if key == "layers" else given) == kept
-        if same:
-            continue
-        flag = "--" + key.replace("_", "-")
-        what, why = _CHANGES[key]
-        raise UsageError(f"{flag}: cannot change {what} of a resumed model (it is read from "
-                         f"--resume {args.resume}: {_setting_text(key, kept)}, received "
-                         f"{_setting_text(key, given)}{'; ' + why if why else ''}); "
-                         f"drop {flag}")
-    return net
-
-
-def _repeat_batches(args: argparse.Namespace, explicit: set[str],
-                    run: dict[str, Any] | None) -> None:
-    """A resumed run's ``--batch-size`` and ``--validation-split``, when not given, are the
-    checkpoint's (a run of ``--preset nielsen`` resumes without repeating the preset):
-    the split that holds out exactly its validation samples again."""
-    if not run:
-        return
-    if "batch_size" not in explicit and "batch_size" in run:
-        args.batch_size = int(run["batch_size"])
-    held_out, kept = run.get("validation_samples"), run.get("samples")
-    if "validation_split" not in explicit and held_out is not None and kept:
-        # split_validation holds out floor(n * fraction) samples: (V + 1/2) / n gives V
-        args.validation_split = (held_out + 0.5) / (held_out + kept) if held_out else 0.0
-
-
-def _setting_text(key: str, value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value)) or "none"
-    return "a schedule" if value is None and key == "learning_rate" else str(value)
+    """For a caller holding a parsed ``Namespace``: set the preset-controlled options on
+    it (:func:`preset_values`) and return the resolved preset; ``train`` itself reads
+    them through :func:`resolve_settings`."""
+    values, recipe = preset_values(args)
+    vars(args).update(values)
+    return recipe
 
 
 # ---------------------------------------------------------------------------- MNIST data
-def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None,
-                         resumed: Any) -> TrainingData:
+def _mnist_training_data(settings: TrainSettings, resumed: Any) -> TrainingData:
     """Bundled MNIST, a folder of IDX files, or a folder of images with one sub-folder
     per class (a fifth held out, drawn with the seed; the folder names become the class
     names): the network resumed, from the preset, or built from ``--layers``."""
     names = None
-    if is_image_folder(args.data):  # the first image's size is checked before decoding
-        x_train, y_train, x_test, y_test, names = training_images(args, resumed)
+    if is_image_folder(settings.data):  # the first image's size is checked before decoding
+        x_train, y_train, x_test, y_test, names = training_images(settings, resumed)
     else:
-        x_train, y_train, x_test, y_test = load_data(args.data)
+        x_train, y_train, x_test, y_test = load_data(settings.data)
     n_inputs = x_train.shape[1]
     if resumed is not None:
         if resumed.in_features != n_inputs:
             raise UsageError(f"--resume: the model takes {resumed.in_features} inputs, the "
                              f"data has {n_inputs} columns")
         if names is not None and [str(n) for n in resumed.class_names or []] != names:
-            raise UsageError(f"--data: the classes of {args.data} ({', '.join(names)}) differ "
+            raise UsageError(f"--data: the classes of {settings.data} ({', '.join(names)}) differ "
                              "from the checkpoint's")
         return TrainingData(resumed, x_train, y_train, x_test, y_test)
-    if isinstance(args.layers, str):  # a stack such as conv32k3,pool2,dense128
-        return stack_data(args, names, x_train, y_train, x_test, y_test)
-    layers = list(args.layers)
+    if isinstance(settings.layers, str):  # a stack such as conv32k3,pool2,dense128
+        return stack_data(settings, names, x_train, y_train, x_test, y_test)
+    layers = list(settings.layers)
     if layers[0] != n_inputs:
         raise UsageError(f"--layers: the first size must be the number of inputs, "
                          f"{n_inputs}, received {layers[0]}")
     n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
     if names is not None and layers[-1] != len(names):
         raise UsageError(f"--layers: the last size must be {len(names)}, one output per class "
-                         f"folder of --data {args.data} ({', '.join(names)}), received "
+                         f"folder of --data {settings.data} ({', '.join(names)}), received "
                          f"{layers[-1]}")
-    if (args.loss == "cross_entropy" or args.loss == "mse" and layers[-1] > 1) \
+    if (settings.loss == "cross_entropy" or settings.loss == "mse" and layers[-1] > 1) \
             and layers[-1] < n_classes:
         raise UsageError(f"--layers: the last size must be {n_classes}, one output per class "
-                         f"(the labels of --data {args.data} run from 0 to {n_classes - 1}), "
+                         f"(the labels of --data {settings.data} run from 0 to {n_classes - 1}), "
                          f"received {layers[-1]}")
-    if preset is not None:
-        net = presets.build_network(preset, seed=args.seed, dtype=args.dtype)
+    if settings.recipe is not None:
+        net = presets.build_network(dict(settings.recipe), seed=settings.seed,
+                                    dtype=settings.dtype)
     else:
-        net = build_dense(layers, hidden=args.activation, output=args.output_activation,
-                          loss=args.loss, seed=args.seed, dtype=args.dtype,
-                          dropout=args.dropout)
+        net = build_dense(layers, hidden=settings.activation, output=settings.output_activation,
+                          loss=settings.loss, seed=settings.seed, dtype=settings.dtype,
+                          dropout=settings.dropout)
     net.class_names = names
     return TrainingData(net, x_train, y_train, x_test, y_test,
                         held_out=f"{len(y_test)} held-out images" if names else "")
@@ -335,44 +226,43 @@ def _mnist_training_data(args: argparse.Namespace, preset: dict[str, Any] | None
 
 # ---------------------------------------------------------------------------- fit and save
 _is_root = _hints.is_root  # False on MPI ranks other than 0 under --distributed
-def _fit_and_save(args: argparse.Namespace, data: TrainingData,
-                  preset: dict[str, Any] | None) -> int:
+def _fit_and_save(settings: TrainSettings, data: TrainingData) -> int:
     """Train ``data.network`` with a checkpoint at ``--out`` after every epoch, report the
     test score and save; Ctrl-C and divergence go to :func:`_report_stop`."""
     net = data.network
     extra: dict[str, Any] = {}
-    if preset is not None:
-        extra = presets.fit_options(preset, data.x_train.shape[0])
-    root = _is_root(args)
-    if not args.quiet and root:
+    if settings.recipe is not None:
+        extra = presets.fit_options(dict(settings.recipe), data.x_train.shape[0])
+    root = _is_root(settings)
+    if not settings.quiet and root:
         if data.describe:
             print(data.describe)
         print(net.summary())
     # ModelCheckpoint fills {fields} of its path in; --out is a plain path, so its braces
     # are escaped and the checkpoint is written to exactly the file named.
-    checkpoint = ModelCheckpoint(str(args.out).replace("{", "{{").replace("}", "}}"),
-                                 sign_key=args.signing_key)
-    diagnostics = [Diagnostics()] if getattr(args, "diagnostics", False) and root else []
-    optimizer, stopping = fit_optimizer(args), fit_callbacks(args)
+    checkpoint = ModelCheckpoint(str(settings.out).replace("{", "{{").replace("}", "}}"),
+                                 sign_key=settings.signing_key)
+    diagnostics = [Diagnostics()] if settings.diagnostics and root else []
+    optimizer, stopping = fit_optimizer(settings), fit_callbacks(settings)
     try:
-        net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
+        net.fit(data.x_train, data.y_train, epochs=settings.epochs, batch_size=settings.batch_size,
                 # a resumed run continues with the checkpoint's optimiser and schedule
-                optimizer=None if args.resume else extra.get("optimizer") or optimizer,
-                learning_rate=None if args.resume or "optimizer" in extra
-                or not isinstance(optimizer, str) else args.learning_rate,
-                validation_split=args.validation_split,
-                verbose=0 if args.quiet or not root else 1, distributed=args.distributed,
+                optimizer=None if settings.resume else extra.get("optimizer") or optimizer,
+                learning_rate=None if settings.resume or "optimizer" in extra
+                or not isinstance(optimizer, str) else settings.learning_rate,
+                validation_split=settings.validation_split,
+                verbose=0 if settings.quiet or not root else 1, distributed=settings.distributed,
                 callbacks=[checkpoint, *diagnostics, *extra.get("callbacks", []),
                            *stopping] if root else [],
-                **({"resume_from": args.resume} if args.resume else {}))
+                **({"resume_from": settings.resume} if settings.resume else {}))
     except (TrainingInterrupted, TrainingDivergedError, files.WriteError) as error:
         if root:
-            return _hints.report_stop(args, error, checkpoint, _hints.run_rate(args, net),
+            return _hints.report_stop(settings, error, checkpoint, _hints.run_rate(settings, net),
                                       _hints.findings(diagnostics))
         return _hints.rank_status(error)
     if not root:  # rank 0 alone evaluates and saves
         return 0
-    say_stopped(stopping, args.quiet)
+    say_stopped(stopping, settings.quiet)
     history = net.history.history if net.history is not None else {}
     final = (history.get("val_accuracy") or history.get("accuracy") or [None])[-1]
     predicted = None
@@ -388,13 +278,13 @@ def _fit_and_save(args: argparse.Namespace, data: TrainingData,
         else:
             print(f"test {net.loss.name}: {scores['loss']:.6g}"
                   + (f"  ({data.held_out})" if data.held_out else ""))
-    if (failed := _hints.save_model(net, args, checkpoint)) is not None:
+    if (failed := _hints.save_model(net, settings, checkpoint)) is not None:
         return failed
-    print(f"saved model to {args.out}")
-    if not args.quiet:
-        _hints.next_steps(args.out, args.data)
+    print(f"saved model to {settings.out}")
+    if not settings.quiet:
+        _hints.next_steps(settings.out, settings.data)
     if final is not None:
-        _hints.say(_hints.poor_accuracy(final, net, _hints.run_rate(args, net),
-                                        history.get("loss", []), args.epochs,
+        _hints.say(_hints.poor_accuracy(final, net, _hints.run_rate(settings, net),
+                                        history.get("loss", []), settings.epochs,
                                         _hints.findings(diagnostics), predicted))
     return 0
