@@ -63,10 +63,11 @@ def test_cli_train_without_preset_keeps_its_defaults(small_mnist, tmp_path):
     assert cli.main(["train", "--layers", "784,16,10", "--epochs", "1", "--quiet",
                      "--out", str(out)]) == 0
     assert [type(layer).__name__ for layer in nf.load(str(out)).layers] == ["Dense", "Dense"]
-    args = cli.build_parser().parse_args(["train"])
-    cli_train._apply_preset(args)
-    assert (args.epochs, args.batch_size, args.optimizer) == (10, 128, "adam")
-    assert args.layers == [784, 256, 128, 10]
+    from neuroflow.cli._settings import resolve_settings
+
+    settings, _ = resolve_settings(cli.build_parser().parse_args(["train"]))
+    assert (settings.epochs, settings.batch_size, settings.optimizer) == (10, 128, "adam")
+    assert tuple(settings.layers) == (784, 256, 128, 10) and settings.recipe is None
 
 
 def test_cli_preset_refuses_csv_data(tmp_path, capsys):

@@ -47,7 +47,6 @@ from neuroflow.cli._options import (
 from neuroflow.cli._settings import (
     TrainSettings,
     add_preset_option,
-    preset_values,
     resolve_settings,
 )
 from neuroflow.cli._sources import test_data, training_images
@@ -166,15 +165,6 @@ def resolve(args: argparse.Namespace) -> tuple[TrainSettings, TrainingData]:
         settings = dataclasses.replace(settings,
                                        batch_size=auto_batch_size(len(data.y_train)))
     return settings, data
-
-
-def _apply_preset(args: argparse.Namespace) -> dict[str, Any] | None:
-    """For a caller holding a parsed ``Namespace``: set the preset-controlled options on
-    it (:func:`preset_values`) and return the resolved preset; ``train`` itself reads
-    them through :func:`resolve_settings`."""
-    values, recipe = preset_values(args)
-    vars(args).update(values)
-    return recipe
 
 
 # ---------------------------------------------------------------------------- MNIST data
