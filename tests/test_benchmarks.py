@@ -345,7 +345,9 @@ def test_the_jax_and_pytorch_tools_start_and_train_as_neuroflow(kind, mnist_head
     # the same weights (the same initial outputs), batches (neuroflow's permutation; the
     # MLP's 80 samples end in a partial batch) and Adam: after one epoch every parameter
     # and the epoch's mean loss agree
-    import torch
+    torch = pytest.importorskip("torch", reason="the [bench] extra (torch)")
+    pytest.importorskip("jax", reason="the [bench] extra (jax)")
+    pytest.importorskip("optax", reason="the [bench] extra (optax)")
 
     import neuroflow as nf
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as functional
 
 import neuroflow as nf
+
+# torch comes with the [bench] extra (CI installs it before the suite); `make test`'s own
+# install does not pull it (its default wheel is a multi-GB CUDA build)
+torch = pytest.importorskip("torch", reason="the [bench] extra (torch)")
+functional = torch.nn.functional
 
 TOLERANCE = 1e-10
 
