@@ -50,7 +50,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks
 
-# One small configuration (< 1 minute), so the harness cannot rot; CI runs it.
+# An MLP and a small CNN on subsets (a few minutes), so the harness cannot rot; CI runs it.
 bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks --quick
 
