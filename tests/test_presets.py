@@ -58,7 +58,8 @@ def test_cli_train_preset_with_explicit_overrides(small_mnist, tmp_path, capsys)
     assert type(net.layers[0]).__name__ == "Dropout"
 
 
-def test_cli_train_without_preset_keeps_its_defaults(small_mnist, tmp_path):
+def test_cli_train_without_preset_keeps_its_defaults(small_mnist, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out is checked, writable for any user
     out = tmp_path / "plain.safetensors"
     assert cli.main(["train", "--layers", "784,16,10", "--epochs", "1", "--quiet",
                      "--out", str(out)]) == 0
