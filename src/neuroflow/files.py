@@ -22,7 +22,8 @@ output path is refused before any work starts. The rules:
   or when its folder is not both sticky and writable by everyone (``/tmp``), or when the
   link and its folder have the same owner. A link that another user planted in a shared
   ``/tmp``-like folder is refused, so that a save cannot be turned into a write to a
-  file of the attacker's choosing.
+  file of the attacker's choosing. A path through more than 40 links is refused, as the
+  kernel refuses it (``ELOOP``).
 * **Inputs are never overwritten.** A target that is the same file as one of ``inputs``
   (:func:`os.path.samefile`: same path, hard link or symlink) is refused, and so is any
   target anywhere inside a folder among ``inputs``, at any depth (an image folder's
@@ -161,8 +162,15 @@ def _links_followed(path: str) -> list[tuple[str, str]]:
 def _check_links(given: str, argument: str) -> None:
     """Refuse ``given`` when a link on its path fails Linux's ``protected_symlinks`` rule:
     in a sticky, world-writable folder, a link is followed only when the writing user
-    or the folder's owner owns it."""
-    for link, folder in _links_followed(given):
+    or the folder's owner owns it. A path through more than :data:`_MAX_LINKS` links is
+    refused as the kernel refuses it (``ELOOP``): the links past the limit are not
+    checked, and :func:`os.path.realpath` would still follow them."""
+    followed = _links_followed(given)
+    if len(followed) > _MAX_LINKS:
+        raise OutputError(f"{argument}: {given!r} passes through more than {_MAX_LINKS} "
+                          "symbolic links (too many levels of symbolic links); give a path "
+                          "with fewer links")
+    for link, folder in followed:
         try:
             link_info, folder_info = os.lstat(link), os.stat(folder)
         except OSError:
