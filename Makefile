@@ -33,9 +33,12 @@ run: $(VENV)/.installed
 
 # mypy (one core, about 20 s from a cold cache) runs beside the suite, whose workers leave
 # a core idle at times; its report follows the suite's, and either failing fails the target.
+# compileall first: with PYTHONDONTWRITEBYTECODE set, each of the suite's processes (the
+# workers and the commands the tests start) would otherwise compile neuroflow anew.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
+	-@$(BIN)/python -m compileall -q -j 0 src benchmarks > /dev/null
 	@log=$$(mktemp); $(BIN)/mypy src > $$log 2>&1 & typing=$$!; \
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS); tests=$$?; \
 	wait $$typing; typed=$$?; echo "$(BIN)/mypy src"; cat $$log; rm -f $$log; \

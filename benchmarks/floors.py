@@ -23,7 +23,7 @@ measures them in its probe process (:mod:`benchmarks.probe`), at the kernel its 
 run; run alone, this module measures at the kernel the caller's environment gives and
 says which. Printed per configuration::
 
-    python -m benchmarks.floors [--configs mlp-b128,wide-b128] [--threads N]
+    python -m benchmarks.floors [--configs mlp-b128,wide-b128] [--threads N] [--repeats N]
 """
 
 from __future__ import annotations
@@ -71,16 +71,18 @@ def step_products(sizes: list[int], batch: int) -> list[tuple[str, int, int, int
 
 
 def product_seconds(m: int, k: int, n: int, transposed_a: bool,
-                    rng: np.random.Generator, calls: int = CALLS) -> float:
+                    rng: np.random.Generator, calls: int = CALLS,
+                    repeats: int = REPEATS) -> float:
     """Best time of one float32 ``(m, k) @ (k, n)`` product written into a kept array."""
     a = rng.random((k, m) if transposed_a else (m, k), dtype=np.float32)
     left = a.T if transposed_a else a
     right = rng.random((k, n), dtype=np.float32)
     out = np.empty((m, n), np.float32)
-    return best_seconds(lambda: np.matmul(left, right, out=out), calls=calls)
+    return best_seconds(lambda: np.matmul(left, right, out=out), calls=calls,
+                        repeats=repeats)
 
 
-def optimizer_seconds(network: nf.Network, batch: int) -> float:
+def optimizer_seconds(network: nf.Network, batch: int, repeats: int = REPEATS) -> float:
     """Best time of one Adam step over the packed parameters of ``network``."""
     network.pack_parameters()
     pairs = network.parameter_buffer  # one update over the flat arrays, as fit steps
@@ -88,17 +90,18 @@ def optimizer_seconds(network: nf.Network, batch: int) -> float:
     for gradient in network.gradients():
         gradient[...] = rng.standard_normal(gradient.shape, dtype=np.float32) / batch
     optimizer = nf.optimizers.Adam()
-    return best_seconds(lambda: optimizer.step(pairs))
+    return best_seconds(lambda: optimizer.step(pairs), repeats=repeats)
 
 
-def inference_seconds(network: nf.Network, n_samples: int = 10000, chunk: int = 10000
-                      ) -> float:
+def inference_seconds(network: nf.Network, n_samples: int = 10000, chunk: int = 10000,
+                      repeats: int = REPEATS) -> float:
     """Best time of the forward products of ``n_samples`` samples through ``network``,
     timed on ``chunk`` samples at a time (the products grow with the rows)."""
     rng = np.random.default_rng(0)
     forward = [product for product in models.step_products(network, chunk)
                if not product[4] and product[0].endswith("x W")]
-    return n_samples / chunk * sum(product_seconds(m, k, n, False, rng, calls=3)
+    return n_samples / chunk * sum(product_seconds(m, k, n, False, rng, calls=3,
+                                                   repeats=repeats)
                                    for _, m, k, n, _ in forward)
 
 
@@ -122,17 +125,17 @@ class Floor:
         return self.flops / self.products / 1e9
 
 
-def measure(config: dict[str, Any], n_samples: int = 60000) -> Floor:
+def measure(config: dict[str, Any], n_samples: int = 60000, repeats: int = REPEATS) -> Floor:
     """The floor of one epoch of ``n_samples`` of ``config`` (an entry of
     :data:`benchmarks.run.CONFIGS`: the network and ``batch_size``; BLAS threads as
-    currently set)."""
+    currently set), each piece the best of ``repeats`` timed runs."""
     rng = np.random.default_rng(0)
     batch = config["batch_size"]
     network = models.neuroflow_network({**config, "seed": 0})
     full, rest = divmod(n_samples, batch)
     products = 0.0
     for _, m, k, n, transposed in models.step_products(network, batch):
-        seconds = product_seconds(m, k, n, transposed, rng)
+        seconds = product_seconds(m, k, n, transposed, rng, repeats=repeats)
         products += full * seconds
         if rest:  # the last, partial batch: its products scale with its rows
             products += seconds * rest / batch
@@ -140,9 +143,10 @@ def measure(config: dict[str, Any], n_samples: int = 60000) -> Floor:
     # the products of step_products are the epoch's FLOPs without the first layer's
     # input gradient
     images = models.is_convolutional(config)
-    return Floor(products, steps * optimizer_seconds(network, batch),
+    return Floor(products, steps * optimizer_seconds(network, batch, repeats),
                  config_flops(config, n_samples, first_input_gradient=False),
-                 inference_seconds(network, chunk=1000 if images else 10000))
+                 inference_seconds(network, chunk=1000 if images else 10000,
+                                   repeats=repeats))
 
 
 def describe(name: str, floor: Floor, bound: float) -> str:
@@ -161,7 +165,12 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated subset of {', '.join(CONFIGS)}")
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                         help="BLAS threads (default: all cores)")
+    parser.add_argument("--repeats", type=int, default=REPEATS,
+                        help="timed runs per measurement, the best counts (default "
+                             "%(default)s; fewer: quicker, less steady)")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats: expected a positive integer, received {args.repeats}")
     names = args.configs.split(",")
     unknown = [name for name in names if name not in CONFIGS]
     if unknown:
@@ -169,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(args.threads):
-        gflops = matmul_gflops()
+        gflops = matmul_gflops(repeats=args.repeats)
         forced = ", ".join(f"{key}={os.environ[key]}" for key in FORCED_KERNEL_VARIABLES
                            if key in os.environ)
         print(f"float32 matmul (2048²): {gflops:.0f} GFLOP/s, {args.threads} thread(s), "
@@ -180,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             # the sgemm bound of benchmarks.run: the tight count (products computed only)
             bound = config_flops(CONFIGS[name], 60000, first_input_gradient=False) / (
                 gflops * 1e9)
-            print(describe(name, measure(CONFIGS[name]), bound), flush=True)
+            print(describe(name, measure(CONFIGS[name], repeats=args.repeats), bound),
+                  flush=True)
     return 0
 
 

@@ -14,7 +14,7 @@ import os
 #: Whether every case runs (``NEUROFLOW_FUZZ=full``).
 FULL = os.environ.get("NEUROFLOW_FUZZ", "").strip().lower() == "full"
 #: One case in STRIDE runs by default.
-STRIDE = 1 if FULL else 5
+STRIDE = 1 if FULL else 10
 
 
 def cases(count: int) -> range:

@@ -2,7 +2,7 @@
 
 What is fuzzed
 --------------
-``make test`` runs every fifth case of each loop and ``NEUROFLOW_FUZZ=full`` (CI's fuzz
+``make test`` runs every tenth case of each loop and ``NEUROFLOW_FUZZ=full`` (CI's fuzz
 pass) all of them (tests/fuzz_scale.py); the counts below are the full run's.
 
 * **Malformed inputs** (at least 2,000 in all, counted per kind in :data:`INPUTS`), each

@@ -1,6 +1,8 @@
-"""Fixtures of the playground's browser tests: one served engine and one headless Chromium
-per test module. The browser support is imported when a fixture is first used, so the
-playground's other tests run where Chromium is missing."""
+"""Fixtures of the playground's browser tests: one served engine per test module and one
+headless Chromium per test process (each module serves on its own port, so its pages and
+cookies are its own; starting Chromium once saves a second or more per module). The
+browser support is imported when a fixture is first used, so the playground's other tests
+run where Chromium is missing."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def url(engine, tmp_path_factory):
     yield from serve(engine, tmp_path_factory.mktemp("models"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory):
     from playground_browser_support import chromium
 

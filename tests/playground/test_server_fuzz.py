@@ -1,7 +1,7 @@
 """A seeded fuzz of the real ``neuroflow playground`` process: over 2,000 random
 requests (methods, paths, queries, headers with Upgrade, Host, Origin, Cookie and tokens,
 JSON bodies of every shape, depth and size), from 4 clients and in concurrent bursts of
-100 (``NEUROFLOW_FUZZ=full``; ``make test`` sends a fifth of them, see
+100 (``NEUROFLOW_FUZZ=full``; ``make test`` sends a tenth of them, see
 tests/fuzz_scale.py). Never a 500, never a traceback on the server's terminal; after each
 burst the page answers in under 200 ms (p95), and a pause under a full training queue in
 under 200 ms.
@@ -36,7 +36,7 @@ pytest.importorskip("uvicorn")
 
 SEED = 20261207
 CLIENTS = 4  # the steady traffic between bursts: a few tabs and scripts at once
-#: Rounds of 100 sequential requests and a burst of BURST; ``make test`` runs 2 of the
+#: Rounds of 100 sequential requests and a burst of BURST; ``make test`` runs 1 of the
 #: 10 (tests/fuzz_scale.py), ``NEUROFLOW_FUZZ=full`` all 10 (2,000 requests and more).
 BURSTS = share(10)
 SEQUENTIAL = 100 * BURSTS
