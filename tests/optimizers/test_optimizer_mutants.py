@@ -1,7 +1,7 @@
 """Details of the optimisers that the step-for-step tests leave open: what get_config
 records (a schedule, L1), AdamW's own arguments and default, a name-less config, the flat
-parameter buffer (its dtype, gradients and message, a layout that grows), and updates on
-another array library."""
+parameter buffer (its dtype, gradients and message, a layout that grows), updates on
+another array library, and the declared constraints their arguments are checked by."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ import numpy as np
 import pytest
 
 from neuroflow import optimizers, schedules
+from neuroflow._constraints import (
+    Hidden,
+    Interval,
+    Options,
+    PathLike,
+    Satisfies,
+    describe,
+    validate,
+)
 from neuroflow.optimizers import SGD, Adam, AdamW, RMSProp
 from neuroflow.optimizers.parameters import ParameterBuffer
 
@@ -110,3 +119,95 @@ def test_restored_state_moves_to_the_parameters_array_library():
     assert type(on_strict.state[0]["m"]) is type(strict)
     np.testing.assert_allclose(np.from_dlpack(on_strict.state[0]["v"]), on_numpy.state[0]["v"],
                                rtol=1e-12)
+
+
+# ------------------------------------------------- the declared constraints they are checked by
+def test_constraints_built_at_run_time_accept_and_word_what_they_declare():
+    # (the declarations of the library are built at import; these are built here)
+    assert Interval(float, 0, 1, closed="right").accepts(1.0)
+    assert not Interval(float, 0, 1, closed="neither").accepts(1.0)
+    single = Interval(int, 3, 3)  # a bound equal to the other: one value
+    assert single.accepts(3) and not single.accepts(4)
+    assert describe([single]) == "an integer in [3, 3]"
+    with pytest.raises(ValueError, match=r"^high: expected at least low=3, received: 2$"):
+        Interval(int, 3, 2)
+    assert describe([int]) == "an integer" and describe([float]) == "a finite number"
+    assert describe([OSError, dict]) == "an OSError or a dict"
+    options = Options((True, 1, "auto"))
+    assert options.accepts(True) and options.accepts(1) and options.accepts("auto")
+    assert not options.accepts(False) and options.alternatives() == ("True", "1", "'auto'")
+    assert Options({"min", "max"}).alternatives() == ("'max'", "'min'")
+    assert Satisfies(lambda value: value == 3, "three").accepts(3)
+    hidden = Hidden(int)
+    assert hidden.accepts(3) and not hidden.accepts(True) and hidden.alternatives() == ()
+    assert PathLike().alternatives() == ("a file path",)
+    assert PathLike("a folder").alternatives() == ("a folder",)
+
+
+def test_an_option_that_cannot_be_compared_does_not_hide_the_next():
+    class Picky:
+        def __eq__(self, other):
+            if isinstance(other, str):
+                raise TypeError("not comparable with text")
+            return other == 3
+        __hash__ = None
+    assert Options(("auto", 3)).accepts(Picky())
+
+
+def test_an_empty_path_of_bytes_is_not_a_path():
+    class Empty:
+        def __fspath__(self):
+            return b""
+    assert not PathLike().accepts(Empty())
+
+
+@pytest.mark.parametrize("length", [120, 121])
+def test_a_received_value_is_quoted_whole_up_to_120_characters(length):
+    value = "x" * (length - 2)  # its repr adds the quotes
+    with pytest.raises(ValueError) as refused:
+        validate("SGD", {"nesterov": value}, {"nesterov": [bool]})
+    quoted = repr(value) if length <= 120 else repr(value)[:117] + "..."
+    assert str(refused.value) == f"nesterov: expected True or False, received: {quoted}"
+
+
+def test_default_learning_rates():
+    assert AdamW().learning_rate == 1e-3 and RMSProp().learning_rate == 1e-3
+    assert Adam().learning_rate == 1e-3
+
+
+class _WithoutNamespace(np.ndarray):
+    """An array type without the array API's ``__array_namespace__``."""
+
+    @property
+    def __array_namespace__(self):  # type: ignore[override]
+        raise AttributeError("__array_namespace__")
+
+
+def test_l1_sign_uses_the_parameters_own_array_library():
+    import array_api_strict as xp
+
+    strict, plain = xp.asarray([1.0, -2.0, 0.0]), np.array([1.0, -2.0, 0.0])
+    SGD(0.1, l1=0.1).step([(strict, xp.asarray([0.5, 0.5, 0.5]))])
+    SGD(0.1, l1=0.1).step([(plain, np.array([0.5, 0.5, 0.5]))])
+    assert type(strict).__module__.startswith("array_api_strict")
+    np.testing.assert_allclose(np.from_dlpack(strict), [0.94, -2.04, -0.05], atol=1e-15)
+    np.testing.assert_allclose(plain, [0.94, -2.04, -0.05], atol=1e-15)
+    # an array without the array API falls back on NumPy's sign
+    legacy = np.array([1.0, -2.0, 0.0]).view(_WithoutNamespace)
+    assert not hasattr(legacy, "__array_namespace__")
+    SGD(0.1, l1=0.1).step([(legacy, np.array([0.5, 0.5, 0.5]))])
+    np.testing.assert_allclose(np.asarray(legacy), [0.94, -2.04, -0.05], atol=1e-15)
+
+
+def test_flat_state_follows_the_parameters_dtype():
+    """The same layout in float32 after float64 (a network cast down): the moments are
+    kept, in float32."""
+    adam = Adam(0.1)
+    weights, gradients = np.array([1.0, -2.0]), np.array([0.5, -0.5])
+    adam.step(ParameterBuffer(["w"], [weights], [gradients], np.dtype(np.float64)))
+    first = adam.state[0]["m"].copy()
+    buffer = ParameterBuffer(["w"], [weights.astype(np.float32)],
+                             [gradients.astype(np.float32)], np.dtype(np.float32))
+    adam.step(buffer)
+    assert adam.state[0]["m"].dtype == adam.state[0]["v"].dtype == np.float32
+    np.testing.assert_allclose(adam.state[0]["m"], 0.9 * first + 0.1 * gradients, rtol=1e-6)
