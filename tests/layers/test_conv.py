@@ -11,8 +11,19 @@ import numpy as np
 import pytest
 
 import neuroflow as nf
+from neuroflow import kernels
 from neuroflow.callbacks import ModelCheckpoint
 from neuroflow.layers import conv_reference as reference
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def kernel_choice(request):
+    """Each test run with the compiled loops and with the NumPy code (as
+    ``NEUROFLOW_KERNELS=numpy``); the choice is restored afterwards."""
+    saved = kernels._choice
+    kernels.use(request.param)
+    yield request.param
+    kernels.use(saved)
 
 
 def _built(layer, dtype=np.float64, seed=0):
@@ -26,7 +37,7 @@ def _built(layer, dtype=np.float64, seed=0):
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("kernel", [3, (2, 3)])
-def test_fast_path_equals_the_reference_loops(stride, padding, kernel):
+def test_fast_path_equals_the_reference_loops(stride, padding, kernel, kernel_choice):
     layer = _built(nf.Conv2D(3, kernel, stride=stride, padding=padding, input_shape=(2, 6, 7)))
     rng = np.random.default_rng(2)
     x = rng.normal(size=(2, 2, 6, 7))

@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 
 import neuroflow as nf
+from neuroflow import kernels
 from neuroflow.layers import conv_reference as reference
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def kernel_choice(request):
+    """Each test run with the compiled loops and with the NumPy code (as
+    ``NEUROFLOW_KERNELS=numpy``); the choice is restored afterwards."""
+    saved = kernels._choice
+    kernels.use(request.param)
+    yield request.param
+    kernels.use(saved)
 
 KINDS = {"max": nf.MaxPool2D, "avg": nf.AvgPool2D}
 
@@ -17,7 +28,7 @@ KINDS = {"max": nf.MaxPool2D, "avg": nf.AvgPool2D}
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("size", [2, (3, 2)])
-def test_fast_path_equals_the_reference_loops(kind, stride, padding, size):
+def test_fast_path_equals_the_reference_loops(kind, stride, padding, size, kernel_choice):
     layer = KINDS[kind](size, stride=stride, padding=padding, input_shape=(2, 5, 6))
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 2, 5, 6))
@@ -33,7 +44,7 @@ def test_fast_path_equals_the_reference_loops(kind, stride, padding, size):
         rtol=0, atol=1e-12)
 
 
-def test_max_pooling_routes_the_gradient_to_the_first_maximum():
+def test_max_pooling_routes_the_gradient_to_the_first_maximum(kernel_choice):
     layer = nf.MaxPool2D(2, input_shape=(1, 2, 4))
     x = np.array([[[[1.0, 5.0, 2.0, 2.0],
                     [3.0, 0.0, 2.0, 1.0]]]])
@@ -42,7 +53,7 @@ def test_max_pooling_routes_the_gradient_to_the_first_maximum():
                                   [[[[0.0, 10.0, 7.0, 0.0], [0.0, 0.0, 0.0, 0.0]]]])
 
 
-def test_average_pooling_leaves_the_padding_out_of_the_mean():
+def test_average_pooling_leaves_the_padding_out_of_the_mean(kernel_choice):
     layer = nf.AvgPool2D(2, padding="same", input_shape=(1, 3, 3))
     x = np.arange(9.0).reshape(1, 1, 3, 3)
     # padding (0, 1) after each axis: the last window holds the corner pixel alone

@@ -18,6 +18,13 @@ windows overlap (stride < window) a pixel receives the sum over its windows.
 :math:`|R_{ij}|` for the average (ONNX's ``count_include_pad=0``, Keras, TensorFlow), so
 a padded border is never pulled towards 0. :mod:`neuroflow.layers.conv_reference` writes
 both as loops over positions, and the tests hold the layers to it.
+
+Where the kernels are numba's, max-pooling is one compiled loop each way
+(:mod:`neuroflow.layers.window_loops`): the forward pass keeps, with each maximum, the
+place of its pixel, and the backward pass adds each gradient onto that pixel; the
+whole-array code below runs under ``NEUROFLOW_KERNELS=numpy`` (a NaN in a window is its
+maximum either way; the compiled backward routes the window's gradient to it, as the
+reference loops do, where the NumPy code routes it nowhere).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.layers import window_loops
 from neuroflow.layers.reshape import ImageLayer
 from neuroflow.layers.windows import (
     empty_images,
@@ -94,9 +102,11 @@ class _Pool2D(ImageLayer):
 class MaxPool2D(_Pool2D):
     """The largest value of each window (module notes).
 
-    The fast path visits the ``ph * pw`` offsets inside a window, each a strided slice of
-    the whole batch, keeping the running maximum of every window; backpropagation finds
-    the offset equal to it (the first one on a tie) the same way.
+    The compiled path (numba kernels) is one loop each way, the forward one keeping the
+    place of each maximum (the first one on a tie). The NumPy path visits the ``ph * pw``
+    offsets inside a window, each a strided slice of the whole batch, keeping the running
+    maximum of every window; backpropagation finds the offset equal to it (the first one
+    on a tie) the same way.
 
     Parameters
     ----------
@@ -112,10 +122,11 @@ class MaxPool2D(_Pool2D):
 
     type_name = "MaxPool2D"
 
-    def _maxima(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, np.ndarray]:
-        """The padded input and the maximum of each of its windows."""
-        padded = pad(self.as_images(x), self.pads, -np.inf)
-        best = self._work("best", (x.shape[0], *self._output_shape), padded.dtype, training)
+    def _maxima(self, images: np.ndarray, training: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The padded images and the maximum of each of their windows."""
+        padded = pad(images, self.pads, -np.inf)
+        best = self._work("best", (images.shape[0], *self._output_shape), padded.dtype,
+                          training)
         for k, rows, columns in offsets(self.pool_size, self.stride, self._output_shape[1:]):
             if k == 0:
                 np.copyto(best, padded[:, :, rows, columns])
@@ -123,13 +134,39 @@ class MaxPool2D(_Pool2D):
                 np.maximum(best, padded[:, :, rows, columns], out=best)
         return padded, best
 
+    def _compiled(self, images: np.ndarray, training: bool
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The maximum of each window and its pixel's place (``p * w + q`` in its image),
+        channels last, by the compiled loop; ``None`` where it does not run."""
+        compiled = window_loops.loops()
+        if compiled is None or not window_loops.eligible(images):
+            return None
+        n, (c, oh, ow) = images.shape[0], self._output_shape
+        best = self._work("best", (n, c, oh, ow), images.dtype, training)
+        index = self.buffer("index", (n, oh, ow, c), np.dtype(np.int32)) if training else None
+        index = np.empty((n, oh, ow, c), np.int32) if index is None else index
+        (top, _), (left, _) = self.pads
+        if not window_loops.run(compiled, "max_pool", images.transpose(0, 2, 3, 1),
+                                *self.pool_size, *self.stride, top, left,
+                                best.transpose(0, 2, 3, 1), index):
+            return None
+        return best, index
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        padded, best = self._maxima(x, training)
+        images = self.as_images(x)
+        found = self._compiled(images, training)
+        if found is not None:
+            self._cache = {"best": found[0], "index": found[1]}
+            return found[0]
+        padded, best = self._maxima(images, training)
         self._cache = {"padded": padded, "best": best}
         return best
 
     def infer(self, x: np.ndarray) -> np.ndarray:
-        return self._maxima(x, training=False)[1]  # no cache: predict's batches are large
+        # no cache: predict's batches are large
+        images = self.as_images(x)
+        found = self._compiled(images, training=False)
+        return self._maxima(images, training=False)[1] if found is None else found[0]
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
@@ -137,6 +174,15 @@ class MaxPool2D(_Pool2D):
         if not self._cache:
             raise RuntimeError("MaxPool2D.backward() needs a forward() first")
         g = self.as_outputs(grad_output)
+        if "index" in self._cache:  # the compiled forward: the gradient goes by index
+            compiled = window_loops.loops()
+            assert self.image is not None
+            grad = self._work("grad_input", (g.shape[0], *self.image), g.dtype, True)
+            if compiled is not None and window_loops.run(
+                    compiled, "max_pool_backward", g.transpose(0, 2, 3, 1),
+                    self._cache["index"], grad.transpose(0, 2, 3, 1)):
+                return self.as_given(grad)
+            return self.as_given(self._scatter_by_index(g, self._cache["index"]))
         source, best = self._cache["padded"], self._cache["best"]
         padded = self._work("grad_padded", source.shape, g.dtype, True)
         padded.fill(0)
@@ -152,6 +198,17 @@ class MaxPool2D(_Pool2D):
             else:
                 target += g * first
         return self._crop(padded)
+
+    def _scatter_by_index(self, g: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """The compiled backward's NumPy twin, for a forward made by the compiled loop
+        whose backward cannot run: ``g`` added onto the pixels ``index`` names."""
+        assert self.image is not None
+        n, (c, h, w) = g.shape[0], self.image
+        grad = np.zeros((n, h * w, c), g.dtype)
+        samples = np.arange(n)[:, None, None, None]
+        channels = np.arange(c)
+        np.add.at(grad, (samples, index, channels), g.transpose(0, 2, 3, 1))
+        return grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
 
 class AvgPool2D(_Pool2D):
