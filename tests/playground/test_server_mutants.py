@@ -151,6 +151,10 @@ def test_number_parameters():
         with pytest.raises(ValueError) as refused:
             number({"fps": text}, "fps", 30.0, 0.0, 60.0)
         assert str(refused.value) == f"fps: expected a number, received {text[:40]!r}"
+    text = "1" + "0" * 50  # out of range, quoted on its first 40 characters
+    with pytest.raises(ValueError) as refused:
+        number({"fps": text}, "fps", 30.0, 0.0, 60.0)
+    assert str(refused.value) == f"fps: expected a number > 0 and <= 60, received {text[:40]!r}"
 
 
 def test_clean_replaces_nan_and_infinities_at_any_depth():
@@ -212,12 +216,17 @@ class _App:
 
     def __init__(self, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self.scopes: list[dict[str, Any]] = []
-        self.headers = headers or []
+        self.channels: list[tuple[Any, Any]] = []
+        self.headers = headers
 
     async def __call__(self, scope, receive, send):
         self.scopes.append(scope)
+        self.channels.append((receive, send))
         if scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            start = {"type": "http.response.start", "status": 200}
+            if self.headers is not None:  # ASGI: "headers" may be left out
+                start["headers"] = self.headers
+            await send(start)
             await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -242,6 +251,8 @@ def _call(guard: Guard, path: str = "/api/state", query: bytes = b"", kind: str 
 
 
 def _status(sent: list[dict[str, Any]]) -> int:
+    assert [message["type"] for message in sent] == ["http.response.start",
+                                                     "http.response.body"]
     return sent[0]["status"]
 
 
@@ -314,8 +325,19 @@ def test_an_upgrade_is_400_and_a_websocket_is_refused():
                                  (b"content-length", str(len(body)).encode())]},
                     {"type": "websocket.http.response.body", "body": body}]
     assert not app.scopes
-    _call(_guard(app), kind="lifespan")  # neither http nor websocket: passed on
+    sent = []  # a server that gives no extensions at all
+
+    async def send(message):
+        sent.append(message)
+    asyncio.run(_guard(app)({"type": "websocket", "path": "/", "headers": []}, None, send))
+    assert sent == [{"type": "websocket.close", "code": 1008}] and not app.scopes
+    sent = []
+
+    async def receive():
+        return {"type": "lifespan.startup"}
+    asyncio.run(_guard(app)({"type": "lifespan"}, receive, send))  # passed on as it is
     assert [scope["type"] for scope in app.scopes] == ["lifespan"]
+    assert app.channels == [(receive, send)]
 
 
 def test_refusals_and_answers_carry_the_security_headers():
@@ -335,6 +357,17 @@ def test_refusals_and_answers_carry_the_security_headers():
     sent = _call(_guard(_App()), path="/static/app.js", host="127.0.0.1:8765")
     assert _status(sent) == 200 and sent[0]["headers"] == signin._SECURITY_HEADERS[:2]
     sent = _call(_guard(_App()), path="/static", host="127.0.0.1:8765")
+    assert _status(sent) == 403
+    # the page and the API: all three, also when the application sends no headers
+    for path in ("/", "/api/state"):
+        sent = _call(_guard(_App()), path=path, **SIGNED)
+        assert _status(sent) == 200 and sent[0]["headers"] == signin._SECURITY_HEADERS
+    # a scope without headers names no allowed host
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+    asyncio.run(_guard()({"type": "http", "path": "/"}, None, send))
     assert _status(sent) == 403
 
 
@@ -363,6 +396,9 @@ def test_a_code_signs_in_once_with_the_cookie():
     # a spent code with the cookie: signed in already, the page is served again
     assert _status(_sign_in(guard, code, cookie=f"{COOKIE}={TOKEN}")) == 200
     assert _status(_sign_in(guard, "\u00e9" + code[1:])) == 403
+    # text that is not UTF-8 (a lone surrogate) is a wrong code or token, not an error
+    assert guard.take_code("\ud800") is False
+    assert guard.signed_in({"x-neuroflow-token": "\ud800" + TOKEN[1:]}) is False
     assert not app.scopes  # the exchange page is the guard's own
     # the code goes with "/" only
     assert _status(_call(guard, path="/api/state", query=f"code={guard.new_code()}".encode(),
@@ -374,7 +410,7 @@ def test_codes_live_code_seconds_and_die_when_used(monkeypatch):
     monkeypatch.setattr(signin.time, "monotonic", lambda: now[0])
     guard = _guard()
     first, second = guard.new_code(), guard.new_code()
-    assert first != second and len(first) >= 20
+    assert first != second and len(first) == 22  # 16 random bytes, URL-safe base64
     assert guard.take_code("wrong") is False and guard.take_code("") is False
     assert guard.take_code(second) is True and guard.take_code(second) is False
     now[0] += CODE_SECONDS - 0.001
@@ -414,3 +450,27 @@ def test_create_app_needs_a_token_and_names_its_hosts_and_cookie(tmp_path):
     assert app.hosts == {"testserver"} and app.cookie == "neuroflow-playground"
     assert app.token == TOKEN and len(app.on_stop) == 1
     assert requests.MAX_BODY == 64 * 1024 and requests.MAX_DEPTH == 16
+
+
+def test_create_app_serves_the_page_the_files_and_the_given_engine(tmp_path):
+    import warnings
+
+    from neuroflow.playground import Config, Engine, create_app
+    from neuroflow.playground.server import STATIC
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    engine = Engine(Config(layers=(2,), points=40))
+    app = create_app(engine, TOKEN, hosts=("testserver",), save_dir=tmp_path)
+    client = TestClient(app, headers={"X-Neuroflow-Token": TOKEN})
+    page = client.get("/")
+    assert page.status_code == 200 and page.content == (STATIC / "index.html").read_bytes()
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store"
+    script = client.get("/static/app.js")
+    assert script.status_code == 200 and script.content == (STATIC / "app.js").read_bytes()
+    assert client.get("/api/state").json() == json.loads(json.dumps(clean(engine.state())))
+    assert app.on_stop and all(callable(call) for call in app.on_stop)
+    app.stop()
