@@ -60,3 +60,8 @@ def test_cross_entropy_of_probability_rows_with_a_zero_probability_is_finite() -
     assert value == cross_entropy.value(output, np.array([0, 1]))
     assert cross_entropy.value(output, np.array([[0.0, 1.0], [1.0, 0.0]])) == pytest.approx(
         -np.log(0.5) / 2)  # a zero probability of a class the row gives no weight costs nothing
+
+
+def test_repr_names_the_loss_class() -> None:
+    assert repr(losses.get("mse")) == "MeanSquaredError()"
+    assert repr(losses.get("bce")) == "BinaryCrossEntropy()"
