@@ -199,3 +199,17 @@ def test_verbose_fit_reports_each_epoch_on_stdout(verbose, capsys) -> None:
     assert recorder.seen_params["verbose"] == verbose
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
+
+
+def test_an_epochs_loss_and_accuracy_cover_every_batch() -> None:
+    """With a step too small to move the weights, the epoch's loss and accuracy are those of
+    the untrained network on all samples, the last partial batch included."""
+    x, y = _data()
+    net = _net()
+    before = net.evaluate(x, y)
+    accuracy = float(np.mean(np.argmax(net.predict(x), axis=1) == y))
+    assert 0 < accuracy < 1
+    history = net.fit(x, y, epochs=1, batch_size=5, shuffle=False, optimizer="sgd",
+                      learning_rate=1e-300, verbose=0)
+    assert history.history["accuracy"] == [accuracy]
+    assert history.history["loss"][0] == pytest.approx(before["loss"], rel=1e-12)
