@@ -263,6 +263,8 @@ def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.nd
                           "batch_size": batch_size, "verbose": verbose if steps.is_root else 0,
                           "initial_epoch": initial_epoch, **(params or {})})
     network.stop_training = False
+    # after each update, before the callbacks: e.g. the BLAS threads given back
+    end_step = getattr(steps, "end_step", lambda: None)
     try:
         hooks.on_train_begin()
         saving.on_train_begin()
@@ -296,6 +298,7 @@ def run_epochs(network: Network, steps: Any, validation: tuple[np.ndarray, np.nd
                         f"the weights became NaN, infinite or too large to compute with "
                         f"(norm beyond 1e{_norm_limit(network)}) at epoch {epoch + 1}, "
                         f"batch {batch + 1}; {_hint(opt)}")
+                end_step()
                 loss_sum += loss * size
                 correct += batch_correct
                 seen += size
