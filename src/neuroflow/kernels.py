@@ -47,7 +47,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -163,19 +162,11 @@ def _flat(array: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- any back-end
-#: While ``fit`` trains: called with the FLOPs (``2 m n k``) of each NumPy product
-#: written into ``out`` before it runs, to choose its BLAS threads
-#: (:class:`neuroflow.training.blas.ProductThreads`); ``None`` otherwise.
-before_product: Callable[[int], None] | None = None
-
-
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
     """``a @ b``, written into ``out`` when given."""
     if out is None:
         return a @ b
     if isinstance(out, np.ndarray):
-        if before_product is not None:
-            before_product(2 * out.size * a.shape[-1])
         return np.matmul(a, b, out=out)
     out[...] = a @ b  # the array API has no out=
     return out

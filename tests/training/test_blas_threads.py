@@ -6,7 +6,6 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import neuroflow as nf
-from neuroflow import kernels
 from neuroflow.training import blas, steps
 from neuroflow.training.blas import ProductThreads, numpy_openblas
 
@@ -42,13 +41,13 @@ def test_without_several_threads_nothing_is_switched(monkeypatch):
     threads.close()
 
 
-def test_matmul_reports_each_products_flops(monkeypatch):
-    seen = []
-    monkeypatch.setattr(kernels, "before_product", seen.append)
-    a, b = np.ones((3, 4), np.float32), np.ones((4, 5), np.float32)
-    kernels.matmul(a, b, out=np.empty((3, 5), np.float32))
-    kernels.matmul(a.T.copy().T, b)  # no out: not a training product, no call
-    assert seen == [2 * 3 * 4 * 5]
+def test_largest_product_per_sample_counts_dense_layers_only():
+    net = nf.Network.from_sizes([784, 256, 128, 10], seed=0)
+    assert blas.largest_product_per_sample(net) == 2 * 784 * 256
+    dropout = nf.Network([nf.Dense(4, 6), nf.layers.Dropout(0.5), nf.Dense(6, 2)], seed=0)
+    assert blas.largest_product_per_sample(dropout) == 2 * 4 * 6
+    normalised = nf.Network([nf.Dense(4, 6), nf.layers.BatchNorm(), nf.Dense(6, 2)], seed=0)
+    assert blas.largest_product_per_sample(normalised) is None
 
 
 @openblas
@@ -81,7 +80,7 @@ def test_fit_with_switched_threads_trains_as_with_one_thread(monkeypatch):
     # every product below the limit: on one thread, as in a process limited to one
     with threadpool_limits(limits=2, user_api="blas"):
         switched = _fit(10**9, monkeypatch)
-        assert _threads() == 2 and kernels.before_product is None
+        assert _threads() == 2
     with threadpool_limits(limits=1, user_api="blas"):
         single = _fit(10**9, monkeypatch)
     for a, b in zip(switched.parameters(), single.parameters()):
@@ -118,7 +117,7 @@ def test_fit_restores_the_thread_count_when_a_callback_raises(monkeypatch):
         with pytest.raises(RuntimeError, match="boom"):
             nf.Network.from_sizes([4, 3, 2], seed=0).fit(x, np.arange(8) % 2, verbose=0,
                                                           callbacks=[Boom()])
-        assert _threads() == 2 and kernels.before_product is None
+        assert _threads() == 2
 
 
 @pytest.mark.parametrize("case", ["softmax", "binary", "one-hot", "mse-labels"])

@@ -8,14 +8,17 @@ the second thread to be scheduled, up to a whole scheduler slice (milliseconds).
 at batch 32 (784-256-128-10) on the benchmark machine with other work on it: a training
 step took 5.9 ms with two BLAS threads and 1.3 ms with one.
 
-While ``fit`` trains, :class:`ProductThreads` gives every NumPy product below
-:data:`SMALL_PRODUCT_FLOPS` one BLAS thread and the larger ones the thread count the
-process had (``threadpoolctl``, ``OPENBLAS_NUM_THREADS``, ...), switching only when the
-size class changes, through OpenBLAS's own ``openblas_set_num_threads`` (about a
-microsecond). After each step's update the process's count is restored
+While ``fit`` trains a network of :class:`~neuroflow.layers.Dense` layers whose every
+product of a step is below :data:`SMALL_PRODUCT_FLOPS`, :class:`ProductThreads` runs the
+step on one BLAS thread, through OpenBLAS's own ``openblas_set_num_threads`` (about a
+microsecond), and gives the process's thread count (``threadpoolctl``,
+``OPENBLAS_NUM_THREADS``, ...) back after the step's update
 (:meth:`~neuroflow.training.steps.LocalSteps.end_step`), so callbacks, validation and
-the user's own code never run with the training loop's setting. Where NumPy's BLAS is
-not an OpenBLAS that threadpoolctl can find, nothing is changed.
+the user's own code never run with the training loop's setting. A step with any larger
+product keeps the process's count for all of them: switching between one and two
+threads within a step wakes the second thread at each switch back, which measured
+slower than either (batch 32: 2.4 ms a step against 1.3 ms on one thread). Where
+NumPy's BLAS is not an OpenBLAS that threadpoolctl can find, nothing is changed.
 
 On one thread OpenBLAS may round a product differently (it takes other kernels for small
 products); the precision is the same, and a run is still reproducible bit for bit: the
@@ -31,11 +34,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ProductThreads", "SMALL_PRODUCT_FLOPS", "numpy_openblas"]
+__all__ = ["ProductThreads", "SMALL_PRODUCT_FLOPS", "numpy_openblas",
+           "largest_product_per_sample"]
 
-#: Products of fewer floating-point operations (``2 m n k``) run on one BLAS thread
-#: while ``fit`` trains.
+#: A training step whose largest product has fewer floating-point operations
+#: (``2 m n k``) runs on one BLAS thread.
 SMALL_PRODUCT_FLOPS = 16_000_000
+
+
+def largest_product_per_sample(network: Any) -> int | None:
+    """FLOPs per sample of the largest product of a training step, ``2 n_in n_out`` of
+    the widest :class:`~neuroflow.layers.Dense` layer; ``None`` when a layer with
+    parameters is not a ``Dense`` (its products are not counted here)."""
+    from neuroflow.layers import Dense
+
+    sizes = [2 * layer.in_features * layer.out_features for layer in network.layers
+             if isinstance(layer, Dense)]
+    if not sizes or any(layer.params and not isinstance(layer, Dense)
+                        for layer in network.layers):
+        return None
+    return max(sizes)
 
 
 @cache
@@ -67,9 +85,9 @@ def numpy_openblas() -> tuple[Any, Any] | None:
 
 
 class ProductThreads:
-    """The BLAS thread count of each product while ``fit`` trains: one below ``limit``
-    FLOPs, the process's own count above. Called with a product's FLOPs before it runs
-    (:data:`neuroflow.kernels.before_product`); :meth:`close` restores the count.
+    """The BLAS thread count of a training step: called with the FLOPs of the step's
+    largest product before it runs, one thread below ``limit``, the process's own count
+    above; :meth:`close` restores the count.
 
     Parameters
     ----------

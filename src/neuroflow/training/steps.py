@@ -7,11 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow import kernels
 from neuroflow.metrics import accuracy
 from neuroflow.network import Network
 from neuroflow.training.batching import BatchGatherer
-from neuroflow.training.blas import ProductThreads
+from neuroflow.training.blas import ProductThreads, largest_product_per_sample
 
 __all__ = ["OneProcessSteps", "LocalSteps", "PROBE_ROWS", "correct_count"]
 
@@ -107,10 +106,17 @@ class LocalSteps(OneProcessSteps):
         self.batches = BatchGatherer(x, target, weights, backend=network.backend)
         self.probe = x[:PROBE_ROWS]
         network.reuse_buffers(True)
-        # Small products on one BLAS thread while training (see neuroflow.training.blas)
+        # A step of small products on one BLAS thread (see neuroflow.training.blas)
         self.product_threads = ProductThreads()
-        if network.backend == "numpy" and self.product_threads.active:
-            kernels.before_product = self.product_threads
+        self.flops_per_sample = (largest_product_per_sample(network)
+                                 if network.backend == "numpy" else None)
+
+    def gradients(self, index: np.ndarray, stop: bool) -> tuple[float, float, int] | None:
+        """:meth:`OneProcessSteps.gradients`, on one BLAS thread when every product of
+        the step is small (:class:`~neuroflow.training.blas.ProductThreads`)."""
+        if self.flops_per_sample is not None:
+            self.product_threads(self.flops_per_sample * index.shape[0])
+        return super().gradients(index, stop)
 
     def end_step(self) -> None:
         """After the update of a step (its products and the divergence guard's dot
@@ -120,8 +126,6 @@ class LocalSteps(OneProcessSteps):
 
     def close(self) -> None:
         """End of the loop: the BLAS threads and the reused arrays are given back."""
-        if kernels.before_product is self.product_threads:
-            kernels.before_product = None
         self.product_threads.close()
         super().close()
 
