@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.layers import Dense
+
 __all__ = ["ProductThreads", "SMALL_PRODUCT_FLOPS", "numpy_openblas",
            "largest_product_per_sample"]
 
@@ -46,8 +48,6 @@ def largest_product_per_sample(network: Any) -> int | None:
     """FLOPs per sample of the largest product of a training step, ``2 n_in n_out`` of
     the widest :class:`~neuroflow.layers.Dense` layer; ``None`` when a layer with
     parameters is not a ``Dense`` (its products are not counted here)."""
-    from neuroflow.layers import Dense
-
     sizes = [2 * layer.in_features * layer.out_features for layer in network.layers
              if isinstance(layer, Dense)]
     if not sizes or any(layer.params and not isinstance(layer, Dense)
