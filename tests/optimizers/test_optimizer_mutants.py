@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuroflow import optimizers, schedules
+from neuroflow import kernels, optimizers, schedules
 from neuroflow._constraints import (
     Hidden,
     Interval,
@@ -18,7 +18,7 @@ from neuroflow._constraints import (
     describe,
     validate,
 )
-from neuroflow.optimizers import SGD, Adam, AdamW, RMSProp
+from neuroflow.optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from neuroflow.optimizers.parameters import ParameterBuffer
 
 
@@ -154,6 +154,12 @@ def test_an_option_that_cannot_be_compared_does_not_hide_the_next():
     assert Options(("auto", 3)).accepts(Picky())
 
 
+def test_a_set_of_options_of_several_types_is_listed_by_repr():
+    options = Options({"auto", None, 10, 9})  # values of several types cannot be sorted
+    assert options.alternatives() == ("'auto'", "10", "9", "None")
+    assert options.accepts(None) and options.accepts(9) and not options.accepts("none")
+
+
 def test_an_empty_path_of_bytes_is_not_a_path():
     class Empty:
         def __fspath__(self):
@@ -170,9 +176,95 @@ def test_a_received_value_is_quoted_whole_up_to_120_characters(length):
     assert str(refused.value) == f"nesterov: expected True or False, received: {quoted}"
 
 
-def test_default_learning_rates():
+def test_default_learning_rates_of_every_optimiser():
     assert AdamW().learning_rate == 1e-3 and RMSProp().learning_rate == 1e-3
-    assert Adam().learning_rate == 1e-3
+    assert Adam().learning_rate == 1e-3 and SGD().learning_rate == 0.01
+
+
+def test_nesterov_without_momentum_is_refused_with_the_whole_message():
+    with pytest.raises(ValueError) as refused:
+        SGD(0.1, nesterov=True)
+    assert str(refused.value) == ("nesterov: expected momentum > 0 with nesterov=True, "
+                                  "received: momentum=0")
+
+
+class _Plain(Optimizer):
+    """A user's optimiser written against the base class, with one state slot:
+    ``v += g``, ``theta -= eta v``."""
+
+    name = "plain"
+
+    def update(self, param, grad, slot, learning_rate):
+        velocity = slot("velocity")
+        velocity += grad
+        param -= velocity * learning_rate
+
+
+def test_a_subclass_gets_no_decay_no_l1_and_its_own_rule_by_default():
+    plain = _Plain(0.5)
+    assert plain.weight_decay == 0.0 and plain.l1 == 0.0 and plain.clip_norm is None
+    weights = np.array([1.0, -2.0])
+    for _ in range(2):  # NumPy: through the default update_in_place, with the slot
+        plain.step([(weights, np.array([0.5, 0.5]))])
+    np.testing.assert_array_equal(weights, [0.25, -2.75])
+    np.testing.assert_array_equal(plain.state[0]["velocity"], [1.0, 1.0])
+
+
+def test_repr_config_and_state_moved_to_another_array_library():
+    import array_api_strict as xp
+
+    assert repr(SGD(0.1, momentum=0.9)) == "SGD(learning_rate=0.1, momentum=0.9, nesterov=False)"
+    assert repr(Interval(float, 0, 1)) == "Interval(a number in [0, 1])"
+    assert RMSProp(0.1, rho=0.8, epsilon=1e-6).get_config() == {
+        "name": "rmsprop", "learning_rate": 0.1, "rho": 0.8, "epsilon": 1e-6}
+    adam = Adam(0.1)
+    adam.step([(np.array([1.0, 2.0]), np.array([0.5, -0.5]))])
+    moments = {key: value.copy() for key, value in adam.state[0].items()}
+    adam.to_backend(xp)
+    assert set(adam.state[0]) == {"m", "v"}
+    for key, value in adam.state[0].items():
+        assert type(value).__module__.startswith("array_api_strict")
+        np.testing.assert_array_equal(np.from_dlpack(value), moments[key])
+
+
+@pytest.fixture
+def numpy_kernels():
+    """The NumPy reference kernels (those that use the work array), restored after."""
+    saved = kernels._choice
+    kernels.use("numpy")
+    yield
+    kernels.use(saved)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: SGD(0.1, momentum=0.9),
+                                  lambda: SGD(0.1, momentum=0.9, nesterov=True),
+                                  lambda: Adam(0.1), lambda: RMSProp(0.1)])
+@pytest.mark.parametrize("flat", [False, True])
+def test_reference_kernels_update_as_the_array_api_rule(numpy_kernels, make, flat):
+    """Two steps through the NumPy kernels (each given a work array of its parameter's
+    shape) against the same rule written with array-API operators (on array_api_strict);
+    as pairs, two parameters of different shapes."""
+    import array_api_strict as xp
+
+    values = [[1.0, -2.0, 0.5], [[0.25], [-1.5]]]
+    grads = [[[0.5, -0.25, 1.0], [[0.5], [1.0]]], [[0.25, 0.5, -1.0], [[-0.5], [0.25]]]]
+    if flat:
+        values, grads = values[:1], [step[:1] for step in grads]
+    weights = [np.array(value) for value in values]
+    strict = [xp.asarray(value) for value in values]
+    in_place, rule = make(), make()
+    for step in grads:
+        if flat:
+            buffer = ParameterBuffer(["w"], weights, [np.array(step[0])], np.dtype(np.float64))
+            in_place.step(buffer)
+            weights = [buffer.parameters]
+        else:
+            in_place.step([(w, np.array(g)) for w, g in zip(weights, step)])
+        rule.step([(s, xp.asarray(g)) for s, g in zip(strict, step)])
+    assert kernels.active() == "numpy"
+    for got, expected, value in zip(weights, strict, values):
+        np.testing.assert_allclose(got, np.from_dlpack(expected), rtol=1e-12)
+        assert not np.array_equal(got, value)
 
 
 class _WithoutNamespace(np.ndarray):
