@@ -204,6 +204,20 @@ def test_endpoint_answers():
     async def own(request, body):
         return Response(b"as is", status_code=202)
     assert _respond(own, _Request([])) == (202, b"as is")
+    given = _Request([b"{}"])
+
+    async def who(request, body):
+        return {"same": request is given}
+    assert _respond(who, given) == (200, b'{"same":true}')
+
+
+def test_a_parser_out_of_recursion_is_named_as_too_deep(monkeypatch):
+    def exhausted(raw, **options):
+        raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr(requests.json, "loads", exhausted)
+    with pytest.raises(ValueError) as refused:
+        parse_body(b'{"a": 1}')
+    assert str(refused.value) == f"body: expected JSON nested at most {MAX_DEPTH} deep"
 
 
 # ---------------------------------------------------------------------------- the guard
@@ -398,6 +412,8 @@ def test_a_code_signs_in_once_with_the_cookie():
     assert _status(_sign_in(guard, "\u00e9" + code[1:])) == 403
     # text that is not UTF-8 (a lone surrogate) is a wrong code or token, not an error
     assert guard.take_code("\ud800") is False
+    live = guard.new_code()  # compared with every live code, without an error
+    assert guard.take_code("\ud800") is False and guard.take_code(live) is True
     assert guard.signed_in({"x-neuroflow-token": "\ud800" + TOKEN[1:]}) is False
     assert not app.scopes  # the exchange page is the guard's own
     # the code goes with "/" only
@@ -428,6 +444,25 @@ def test_stop_calls_every_stop_hook():
     guard.on_stop.extend([lambda: calls.append(1), lambda: calls.append(2)])
     guard.stop()
     assert calls == [1, 2]
+
+
+def test_a_scope_without_a_path_host_or_cookie_has_no_default_that_passes():
+    guard = _guard()
+    signed = {"host": "127.0.0.1:8765", "x-neuroflow-token": TOKEN}
+    assert guard.refusal({}, signed) is None  # no path: the API's rules
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+    headers = [(b"host", b"127.0.0.1:8765"), (b"x-neuroflow-token", TOKEN.encode())]
+    asyncio.run(guard({"type": "http", "headers": headers}, None, send))
+    assert _status(sent) == 200 and sent[0]["headers"] == signin._SECURITY_HEADERS
+    # whatever the allowed name or the token, a missing header or cookie is not it
+    odd = Guard(_App(), "XXXX", ["XXXX"], cookie=COOKIE)
+    assert odd.refusal({"path": "/"}, {"x-neuroflow-token": "XXXX"}) == (
+        "Host not allowed: the playground answers its own address only")
+    assert odd.signed_in({}) is False and odd.signed_in({"cookie": "a=1"}) is False
+    assert odd.signed_in({"cookie": f"{COOKIE}=XXXX"}) is True
 
 
 def test_guard_hosts_and_origins_are_lowercase():
@@ -474,3 +509,52 @@ def test_create_app_serves_the_page_the_files_and_the_given_engine(tmp_path):
     assert client.get("/api/state").json() == json.loads(json.dumps(clean(engine.state())))
     assert app.on_stop and all(callable(call) for call in app.on_stop)
     app.stop()
+
+
+def test_create_app_hands_its_arguments_to_the_state_and_every_route_group(tmp_path):
+    import warnings
+    from pathlib import Path
+
+    from neuroflow.playground import Config, Engine, create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    engine = Engine(Config(layers=(2,), points=40))
+    with pytest.raises(ValueError, match=r"^token: expected a non-empty secret$"):
+        create_app(engine)  # no default token
+    state = create_app(engine, TOKEN).on_stop[0].__self__  # State.stop, bound
+    assert state.engine is engine and state.save_dir == Path(".") and state.mnist is None
+
+    class Mnist:  # the MNIST panel's engine, without MNIST
+        def __init__(self):
+            self.network = type("Network", (), {"stop_training": False})()
+
+        def frame(self):
+            return {"epoch": 7}
+
+        def step(self, epochs):
+            pass
+
+    mnist = Mnist()
+    state = create_app(engine, TOKEN, save_dir=tmp_path, mnist=mnist).on_stop[0].__self__
+    assert state.save_dir == tmp_path and state.mnist is mnist
+    app = create_app(engine, TOKEN, hosts=("testserver",), save_dir=tmp_path, mnist=mnist)
+    client = TestClient(app, headers={"X-Neuroflow-Token": TOKEN})
+    too_fast = client.get("/api/stream?fps=61")  # the default max_fps is 60
+    assert too_fast.status_code == 400
+    assert too_fast.json() == {"error": "fps: expected a number > 0 and <= 60, received '61'"}
+    assert set(client.get("/").headers) == {  # the page's headers, each named once
+        "content-length", "content-type", "cache-control", "referrer-policy",
+        "x-content-type-options"}
+    assert set(client.get("/api/code").json())  # explore: the engine's code
+    saved = client.post("/api/save", json={"name": "net.safetensors"})
+    assert saved.status_code == 200 and (tmp_path / "net.safetensors").is_file()
+    assert client.get("/api/lessons/minima?seeds=1").status_code == 200
+    assert client.get("/api/mnist/state").json() == {"epoch": 7}
+    streamed = client.get("/api/mnist/stream?frames=2")  # paced by max_fps
+    assert streamed.status_code == 200
+    assert streamed.text == 'data: {"epoch":7}\n\n' * 2 + "event: end\ndata: {}\n\n"
+    app.stop()
+    assert mnist.network.stop_training is True  # the stop hook ends its training
