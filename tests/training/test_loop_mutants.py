@@ -10,6 +10,7 @@ under test.
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -213,3 +214,113 @@ def test_an_epochs_loss_and_accuracy_cover_every_batch() -> None:
                       learning_rate=1e-300, verbose=0)
     assert history.history["accuracy"] == [accuracy]
     assert history.history["loss"][0] == pytest.approx(before["loss"], rel=1e-12)
+
+
+# ----------------------------------------------------------------- options and resuming
+@pytest.mark.parametrize("verbose", [3, -1, True, 1.5])
+def test_verbose_outside_0_1_2_is_refused_with_the_value(verbose) -> None:
+    x, y = _data()
+    message = f"verbose: expected 0, 1 or 2, received: {verbose!r}"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        _net().fit(x, y, epochs=1, verbose=verbose)
+
+
+def test_callbacks_that_are_not_a_list_are_refused_with_their_type() -> None:
+    x, y = _data()
+    with pytest.raises(ValueError, match="^callbacks: expected a list of Callback objects, "
+                                         "received ReduceLROnPlateau$"):
+        _net().fit(x, y, epochs=1, verbose=0,
+                   callbacks=nf.callbacks.ReduceLROnPlateau(monitor="loss"))
+
+
+def test_resume_gives_each_stateful_callback_the_next_saved_state_of_its_type(tmp_path) -> None:
+    """The first callback of a type takes the saved state; a second of that type finds none
+    left and starts fresh."""
+    x, y = _data()
+    path = tmp_path / "run.safetensors"
+    saved = nf.callbacks.ReduceLROnPlateau(monitor="loss", patience=5)
+    _net().fit(x, y, epochs=2, batch_size=4, verbose=0,
+               callbacks=[saved, nf.callbacks.ModelCheckpoint(path)])
+    fresh = nf.callbacks.ReduceLROnPlateau(monitor="loss", patience=5).get_state()
+    assert saved.get_state() != fresh
+
+    first = nf.callbacks.ReduceLROnPlateau(monitor="loss", patience=5)
+    second = nf.callbacks.ReduceLROnPlateau(monitor="loss", patience=5)
+    at_start = []
+    probe = nf.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: at_start.append(
+        (first.get_state(), second.get_state())))
+    _net().fit(x, y, epochs=3, batch_size=4, verbose=0, resume_from=path,
+               callbacks=[first, second, probe])
+    assert at_start[0] == (saved.get_state(), fresh)
+
+
+def test_the_steps_end_is_called_after_each_update_before_the_callbacks(monkeypatch) -> None:
+    """``end_step`` (the BLAS threads given back) runs once per update, before
+    ``on_batch_end``."""
+    from neuroflow.training.steps import LocalSteps
+
+    events: list[str] = []
+    monkeypatch.setattr(LocalSteps, "end_step", lambda self: events.append("end_step"))
+    probe = nf.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: events.append("batch"))
+    x, y = _data()
+    _net().fit(x, y, epochs=2, batch_size=5, verbose=0, callbacks=[probe])
+    assert events == ["end_step", "batch"] * 6
+
+
+class _Order(nf.callbacks.Callback):
+    """Records the hooks it sees, under its name; ``runs_last`` as a saver has it."""
+
+    def __init__(self, name: str, events: list, runs_last: bool = False) -> None:
+        super().__init__()
+        self.name, self.events, self.runs_last = name, events, runs_last
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.events.append((self.name, "epoch_begin", epoch))
+
+    def on_batch_begin(self, batch, logs=None):
+        self.events.append((self.name, "batch_begin", batch))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.events.append((self.name, "epoch_end", epoch))
+
+
+def test_callbacks_are_told_each_epoch_and_batch_and_savers_end_epochs_last() -> None:
+    x, y = _data()
+    events: list = []
+    saver, other = _Order("saver", events, runs_last=True), _Order("other", events)
+    net = _net()
+    started = time.perf_counter()
+    history = net.fit(x, y, epochs=2, batch_size=5, verbose=0, callbacks=[saver, other])
+    elapsed = time.perf_counter() - started
+    expected = []
+    for epoch in range(2):
+        expected += [("other", "epoch_begin", epoch), ("saver", "epoch_begin", epoch)]
+        expected += [("other", "batch_begin", batch) for batch in range(3)]
+        expected += [("other", "epoch_end", epoch), ("saver", "epoch_end", epoch)]
+    assert events == expected
+    assert net.stop_training is False
+    assert all(0 <= seconds <= elapsed for seconds in history.history["time"])
+
+
+def test_a_stop_before_the_first_epoch_trains_nothing() -> None:
+    """A callback that sets ``stop_training`` when training begins (as a restored state
+    of an ended run may) leaves the network as it was, with no epoch logged."""
+    x, y = _data()
+    net = _net()
+    before = [p.copy() for p in net.parameters()]
+    stopper = nf.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: setattr(net, "stop_training", True))
+    history = net.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[stopper])
+    assert net.epochs_trained == 0 and history.epoch == []
+    assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), before))
+
+
+def test_a_loss_that_overflows_names_the_batch_and_the_rate() -> None:
+    """Outputs of 1e20 overflow float32's squared error at the first batch."""
+    net = nf.Network.from_sizes([1, 1], output="linear", loss="mse", seed=0, dtype="float32")
+    message = ("loss became inf at epoch 1, batch 1; the learning rate (0.05) is probably too "
+               "high, try a lower one (or --dtype float64 when the data's values are very "
+               "large)")
+    with pytest.raises(nf.TrainingDivergedError, match=f"^{re.escape(message)}$"):
+        net.fit(np.array([[1e20]]), np.array([1.0]), epochs=1, batch_size=1, optimizer="sgd",
+                learning_rate=0.05, verbose=0)
