@@ -120,16 +120,15 @@ LOOPS: dict[str, Callable[..., None]] = {
 }
 
 
-@cache
-def load() -> dict[str, Any] | None:
-    """The compiled loops by name (compiled lazily, at each one's first call per dtype),
-    or ``None`` when numba cannot be imported. Made once per process.
+def compile_loops(loops: dict[str, Callable[..., Any]]) -> dict[str, Any] | None:
+    """``loops`` compiled by numba (each lazily, at its first call per signature), or
+    ``None`` when numba cannot be imported.
 
     The loops are cached on disk (``cache=True``) where numba finds a writable cache
-    folder (beside this file, under ``NUMBA_CACHE_DIR``, or in the user's cache folder);
-    where it finds none (a read-only install used with an unwritable ``HOME``), numba
-    refuses ``cache=True`` at once, and the loops are compiled without a cache instead:
-    the same loops, compiled again in each process."""
+    folder (beside their module, under ``NUMBA_CACHE_DIR``, or in the user's cache
+    folder); where it finds none (a read-only install used with an unwritable ``HOME``),
+    numba refuses ``cache=True`` at once, and the loops are compiled without a cache
+    instead: the same loops, compiled again in each process."""
     try:
         import numba  # a dependency, imported at first use: its import takes half a second
     except ImportError:
@@ -137,9 +136,16 @@ def load() -> dict[str, Any] | None:
 
     def compile_all(cached: bool) -> dict[str, Any]:
         jit = numba.njit(cache=cached, fastmath=False, error_model="numpy", nogil=True)
-        return {name: jit(loop) for name, loop in LOOPS.items()}
+        return {name: jit(loop) for name, loop in loops.items()}
 
     try:
         return compile_all(cached=True)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return compile_all(cached=False)
+
+
+@cache
+def load() -> dict[str, Any] | None:
+    """This module's compiled loops by name (:func:`compile_loops`), or ``None`` when
+    numba cannot be imported. Made once per process."""
+    return compile_loops(LOOPS)

@@ -11,19 +11,8 @@ import numpy as np
 import pytest
 
 import neuroflow as nf
-from neuroflow import kernels
 from neuroflow.callbacks import ModelCheckpoint
 from neuroflow.layers import conv_reference as reference
-
-
-@pytest.fixture(params=["numba", "numpy"])
-def kernel_choice(request):
-    """Each test run with the compiled loops and with the NumPy code (as
-    ``NEUROFLOW_KERNELS=numpy``); the choice is restored afterwards."""
-    saved = kernels._choice
-    kernels.use(request.param)
-    yield request.param
-    kernels.use(saved)
 
 
 def _built(layer, dtype=np.float64, seed=0):

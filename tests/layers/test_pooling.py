@@ -8,18 +8,7 @@ import numpy as np
 import pytest
 
 import neuroflow as nf
-from neuroflow import kernels
 from neuroflow.layers import conv_reference as reference
-
-
-@pytest.fixture(params=["numba", "numpy"])
-def kernel_choice(request):
-    """Each test run with the compiled loops and with the NumPy code (as
-    ``NEUROFLOW_KERNELS=numpy``); the choice is restored afterwards."""
-    saved = kernels._choice
-    kernels.use(request.param)
-    yield request.param
-    kernels.use(saved)
 
 KINDS = {"max": nf.MaxPool2D, "avg": nf.AvgPool2D}
 

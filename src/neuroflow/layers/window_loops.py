@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow import kernels
+from neuroflow import kernels, kernels_fast
 
 __all__ = ["LOOPS", "load", "loops", "run", "eligible"]
 
@@ -150,21 +150,9 @@ LOOPS: dict[str, Callable[..., None]] = {
 def load() -> dict[str, Any] | None:
     """The compiled loops by name (each compiled at its first call per signature), or
     ``None`` when numba cannot be imported; made once per process, with numba's on-disk
-    cache where it finds a writable folder and without one elsewhere (as
-    :func:`neuroflow.kernels_fast.load`)."""
-    try:
-        import numba  # imported at first use: its import takes half a second
-    except ImportError:
-        return None
-
-    def compile_all(cached: bool) -> dict[str, Any]:
-        jit = numba.njit(cache=cached, fastmath=False, error_model="numpy", nogil=True)
-        return {name: jit(loop) for name, loop in LOOPS.items()}
-
-    try:
-        return compile_all(cached=True)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return compile_all(cached=False)
+    cache where it finds a writable folder and without one elsewhere
+    (:func:`neuroflow.kernels_fast.compile_loops`)."""
+    return kernels_fast.compile_loops(LOOPS)
 
 
 def loops() -> dict[str, Any] | None:
