@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 from pathlib import Path
@@ -68,3 +69,29 @@ def idx_dir(tmp_path_factory) -> Path:
         write_idx(folder / f"{split}-images-idx3-ubyte", images)
         write_idx(folder / f"{split}-labels-idx1-ubyte", labels)
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def bundled_mnist_decompressed_once():
+    """Each test process decompresses the bundled MNIST files once (about 0.3 s a load;
+    the CLI tests call ``main`` in-process over a hundred times). Only the package's own
+    read-only copy is remembered, and every call gets a fresh array, so each caller sees
+    what ``read_idx`` returns; IDX files anywhere else are read every time, and the
+    commands the tests start read the files themselves."""
+    module = importlib.import_module("neuroflow.datasets.mnist")  # the name is the function
+
+    read = module.read_idx
+    bundled = {path.resolve() for path in module.DATA_DIR.iterdir()}
+    remembered: dict[Path, np.ndarray] = {}
+
+    def read_idx(path, *args, **kwargs):
+        key = Path(path).resolve()
+        if key not in bundled or args or kwargs:
+            return read(path, *args, **kwargs)
+        if key not in remembered:
+            remembered[key] = read(path)
+        return remembered[key].copy()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "read_idx", read_idx)
+        yield

@@ -332,6 +332,28 @@ def test_every_command_has_complete_help(capsys):
                 assert flag in out, (name, flag)
 
 
+def test_main_reads_each_command_line_alone_with_the_parser_it_keeps(capsys, model):
+    """``main`` keeps one parser per process: what one call parsed never shows in the next
+    (every value equals a fresh parser's), and a usage error leaves it usable."""
+    from neuroflow import cli
+
+    lines = [["train", "--epochs", "3", "--layers", "784,8,10", "--seed", "5"],
+             ["predict", str(model), "a.csv", "--invert", "yes"], ["train"],
+             ["predict", str(model), "b.csv"],
+             ["plot", "curves", str(model), "--dpi", "50"], ["plot", "curves", str(model)]]
+
+    def parsed(parser, argv):  # a handler is made with its parser: compared by name
+        values = vars(parser.parse_args(argv))
+        handler = values.pop("handler")
+        return values, handler.__module__, handler.__qualname__
+
+    for argv in lines:
+        assert parsed(cli._parser(), argv) == parsed(build_parser(), argv)
+    assert cli._parser() is cli._parser()
+    assert run(capsys, "train", "--epochs", "zero")[0] == 2
+    assert parsed(cli._parser(), ["train"]) == parsed(build_parser(), ["train"])
+
+
 # ---------------------------------------------------------------------------- subprocess
 def test_module_entry_point_help_and_errors(tmp_path):
     done = subprocess.run([sys.executable, "-m", "neuroflow", "--help"], env=ENV, cwd=tmp_path,

@@ -31,6 +31,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -116,8 +117,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+@cache
+def _parser() -> argparse.ArgumentParser:
+    """The parser :func:`main` reads with, built once per process (over a hundred
+    arguments; a program that calls ``main`` many times would otherwise build it anew at
+    each call). Parsing leaves a parser as it was; :func:`build_parser` gives a fresh one."""
+    return build_parser()
+
+
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
