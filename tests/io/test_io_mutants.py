@@ -6,6 +6,7 @@ checkpoint checks of ``load_into``."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 
@@ -685,3 +686,234 @@ def test_tensors_of_up_to_32_dimensions_are_read():
     with pytest.raises(ModelFileError, match=r"'t': data_offsets \[0, 8\] hold 8 bytes, "
                                              r"shape \[1, .*\] of F32 needs 4$"):
         parse_header(len(raw).to_bytes(8, "little"), raw, 8 + len(raw) + 8, "m")
+
+
+# --- the fields, the capture and the header's common path ---------------------------------
+
+def test_every_json_field_is_named_with_the_source():
+    data = model_bytes("csv")
+    for field in ("architecture", "training", "class_names", "feature_names",
+                  "preprocessing"):
+        broken = rewrite(data, lambda metadata, field=field: metadata.update({field: "{"}))
+        with pytest.raises(ModelFileError) as refused:
+            nfio.from_bytes(broken, source="m")
+        assert message(refused).startswith(f"m: metadata '{field}' is not valid JSON (")
+
+
+def test_architecture_messages_are_whole():
+    data = model_bytes("dense")
+
+    def no_layers(metadata: dict) -> None:
+        architecture = json.loads(metadata["architecture"])
+        architecture["layers"] = []
+        metadata["architecture"] = json.dumps(architecture)
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(rewrite(data, no_layers), source="m")
+    assert message(refused) == ("m: architecture 'layers' must be a non-empty list of layer "
+                                "descriptions")
+
+
+def test_capture_includes_the_optimizer_by_default():
+    net = nfio.from_bytes(model_bytes("dense"))
+    metadata, tensors = nfio.capture(net)
+    assert json.loads(metadata["training"])["optimizer"]["config"]["name"] == "adam"
+    assert any(name.startswith("optimizer.") for name in tensors)
+
+
+def test_unserialisable_optimizer_message_is_whole():
+    net = nfio.from_bytes(model_bytes("dense"))
+    net.optimizer.learning_rate = lambda step: 0.01
+    with pytest.raises(ValueError) as refused:
+        nfio.capture(net)
+    assert message(refused) == (
+        "include_optimizer: the optimizer's configuration cannot be saved as JSON "
+        f"({refused.value.__cause__}); give it a learning-rate schedule from "
+        "neuroflow.schedules or save with include_optimizer=False")
+
+
+def test_layer_state_is_saved_in_the_network_dtype():
+    """A fixed mask set in another dtype is written (and read back) in the network's."""
+    for dtype in ("float32", "float64"):
+        net = nf.Network([nf.Dense(3, 4), nf.Dropout(0.25), nf.Dense(4, 3)], seed=0,
+                         dtype=dtype)
+        other = np.float64 if dtype == "float32" else np.float32
+        net.layers[1].fixed_mask = np.full((2, 4), 2.0, dtype=other)
+        metadata, tensors = nfio.capture(net)
+        assert tensors["layers.1.fixed_mask"].dtype == np.dtype(dtype)
+        loaded = nfio.from_bytes(nfio.to_bytes(net))
+        np.testing.assert_array_equal(loaded.layers[1].fixed_mask, np.full((2, 4), 2.0))
+
+
+def names_message(field: str, names: object, data: bytes | None = None) -> str | None:
+    """The message of loading ``data`` (default: the dense model, 3 inputs, 3 outputs)
+    with metadata ``field`` set to ``names``; ``None`` when it loads (and keeps them)."""
+    data = rewrite(model_bytes("dense") if data is None else data,
+                   lambda metadata: metadata.update({field: json.dumps(names)}))
+    try:
+        net = nfio.from_bytes(data, source="m")
+    except ModelFileError as error:
+        return str(error)
+    assert getattr(net, field) == names
+    return None
+
+
+def test_class_names_are_checked():
+    assert names_message("class_names", [0.5, 1.5, "c"]) is None
+    assert names_message("class_names", [0.5, float("nan"), "c"]) == (
+        "m: metadata 'class_names' must be a list of strings or finite numbers")
+    many = "m: metadata 'class_names' must hold 3 different names (one per class of the " \
+           "3-output layer), found {}"
+    assert names_message("class_names", ["a", "b"]) == many.format(2)
+    assert names_message("class_names", ["a", "b", "a"]) == many.format(3)
+    assert names_message("class_names", ["a", "b", "c", "d"]) == many.format(4)
+    two = nfio.to_bytes(nf.Network.from_sizes([3, 2], seed=0))
+    assert names_message("class_names", ["a", "b"], two) is None
+    assert names_message("class_names", ["a", "b", "c"], two) == (
+        "m: metadata 'class_names' must hold 2 different names (one per class of the "
+        "2-output layer), found 3")
+
+
+def test_feature_names_are_checked():
+    assert names_message("feature_names", ["a", "b", "c"]) is None
+    many = "m: metadata 'feature_names' must hold 3 different strings (one per input), found {}"
+    assert names_message("feature_names", ["a", "b"]) == many.format(2)
+    assert names_message("feature_names", ["a", "b", "a"]) == many.format(3)
+    assert names_message("feature_names", ["a", 2, "c"]) == many.format(3)
+
+
+def test_callback_tensor_without_callback_records_is_refused():
+    data = resaved(model_bytes("dense"), lambda tensors: tensors.update(
+        {"callbacks.0.best": np.zeros(2, np.float32)}))
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(data, source="m")
+    assert message(refused) == "m: tensor 'callbacks.0.best' without callback metadata"
+
+
+def test_json_field_messages_are_whole():
+    data = model_bytes("csv")
+    broken = rewrite(data, lambda metadata: metadata.update(class_names="{"))
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(broken, source="m")
+    assert message(refused) == (
+        "m: metadata 'class_names' is not valid JSON (Expecting property name enclosed in "
+        "double quotes: line 1 column 2 (char 1))")
+    for field, value, expected in (("class_names", "{}", "list, found dict"),
+                                   ("architecture", "[]", "object, found list")):
+        changed = rewrite(data, lambda metadata, change={field: value}: metadata.update(change))
+        with pytest.raises(ModelFileError) as refused:
+            nfio.from_bytes(changed, source="m")
+        assert message(refused) == f"m: metadata '{field}' must be a JSON {expected}"
+
+
+def test_format_version_message_names_the_source():
+    data = rewrite(model_bytes("dense"), lambda metadata: metadata.update(format_version="2"))
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(data, source="m")
+    assert message(refused) == ("m: metadata 'format_version' must look like 'MAJOR.MINOR', "
+                                "found '2'")
+
+
+def test_non_finite_tensor_is_refused():
+    def poison(tensors: dict) -> None:
+        tensors["layers.0.b"] = np.full_like(tensors["layers.0.b"], np.nan)
+    data = resaved(model_bytes("dense"), poison)
+    with pytest.raises(ModelFileError) as refused:
+        nfio.from_bytes(data, source="m")
+    assert message(refused) == "m: tensor 'layers.0.b' holds NaN or infinite values"
+
+
+def test_empty_and_one_element_tensors_are_read():
+    from neuroflow.io.header import parse_header, tensor_arrays
+
+    raw = json.dumps({"empty": {"dtype": "F32", "shape": [0, 3], "data_offsets": [0, 0]},
+                      "one": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                      "last": {"dtype": "I16", "shape": [2], "data_offsets": [4, 8]}}).encode()
+    prefix = len(raw).to_bytes(8, "little")
+    body = np.array([1.5], "<f4").tobytes() + np.array([-2, 7], "<i2").tobytes()
+    data = prefix + raw + body
+    arrays = tensor_arrays(parse_header(prefix, raw, len(data), "m"), data)
+    assert list(arrays) == ["empty", "one", "last"]
+    assert arrays["empty"].shape == (0, 3) and arrays["empty"].dtype == np.float32
+    assert arrays["one"].dtype == np.float32 and arrays["one"].tolist() == [1.5]
+    assert arrays["last"].dtype == np.int16 and arrays["last"].tolist() == [-2, 7]
+
+
+def test_digest_mismatch_and_format_1_warning_messages_are_whole():
+    for data, covered in ((model_bytes("dense"), "the file's metadata and tensors"),
+                          (relabel_format_1(model_bytes("dense")), "the tensors")):
+        changed = bytearray(data)
+        changed[-1] ^= 1
+        with pytest.raises(ModelFileError) as refused:
+            nfio.from_bytes(bytes(changed), source="m")
+        assert message(refused) == (f"m: SHA-256 of {covered} does not match the one recorded "
+                                    "(the file is corrupted or was modified)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nfio.from_bytes(relabel_format_1(model_bytes("dense")), source="m")
+    [warning] = [w for w in caught if issubclass(w.category, ModelFileWarning)]
+    assert str(warning.message) == (
+        "m: written in model format 1.0, whose SHA-256 covers the tensors only, so changes "
+        "to its metadata cannot be detected; save it again to protect the whole file")
+    # reported where the file was loaded, not inside the reader
+    assert not warning.filename.startswith(os.path.dirname(nfio.__file__))
+
+
+def header_message(text: str, data_size: int = 0, extra: int = 0) -> str:
+    """``parse_header``'s message (source ``m``) for the JSON header ``text`` of a file
+    with ``data_size`` bytes of tensors and ``extra`` bytes more than the header says."""
+    from neuroflow.io.header import parse_header
+
+    raw = text.encode()
+    prefix = len(raw).to_bytes(8, "little")
+    with pytest.raises(ModelFileError) as refused:
+        parse_header(prefix, raw, 8 + len(raw) + data_size + extra, "m")
+    return message(refused)
+
+
+def test_header_messages_are_whole():
+    from neuroflow.io.header import parse_header
+
+    one = '"{}": {{"dtype": "F32", "shape": [1], "data_offsets": [{}, {}]}}'
+    assert header_message('{"__metadata__": {}, ' + one.format("a", 0, 4) + ', "a": {}}',
+                          4) == ("m: not a safetensors file (unreadable header: key 'a' "
+                                 "appears twice)")
+    single = "{" + one.format("a", 0, 4) + "}"
+    described = 8 + len(single) + 4
+    assert header_message(single, 4, extra=3) == (
+        f"m: truncated or corrupted (the header describes {described} bytes, the file has "
+        f"{described + 3})")
+    assert header_message("{" + one.format("a", 0, 4) + ", " + one.format("b", 2, 6) + "}",
+                          6) == ("m: header: tensor 'b' starts at byte 2 of the data, "
+                                 "expected 4 (it overlaps the one before)")
+    assert header_message("{" + one.format("a", 0, 4) + ", " + one.format("b", 5, 9) + "}",
+                          9) == ("m: header: tensor 'b' starts at byte 5 of the data, "
+                                 "expected 4 (it leaves a gap after the one before)")
+    assert header_message("{" + one.format("a", 1, 5) + "}", 5) == (
+        "m: header: tensor 'a' starts at byte 1 of the data, expected 0 (it leaves a gap "
+        "after the one before)")
+    assert header_message("{" + one.format("\\ud800", 0, 4) + "}", 4) == (
+        "m: header: tensor name '\\ud800' is not valid text")
+    assert header_message('{"__metadata__": {"x": "\\udc80"}}') == (
+        "m: header '__metadata__' must map names to strings, found text that is not valid "
+        "Unicode for 'x'")
+    assert header_message('{"a": {"dtype": ["F32"], "shape": [1], "data_offsets": [0, 4]}}',
+                          4) == ("m: header: tensor 'a': dtype must be one of F16, F32, F64, "
+                                 "I8, I16, I32, I64, U8, U16, U32, U64, BOOL, found ['F32']")
+    raw = b"{}"
+    with pytest.raises(ModelFileError) as refused:
+        parse_header(b"\x02\x00\x00", raw, 10, "m")
+    assert message(refused) == "m: not a safetensors file (only 3 bytes; truncated or empty)"
+    with pytest.raises(ModelFileError) as refused:
+        parse_header((4).to_bytes(8, "little"), raw, 12, "m")
+    assert message(refused) == "m: truncated (the header is 4 bytes, the file holds 2 of them)"
+
+
+def test_header_length_reads_8_bytes_and_fits_the_file():
+    from neuroflow.io.header import header_length
+
+    assert header_length((20).to_bytes(8, "little") + b"\x01{}", 28, "m") == 20
+    assert header_length((20).to_bytes(8, "little"), 28, "m") == 20
+    with pytest.raises(ModelFileError) as refused:
+        header_length((21).to_bytes(8, "little"), 28, "m")
+    assert message(refused) == ("m: not a safetensors file (header length 21 does not fit "
+                                "the 28-byte file; truncated or foreign)")
