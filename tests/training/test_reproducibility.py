@@ -13,16 +13,18 @@ import sys
 import numpy as np
 import pytest
 
+import neuroflow as nf
+
 TRAIN = """
 import sys
 import numpy as np
 import neuroflow as nf
-x, y, x_test, y_test = nf.datasets.mnist()
+with np.load(sys.argv[2]) as data:
+    x, y, x_test, y_test = (data[key] for key in ("x", "y", "x_test", "y_test"))
 net = nf.Network.from_sizes([784, 64, 10], seed=0)
-net.fit(x[:2000], y[:2000], epochs=3, batch_size=64, verbose=0)
+net.fit(x, y, epochs=3, batch_size=64, verbose=0)
 np.savez(sys.argv[1], W0=net.layers[0].params["W"], W1=net.layers[1].params["W"],
-         b1=net.layers[1].params["b"],
-         accuracy=net.evaluate(x_test[:2000], y_test[:2000])["accuracy"])
+         b1=net.layers[1].params["b"], accuracy=net.evaluate(x_test, y_test)["accuracy"])
 """
 
 #: The stated tolerance across arithmetics (README): every weight within this much of the
@@ -40,8 +42,8 @@ ARITHMETICS = {
 def _train(folder, name: str, settings: dict[str, str]) -> dict[str, np.ndarray]:
     path = folder / f"{name.replace(' ', '_').replace(',', '')}.npz"
     environment = {**os.environ, **settings, "OMP_NUM_THREADS": settings["OPENBLAS_NUM_THREADS"]}
-    subprocess.run([sys.executable, "-c", TRAIN, str(path)], check=True, env=environment,
-                   timeout=300)
+    subprocess.run([sys.executable, "-c", TRAIN, str(path), str(folder / "mnist.npz")],
+                   check=True, env=environment, timeout=300)
     with np.load(path, allow_pickle=False) as saved:
         return {key: saved[key] for key in saved.files}
 
@@ -49,6 +51,9 @@ def _train(folder, name: str, settings: dict[str, str]) -> dict[str, np.ndarray]
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, dict[str, np.ndarray]]:
     folder = tmp_path_factory.mktemp("arithmetics")
+    x, y, x_test, y_test = nf.datasets.mnist()  # 2,000 images of each split, read once
+    np.savez(folder / "mnist.npz", x=x[:2000], y=y[:2000], x_test=x_test[:2000],
+             y_test=y_test[:2000])
     done = {name: _train(folder, name, settings) for name, settings in ARITHMETICS.items()}
     done["numba, 2 BLAS threads, again"] = _train(folder, "again",
                                                   ARITHMETICS["numba, 2 BLAS threads"])
