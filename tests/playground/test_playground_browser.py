@@ -22,6 +22,7 @@ from PIL import Image
 from playground_browser_support import serve, wait
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 import neuroflow as nf
 from neuroflow.playground import Config, Engine, MnistEngine
@@ -173,6 +174,34 @@ def test_drawing_a_one_gives_a_prediction(server, browser):
     bars = browser.find_elements(By.CSS_SELECTOR, "#probabilities .prob")
     assert len(bars) == 10
     print(f"\nbrowser: a drawn 1 is read as {browser.find_element(By.ID, 'prediction').text}")
+
+
+def test_the_mnist_panel_switches_to_a_convolution_and_shows_its_feature_maps(server,
+                                                                              browser):
+    """The network menu rebuilds the panel's classifier as conv 3x3 (8 filters) - pool -
+    32 - 10: the weights become the eight filters, and a drawn digit shows the eight
+    feature maps after the convolution (26 x 26) and after the pooling (13 x 13)."""
+    browser.get(server[1])
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+    menu = browser.find_element(By.ID, "mnist-model")
+    browser.execute_script("arguments[0].scrollIntoView()", menu)
+    Select(menu).select_by_value("8")
+    wait(browser, lambda d: "3 × 3 filter" in d.find_element(By.ID, "mnist-weights-what").text)
+    draw = browser.find_element(By.ID, "draw")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", draw)
+    ActionChains(browser).move_to_element_with_offset(draw, 0, -90).click_and_hold() \
+        .move_by_offset(0, 60).move_by_offset(0, 60).release().perform()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#forward .maps canvas")) == 16)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#forward .maps")
+    assert [len(row.find_elements(By.TAG_NAME, "canvas")) for row in rows] == [8, 8]
+    sizes = {(c.get_attribute("width"), c.get_attribute("height"))
+             for c in rows[0].find_elements(By.TAG_NAME, "canvas")}
+    assert sizes == {("26", "26")}
+    text = browser.find_element(By.ID, "forward").text
+    assert "convolution: 8 feature maps, 26 × 26" in text
+    assert "max-pooling: 8 feature maps, 13 × 13" in text
+    assert browser.find_element(By.ID, "prediction").text.strip().isdigit()
+    assert browser.execute_script("return document.getElementById('mnist-weights').height") == 45
 
 
 def screenshot(browser, shots: Path, name: str) -> None:

@@ -3,6 +3,7 @@ that reproduces the weights bit for bit, the landscape, the race and MNIST."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 import time
@@ -221,3 +222,30 @@ def test_mnist_engine_learns_shows_weights_and_reads_a_drawing():
     assert sum(result["probabilities"]) == pytest.approx(1.0)
     assert [len(a) for a in result["layers"]] == [8, 10] and 0 <= result["digit"] <= 9
     assert not frame_digit(np.zeros(784)).any()
+
+
+def test_mnist_engine_with_a_convolution_shows_filters_and_feature_maps():
+    engine = MnistEngine.parse({"mconv": "4", "mh": "8", "mn": "600", "mlr": "0.5"})
+    assert type(engine.network.layers[0]).__name__ == "Conv2D" and engine.settings["conv"] == 4
+    before = engine.accuracies[-1]
+    engine.step(2)
+    assert engine.accuracies[-1] > before
+    frame = engine.frame()
+    assert frame["weights"]["shape"] == [4, 3, 3]
+    filters = engine.network.layers[0].params["W"][:, 0]
+    codes = np.frombuffer(base64.b64decode(frame["weights"]["data"]), np.uint8).reshape(4, 3, 3)
+    largest = np.unravel_index(np.abs(filters).argmax(), filters.shape)
+    assert codes[largest] == (255 if filters[largest] > 0 else 0)  # quantised on ±max|w|
+    one = np.zeros((28, 28))
+    one[4:24, 13:16] = 1.0
+    result = engine.predict(one.ravel().tolist())
+    outputs = engine.network.layer_outputs(frame_digit(one).reshape(1, 784))
+    assert [(m["name"], m["shape"]) for m in result["maps"]] == [
+        ("convolution", [4, 26, 26]), ("max-pooling", [4, 13, 13])]
+    np.testing.assert_array_equal(result["maps"][0]["values"], outputs[0][0].ravel())
+    np.testing.assert_array_equal(result["maps"][1]["values"], outputs[1][0].ravel())
+    assert [len(a) for a in result["layers"]] == [8, 10]
+    assert sum(result["probabilities"]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="mconv: expected a number from 0 to 16"):
+        MnistEngine.parse({"mconv": "17"})
+    assert MnistEngine.parse({}).predict(one.ravel().tolist())["maps"] == []

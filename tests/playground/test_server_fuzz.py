@@ -60,13 +60,14 @@ TEXT = ["", "0", "1", "2", "3", "-1", "99", "101", "1000", "1e2", "nan", "inf", 
         "[]", "{}", "true", "moons", "spiral", "8,8,8,8,8,8", "relu", "adam"]
 INVALID = ["-1", "nan", "inf", "1e2", "x" * 500, "9" * 5000, "\u0661", "1_0", "[]", "%00"]
 CONFIG_KEYS = ["data", "noise", "points", "layers", "act", "opt", "lr", "bs", "seed"]
-MNIST_KEYS = ["mh", "mlr", "mbs", "mn", "mseed", "mact", "mopt"]
+MNIST_KEYS = ["mh", "mconv", "mlr", "mbs", "mn", "mseed", "mact", "mopt"]
 CONFIG_SMALL = {"data": ["moons", "xor", "spiral", "rings"], "noise": ["0", "0.3", "1.5"],
                 "points": ["20", "100", "200", "19", "2001"], "layers": ["", "1", "8,8", "9"],
                 "act": ["relu", "elu", "x"], "opt": ["adam", "sgd", "y"],
                 "lr": ["0.1", "5", "1e6", "0"], "bs": ["10", "32", "0", "201"],
                 "seed": ["0", "-1", "2147483648"]}
-MNIST_SMALL = {"mh": ["1", "4", "8"], "mlr": ["0.1", "1"], "mbs": ["64", "500"],
+MNIST_SMALL = {"mh": ["1", "4", "8"], "mconv": ["0", "2", "17"], "mlr": ["0.1", "1"],
+               "mbs": ["64", "500"],
                "mn": ["100", "200"], "mseed": ["0", "7"], "mact": ["relu", "tanh"],
                "mopt": ["sgd", "adam"]}
 

@@ -1,6 +1,11 @@
 """The playground's MNIST panel: a digit classifier trained on a subset of the bundled
 digits, its first layer's weights as images, and the forward pass of a drawn digit.
 
+The classifier is dense (``784 - hidden - 10``) or, with ``conv`` filters, a small
+convolutional network: ``conv`` 3 x 3 filters (ReLU) and 2 x 2 max-pooling before the
+hidden layer. Its first layer's weights are then the filters, and the forward pass shows
+the feature maps of the drawing after the convolution and after the pooling.
+
 A drawing is brought to MNIST's own framing before the network sees it (as the digits
 were prepared: the ink's bounding box scaled to fit 20 x 20 pixels, placed in the
 28 x 28 square with its centre of mass at the centre).
@@ -17,6 +22,7 @@ from PIL import Image
 
 from neuroflow.datasets import mnist
 from neuroflow.errors import TrainingDivergedError
+from neuroflow.layers import Conv2D, Dense, Flatten, MaxPool2D
 from neuroflow.network import Network
 from neuroflow.playground.config import ACTIVATIONS, OPTIMIZERS
 from neuroflow.playground.frames import quantise
@@ -72,13 +78,19 @@ def _setting(query: Mapping[str, str], key: str, default: Any, lo: float, hi: fl
 
 
 class MnistEngine:
-    """A ``784 - hidden - 10`` softmax network trained on the first ``subset`` MNIST
-    training images, one epoch at a time.
+    """A ``784 - hidden - 10`` softmax network (with ``conv`` filters: ``conv 3x3 -
+    pool 2x2 - hidden - 10``) trained on the first ``subset`` MNIST training images, one
+    epoch at a time.
 
     Parameters
     ----------
     hidden : int
-        Neurons of the hidden layer (their incoming weights are shown as images).
+        Neurons of the hidden layer (of a dense network, their incoming weights are shown
+        as images).
+    conv : int
+        Filters of the first layer, a 3 x 3 convolution with ReLU followed by 2 x 2
+        max-pooling (shown as images, and their feature maps in the forward pass); 0: no
+        convolution, a dense network.
     activation, optimizer : str
         Hidden activation and optimiser (plain SGD by default).
     learning_rate : float
@@ -90,19 +102,25 @@ class MnistEngine:
 
     def __init__(self, hidden: int = 32, activation: str = "relu", optimizer: str = "sgd",
                  learning_rate: float = 0.1, batch_size: int = 32, subset: int = 5000,
-                 seed: int = 0) -> None:
+                 seed: int = 0, conv: int = 0) -> None:
         if activation not in ACTIVATIONS or optimizer not in OPTIMIZERS:
             raise ValueError(f"activation, optimizer: expected one of {', '.join(ACTIVATIONS)}"
                              f" and one of {', '.join(OPTIMIZERS)}, received {activation!r}, "
                              f"{optimizer!r}")
         self.settings = {"hidden": hidden, "activation": activation, "optimizer": optimizer,
                          "learning_rate": learning_rate, "batch_size": batch_size,
-                         "subset": subset, "seed": seed}
+                         "subset": subset, "seed": seed, "conv": conv}
         x_train, y_train, x_test, y_test = _digits()
         self.x, self.y = x_train[:subset], y_train[:subset]
         self.x_test, self.y_test = x_test[:TEST_IMAGES], y_test[:TEST_IMAGES]
-        self.network = Network.from_sizes([784, hidden, 10], hidden=activation,
-                                          output="softmax", seed=seed)
+        if conv:
+            self.network = Network([
+                Conv2D(conv, 3, activation="relu", input_shape=(1, 28, 28)), MaxPool2D(2),
+                Flatten(), Dense(conv * 13 * 13, hidden, activation=activation),
+                Dense(hidden, 10, activation="softmax")], seed=seed)
+        else:
+            self.network = Network.from_sizes([784, hidden, 10], hidden=activation,
+                                              output="softmax", seed=seed)
         self.error: str | None = None
         self.losses: list[float] = []
         self.accuracies: list[float] = []
@@ -110,9 +128,9 @@ class MnistEngine:
 
     @classmethod
     def parse(cls, query: Mapping[str, str]) -> MnistEngine:
-        """Build from URL pairs ``mh`` (hidden neurons), ``mlr``, ``mbs``, ``mn``
-        (training images), ``mseed``, ``mact``, ``mopt``; bad values raise
-        :class:`ValueError` naming the key."""
+        """Build from URL pairs ``mh`` (hidden neurons), ``mconv`` (convolution filters,
+        0 for none), ``mlr``, ``mbs``, ``mn`` (training images), ``mseed``, ``mact``,
+        ``mopt``; bad values raise :class:`ValueError` naming the key."""
         activation = query.get("mact") or "relu"
         optimizer = query.get("mopt") or "sgd"
         for key, value, allowed in (("mact", activation, ACTIVATIONS),
@@ -124,7 +142,8 @@ class MnistEngine:
                    optimizer=optimizer, learning_rate=_setting(query, "mlr", 0.1, 1e-6, 10.0),
                    batch_size=_setting(query, "mbs", 32, 1, 1000),
                    subset=_setting(query, "mn", 5000, 100, 60000),
-                   seed=_setting(query, "mseed", 0, 0, 2**31 - 1))
+                   seed=_setting(query, "mseed", 0, 0, 2**31 - 1),
+                   conv=_setting(query, "mconv", 0, 0, 16))
 
     @property
     def epoch(self) -> int:
@@ -154,9 +173,12 @@ class MnistEngine:
 
     def frame(self) -> dict[str, Any]:
         """``epoch``, test ``loss`` and ``accuracy`` (on :data:`TEST_IMAGES` images) and
-        ``weights``: each hidden neuron's 784 incoming weights as a 28 x 28 image,
-        quantised on ``[-m, m]`` with ``m`` the largest ``|w|``."""
-        weights = self.network.layers[0].params["W"].T.reshape(-1, 28, 28)
+        ``weights``: each hidden neuron's 784 incoming weights as a 28 x 28 image (of a
+        convolutional network: each 3 x 3 filter), quantised on ``[-m, m]`` with ``m``
+        the largest ``|w|``."""
+        first = self.network.layers[0]
+        weights = (first.params["W"][:, 0] if isinstance(first, Conv2D)
+                   else first.params["W"].T.reshape(-1, 28, 28))
         m = float(np.abs(weights).max()) or 1.0
         return {"epoch": self.epoch, "loss": self.losses[-1],
                 "accuracy": self.accuracies[-1], "weights": quantise(weights, -m, m),
@@ -164,11 +186,20 @@ class MnistEngine:
 
     def predict(self, pixels: Any) -> dict[str, Any]:
         """The forward pass of a drawing: ``input`` (the framed 784 pixels), ``layers``
-        (each layer's activations) and ``probabilities`` (the softmax output), ``digit``."""
+        (each dense layer's activations), ``maps`` (of a convolutional network: each
+        image layer's output, ``{"name", "shape": [channels, height, width], "values"}``,
+        the feature maps after the convolution and after the pooling; empty for a dense
+        network) and ``probabilities`` (the softmax output), ``digit``."""
         x = frame_digit(pixels).reshape(1, 784)
-        maps = self.network.layer_outputs(x)
-        probabilities = maps[-1][0].astype(np.float64)
+        outputs = self.network.layer_outputs(x)
+        probabilities = outputs[-1][0].astype(np.float64)
+        names = {"Conv2D": "convolution", "MaxPool2D": "max-pooling"}
+        maps = [{"name": names[type(layer).__name__], "shape": list(a.shape[1:]),
+                 "values": a[0].astype(np.float64).ravel().tolist()}
+                for layer, a in zip(self.network.layers, outputs) if a.ndim == 4]
         return {"input": x[0].astype(np.float64).tolist(),
-                "layers": [a[0].astype(np.float64).tolist() for a in maps],
-                "probabilities": probabilities.tolist(),
+                "layers": [a[0].astype(np.float64).tolist()
+                           for layer, a in zip(self.network.layers, outputs)
+                           if isinstance(layer, Dense)],
+                "maps": maps, "probabilities": probabilities.tolist(),
                 "digit": int(probabilities.argmax())}

@@ -14,7 +14,7 @@ from neuroflow.playground.streams import MAX_FRAMES, event_response, frame_strea
 __all__ = ["mnist_routes", "MNIST_KEYS"]
 
 #: The setting keys of the MNIST panel (:meth:`MnistEngine.parse`).
-MNIST_KEYS = ("mh", "mlr", "mbs", "mn", "mseed", "mact", "mopt")
+MNIST_KEYS = ("mh", "mconv", "mlr", "mbs", "mn", "mseed", "mact", "mopt")
 
 
 def mnist_routes(state: State, max_fps: float) -> list[Any]:

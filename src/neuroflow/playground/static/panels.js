@@ -292,6 +292,25 @@ function initMnist() {
     $("prediction").textContent = "–";
   });
   $("mnist-train").addEventListener("click", trainMnist);
+  $("mnist-model").addEventListener("change", async () => {
+    try {
+      drawMnistFrame(await ctx.api("/api/mnist/config", { mconv: $("mnist-model").value }));
+    } catch (error) { ctx.showStatus(error.message); return; }
+    $("clear").click();
+  });
+}
+
+/** A canvas of `values` (height x width, row by row), coloured on [-top, top]. */
+function mapCanvas(values, height, width, top, cssWidth) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const image = new ImageData(width, height);
+  values.forEach((v, p) => image.data.set([...diverging(v / top), 255], 4 * p));
+  canvas.getContext("2d").putImageData(image, 0, 0);
+  canvas.style.width = `${cssWidth}px`;
+  canvas.style.imageRendering = "pixelated";
+  return canvas;
 }
 
 function pixels() {
@@ -320,6 +339,20 @@ async function predict() {
   const forward = $("forward");
   forward.innerHTML = "<div class='hint'>input (framed like MNIST, 28 × 28)</div>";
   forward.appendChild(input);
+  (result.maps || []).forEach((group) => {
+    const [channels, height, width] = group.shape;
+    const top = Math.max(1e-9, ...group.values.map(Math.abs));
+    forward.insertAdjacentHTML("beforeend",
+      `<div class="hint">${group.name}: ${channels} feature maps, ${height} × ${width}</div>`);
+    const row = document.createElement("div");
+    row.className = "maps";
+    const size = height * width;
+    for (let c = 0; c < channels; c++) {
+      row.appendChild(mapCanvas(group.values.slice(c * size, (c + 1) * size), height, width,
+        top, 2 * width));
+    }
+    forward.appendChild(row);
+  });
   result.layers.slice(0, -1).forEach((a, l) => {
     const top = Math.max(1e-9, ...a.map(Math.abs));
     const row = a.map((v) => {
@@ -338,21 +371,25 @@ async function predict() {
 function drawMnistFrame(frame) {
   $("mnist-epoch").textContent = frame.epoch;
   $("mnist-accuracy").textContent = `${(100 * frame.accuracy).toFixed(1)}%`;
-  const [count] = frame.weights.shape;
+  const [count, height, width] = frame.weights.shape;
   const bytes = decodeBytes(frame.weights);
   const columns = 8;
   const scale = 45;
   const canvas = $("mnist-weights");
   canvas.height = Math.ceil(count / columns) * scale;
+  $("mnist-weights-what").textContent = height === 28 ? "(one image per hidden neuron)"
+    : `(one ${height} × ${width} filter per feature map)`;
   const pen = canvas.getContext("2d");
+  pen.clearRect(0, 0, canvas.width, canvas.height);
   const tile = document.createElement("canvas");
-  tile.width = 28;
-  tile.height = 28;
+  tile.width = width;
+  tile.height = height;
   const tilePen = tile.getContext("2d");
+  const size = height * width;
   for (let k = 0; k < count; k++) {
-    const image = new ImageData(28, 28);
-    for (let p = 0; p < 784; p++) {
-      const rgb = diverging((bytes[k * 784 + p] - 127.5) / 127.5);
+    const image = new ImageData(width, height);
+    for (let p = 0; p < size; p++) {
+      const rgb = diverging((bytes[k * size + p] - 127.5) / 127.5);
       image.data.set([...rgb, 255], 4 * p);
     }
     tilePen.putImageData(image, 0, 0);
