@@ -239,6 +239,25 @@ def test_cli_new_kinds_write_a_png(tmp_path, kind, extra):
     assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 1000
 
 
+def test_cli_landscape_with_its_animation_trains_the_path_once(tmp_path, monkeypatch):
+    """``--out`` and ``--animate`` draw one landscape: the path is trained once, and the
+    still figure is the one drawn without an animation."""
+    import neuroflow.plotting.landscape as landscape_module
+
+    trained = []
+    train = landscape_module.training_path
+    monkeypatch.setattr(landscape_module, "training_path",
+                        lambda *a, **k: trained.append(1) or train(*a, **k))
+    alone, both, gif = tmp_path / "alone.png", tmp_path / "both.png", tmp_path / "l.gif"
+    options = ["--epochs", "1", "--dpi", "30"]
+    assert _run(["plot", "landscape", "--out", str(alone)] + options) == 0
+    assert len(trained) == 1
+    assert _run(["plot", "landscape", "--out", str(both), "--animate", str(gif)] + options) == 0
+    assert len(trained) == 2 and Image.open(gif).n_frames > 2
+    with Image.open(alone) as first, Image.open(both) as second:
+        assert np.array_equal(np.asarray(first), np.asarray(second))
+
+
 def test_cli_animate_and_weight_errors(tmp_path, capsys):
     assert _run(["plot", "curves", "m.safetensors", "--animate", str(tmp_path / "a.gif")]) == 2
     assert "--animate: plot curves has no animation" in capsys.readouterr().err

@@ -159,10 +159,17 @@ def run(args: argparse.Namespace) -> int:
     net = _network(args) if kind != "activations" else None
     # the animation starts from the same network as the still figure, which may train it
     frames_from = net.copy() if args.animate and net is not None else None
+    landscape = None
+    if kind == "landscape" and args.out is not None and net is not None and args.animate:
+        # the figure and the animation draw one landscape: its path is trained once
+        from neuroflow.plotting.landscape import landscape_data
+
+        x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
+        landscape = landscape_data(net, x[:256], y[:256], **_landscape(args, net))
     with plotting.figure_style(args.style):
-        figure = _figure(args, plotting, net)
+        figure = _figure(args, plotting, net, landscape)
         if frames_from is not None:
-            _animate(args, plotting, frames_from)
+            _animate(args, plotting, frames_from, landscape)
         if figure is not None:
             plotting.save(figure, args.out, dpi=args.dpi)
             print(f"wrote {args.out}")
@@ -231,8 +238,9 @@ def _weight_for(args: argparse.Namespace, net: Any) -> tuple[int, int, int] | No
     return layer, i, j
 
 
-def _figure(args: argparse.Namespace, plotting: Any, net: Any) -> Any:
-    """The still figure of ``args.kind`` (``None`` when only an animation is asked for)."""
+def _figure(args: argparse.Namespace, plotting: Any, net: Any, landscape: Any = None) -> Any:
+    """The still figure of ``args.kind`` (``None`` when only an animation is asked for);
+    ``landscape``: the landscape's data when already computed."""
     kind, style = args.kind, args.style
     if args.out is None:
         return None
@@ -274,7 +282,7 @@ def _figure(args: argparse.Namespace, plotting: Any, net: Any) -> Any:
                                               {"layer": weight[0], "weight": weight[1:]}))
         if kind == "landscape":
             return plotting.cost_landscape(net, x[:256], y[:256], **_landscape(args, net),
-                                           style=style)
+                                           style=style, data=landscape)
         if kind == "neurons":
             _train_fresh(args, net, x, y)
             return plotting.neurons(net, x, y, style=style)
@@ -324,8 +332,9 @@ def _train_fresh(args: argparse.Namespace, net: Any, x: np.ndarray, y: np.ndarra
             net.fit(x, y, epochs=epochs, verbose=0, **_training(args, "adam"))
 
 
-def _animate(args: argparse.Namespace, plotting: Any, net: Any) -> None:
-    """Write the ``--animate`` GIF of ``args.kind``."""
+def _animate(args: argparse.Namespace, plotting: Any, net: Any, landscape: Any = None) -> None:
+    """Write the ``--animate`` GIF of ``args.kind`` (``landscape``: the landscape's data
+    when already computed)."""
     kind = args.kind
     x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
     options: dict[str, Any] = {"style": args.style, "dpi": args.dpi}
@@ -335,7 +344,7 @@ def _animate(args: argparse.Namespace, plotting: Any, net: Any) -> None:
             options.update(layer=weight[0], weight=weight[1:])
         x, y = x[:64], y[:64]
     elif kind == "landscape":
-        options.update(_landscape(args, net))
+        options.update(_landscape(args, net), data=landscape)
         x, y = x[:256], y[:256]
     else:
         if args.model:

@@ -84,7 +84,8 @@ def animate(kind: str, network: Network, x: Any, y: Any, path: str | Path,
         gradient-descent step of :func:`neuroflow.plotting.cost_vs_weight` (``options``:
         its ``layer``, ``weight``, ``learning_rates``, ``steps``). ``landscape``: the
         path of :func:`neuroflow.plotting.cost_landscape` growing, at most ``frames``
-        frames (``options``: its arguments); ``network`` is not modified.
+        frames (``options``: its arguments, ``data`` among them); ``network`` is not
+        modified.
     network : Network
     x, y : arrays
         The data.
@@ -126,7 +127,9 @@ def animate(kind: str, network: Network, x: Any, y: Any, path: str | Path,
         elif kind == "landscape":
             if epochs is not None:
                 options["epochs"] = epochs
-            surface, track = landscape_data(network, x, y, **options)
+            data = options.pop("data", None)  # landscape_data's result, computed already
+            surface, track = data if data is not None else landscape_data(network, x, y,
+                                                                          **options)
             figure = new_figure(check_figsize(figsize or (6.4, 5.2)))
             steps = np.unique(np.linspace(0, len(track.positions) - 1,
                                           min(frames, len(track.positions))).round()

@@ -116,7 +116,8 @@ def cost_landscape(network: Network, x: Any, y: Any, first: WeightIndex | None =
                    span: float | tuple[float, float] | None = None, resolution: int = 41,
                    epochs: int = 5, learning_rate: float = 0.1, optimizer: str = "sgd",
                    batch_size: int = 32, seed: int = 0, isolate: bool = True,
-                   figsize: tuple[float, float] = (6.4, 5.2), style: str = "paper") -> Figure:
+                   figsize: tuple[float, float] = (6.4, 5.2), style: str = "paper",
+                   data: tuple[CostSurface, TrainingPath] | None = None) -> Figure:
     r"""Contour of the cost :math:`C(w_1, w_2)` over two weights, every other parameter
     frozen, with the path of training drawn on it and its steps numbered.
 
@@ -142,10 +143,14 @@ def cost_landscape(network: Network, x: Any, y: Any, first: WeightIndex | None =
         ``False`` all parameters learn and the surface drawn is the slice at the start.
     figsize : (float, float)
     style : {"paper", "slides"}
+    data : (CostSurface, TrainingPath), optional
+        What :func:`landscape_data` returned for these arguments (e.g. for an animation
+        of the same landscape), drawn as it is instead of being computed again.
     """
     network = check_network(network)
-    surface, path = landscape_data(network, x, y, first, second, span, resolution, epochs,
-                                   learning_rate, optimizer, batch_size, seed, isolate)
+    surface, path = data if data is not None else landscape_data(
+        network, x, y, first, second, span, resolution, epochs, learning_rate, optimizer,
+        batch_size, seed, isolate)
     with figure_style(style):
         figure = new_figure(check_figsize(figsize))
         draw_landscape(figure, surface, path)
