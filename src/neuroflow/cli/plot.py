@@ -162,10 +162,8 @@ def run(args: argparse.Namespace) -> int:
     landscape = None
     if kind == "landscape" and args.out is not None and net is not None and args.animate:
         # the figure and the animation draw one landscape: its path is trained once
-        from neuroflow.plotting.landscape import landscape_data
-
         x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
-        landscape = landscape_data(net, x[:256], y[:256], **_landscape(args, net))
+        landscape = plotting.landscape_data(net, x[:256], y[:256], **_landscape(args, net))
     with plotting.figure_style(args.style):
         figure = _figure(args, plotting, net, landscape)
         if frames_from is not None:

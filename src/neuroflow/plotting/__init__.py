@@ -12,6 +12,7 @@ called.
                                paths labelled by what they did (crawls, converges,
                                oscillates, diverges)
 :func:`cost_landscape`         the cost over two weights, with the path of training
+                               (its numbers: :func:`landscape_data`)
 :func:`activations`            each activation function and its derivative
 :func:`neurons`                each neuron's output over a 2-D input plane, or the
                                first layer's weights as images
@@ -43,7 +44,7 @@ from neuroflow.plotting.animation import ANIMATIONS, animate
 from neuroflow.plotting.boundary import decision_boundary, decision_boundary_over_time
 from neuroflow.plotting.convolution import CONV_NEEDED, conv_filters, feature_maps
 from neuroflow.plotting.evaluation import confusion_matrix, misclassified
-from neuroflow.plotting.landscape import cost_landscape
+from neuroflow.plotting.landscape import cost_landscape, landscape_data
 from neuroflow.plotting.learning import cost_vs_weight, learning_curves
 from neuroflow.plotting.network import architecture, first_layer_weights
 from neuroflow.plotting.neurons import neurons
@@ -53,6 +54,6 @@ __all__ = [
     "architecture", "cost_vs_weight", "learning_curves", "confusion_matrix",
     "first_layer_weights", "misclassified", "decision_boundary",
     "decision_boundary_over_time", "save", "FORMATS", "require_matplotlib", "activations",
-    "cost_landscape", "neurons", "animate", "ANIMATIONS", "figure_style", "STYLES",
-    "caption", "describe_network", "conv_filters", "feature_maps", "CONV_NEEDED",
+    "cost_landscape", "landscape_data", "neurons", "animate", "ANIMATIONS", "figure_style",
+    "STYLES", "caption", "describe_network", "conv_filters", "feature_maps", "CONV_NEEDED",
 ]
