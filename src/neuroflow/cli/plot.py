@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -161,9 +161,11 @@ def run(args: argparse.Namespace) -> int:
     frames_from = net.copy() if args.animate and net is not None else None
     landscape = None
     if kind == "landscape" and args.out is not None and net is not None and args.animate:
-        # the figure and the animation draw one landscape: its path is trained once
-        x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
-        landscape = plotting.landscape_data(net, x[:256], y[:256], **_landscape(args, net))
+        # the figure and the animation draw one landscape: its data is read and its path
+        # trained once
+        x, y = _inputs_for(args, net)
+        landscape = _Landscape(x, y, plotting.landscape_data(net, x[:256], y[:256],
+                                                             **_landscape(args, net)))
     with plotting.figure_style(args.style):
         figure = _figure(args, plotting, net, landscape)
         if frames_from is not None:
@@ -236,9 +238,19 @@ def _weight_for(args: argparse.Namespace, net: Any) -> tuple[int, int, int] | No
     return layer, i, j
 
 
-def _figure(args: argparse.Namespace, plotting: Any, net: Any, landscape: Any = None) -> Any:
+class _Landscape(NamedTuple):
+    """A landscape computed once for ``--out`` and ``--animate``: the data it was
+    computed on and :func:`neuroflow.plotting.landscape_data`'s result."""
+
+    x: np.ndarray
+    y: np.ndarray
+    data: Any
+
+
+def _figure(args: argparse.Namespace, plotting: Any, net: Any,
+            landscape: _Landscape | None = None) -> Any:
     """The still figure of ``args.kind`` (``None`` when only an animation is asked for);
-    ``landscape``: the landscape's data when already computed."""
+    ``landscape``: the landscape when already computed."""
     kind, style = args.kind, args.style
     if args.out is None:
         return None
@@ -272,15 +284,16 @@ def _figure(args: argparse.Namespace, plotting: Any, net: Any, landscape: Any = 
     elif kind in ("filters", "feature-maps"):
         figure = _convolution(args, plotting, net)
     else:
-        x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
+        x, y = _inputs_for(args, net, landscape)
         if kind == "cost-weight":
             weight = _weight_for(args, net)
             return plotting.cost_vs_weight(net, x[:64], y[:64], style=style,
                                            **({} if weight is None else
                                               {"layer": weight[0], "weight": weight[1:]}))
         if kind == "landscape":
-            return plotting.cost_landscape(net, x[:256], y[:256], **_landscape(args, net),
-                                           style=style, data=landscape)
+            return plotting.cost_landscape(
+                net, x[:256], y[:256], **_landscape(args, net), style=style,
+                data=None if landscape is None else landscape.data)
         if kind == "neurons":
             _train_fresh(args, net, x, y)
             return plotting.neurons(net, x, y, style=style)
@@ -330,11 +343,12 @@ def _train_fresh(args: argparse.Namespace, net: Any, x: np.ndarray, y: np.ndarra
             net.fit(x, y, epochs=epochs, verbose=0, **_training(args, "adam"))
 
 
-def _animate(args: argparse.Namespace, plotting: Any, net: Any, landscape: Any = None) -> None:
-    """Write the ``--animate`` GIF of ``args.kind`` (``landscape``: the landscape's data
-    when already computed)."""
+def _animate(args: argparse.Namespace, plotting: Any, net: Any,
+             landscape: _Landscape | None = None) -> None:
+    """Write the ``--animate`` GIF of ``args.kind`` (``landscape``: the landscape when
+    already computed)."""
     kind = args.kind
-    x, y = _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
+    x, y = _inputs_for(args, net, landscape)
     options: dict[str, Any] = {"style": args.style, "dpi": args.dpi}
     if kind == "cost-weight":
         weight = _weight_for(args, net)
@@ -342,7 +356,8 @@ def _animate(args: argparse.Namespace, plotting: Any, net: Any, landscape: Any =
             options.update(layer=weight[0], weight=weight[1:])
         x, y = x[:64], y[:64]
     elif kind == "landscape":
-        options.update(_landscape(args, net), data=landscape)
+        options.update(_landscape(args, net),
+                       data=None if landscape is None else landscape.data)
         x, y = x[:256], y[:256]
     else:
         if args.model:
@@ -353,6 +368,15 @@ def _animate(args: argparse.Namespace, plotting: Any, net: Any, landscape: Any =
         plotting.animate(kind, net, x, y, args.animate, **options)
     except ValueError as error:
         raise UsageError(f"--animate: {error}") from None
+
+
+def _inputs_for(args: argparse.Namespace, net: Any, landscape: _Landscape | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The data ``landscape`` was computed on, or :func:`_plot_data` with the default data
+    of ``net``'s input: two moons for two inputs, MNIST otherwise."""
+    if landscape is not None:
+        return landscape.x, landscape.y
+    return _plot_data(args, net, "moons" if net.in_features == 2 else "mnist")
 
 
 def _plot_data(args: argparse.Namespace, net: Any, default: str) -> tuple[np.ndarray,
