@@ -193,13 +193,14 @@ class MnistEngine:
         x = frame_digit(pixels).reshape(1, 784)
         outputs = self.network.layer_outputs(x)
         probabilities = outputs[-1][0].astype(np.float64)
-        names = {"Conv2D": "convolution", "MaxPool2D": "max-pooling"}
-        maps = [{"name": names[type(layer).__name__], "shape": list(a.shape[1:]),
-                 "values": a[0].astype(np.float64).ravel().tolist()}
-                for layer, a in zip(self.network.layers, outputs) if a.ndim == 4]
-        return {"input": x[0].astype(np.float64).tolist(),
-                "layers": [a[0].astype(np.float64).tolist()
-                           for layer, a in zip(self.network.layers, outputs)
-                           if isinstance(layer, Dense)],
-                "maps": maps, "probabilities": probabilities.tolist(),
-                "digit": int(probabilities.argmax())}
+        maps, layers = [], []
+        for layer, a in zip(self.network.layers, outputs):
+            values = a[0].astype(np.float64)
+            if a.ndim == 4:  # (1, channels, height, width): a convolution's or pooling's
+                maps.append({"name": "convolution" if isinstance(layer, Conv2D)
+                             else "max-pooling", "shape": list(values.shape),
+                             "values": values.ravel().tolist()})
+            elif isinstance(layer, Dense):
+                layers.append(values.tolist())
+        return {"input": x[0].astype(np.float64).tolist(), "layers": layers, "maps": maps,
+                "probabilities": probabilities.tolist(), "digit": int(probabilities.argmax())}

@@ -300,13 +300,13 @@ function initMnist() {
   });
 }
 
-/** A canvas of `values` (height x width, row by row), coloured on [-top, top]. */
-function mapCanvas(values, height, width, top, cssWidth) {
+/** A canvas of `values` (height x width, row by row), each pixel `colour(v)` (r, g, b). */
+function imageCanvas(values, height, width, colour, cssWidth) {
   const canvas = document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
   const image = new ImageData(width, height);
-  values.forEach((v, p) => image.data.set([...diverging(v / top), 255], 4 * p));
+  values.forEach((v, p) => image.data.set([...colour(v), 255], 4 * p));
   canvas.getContext("2d").putImageData(image, 0, 0);
   canvas.style.width = `${cssWidth}px`;
   canvas.style.imageRendering = "pixelated";
@@ -328,17 +328,10 @@ async function predict() {
   try {
     result = await ctx.api("/api/mnist/predict", { pixels: pixels() });
   } catch (error) { ctx.showStatus(error.message); return; }
-  const input = document.createElement("canvas");
-  input.width = 28;
-  input.height = 28;
-  const image = new ImageData(28, 28);
-  result.input.forEach((v, i) => image.data.set([255 * (1 - v), 255 * (1 - v), 255 * (1 - v), 255], 4 * i));
-  input.getContext("2d").putImageData(image, 0, 0);
-  input.style.width = "84px";
-  input.style.imageRendering = "pixelated";
   const forward = $("forward");
   forward.innerHTML = "<div class='hint'>input (framed like MNIST, 28 × 28)</div>";
-  forward.appendChild(input);
+  const ink = (v) => [255 * (1 - v), 255 * (1 - v), 255 * (1 - v)];
+  forward.appendChild(imageCanvas(result.input, 28, 28, ink, 84));
   (result.maps || []).forEach((group) => {
     const [channels, height, width] = group.shape;
     const top = Math.max(1e-9, ...group.values.map(Math.abs));
@@ -348,8 +341,8 @@ async function predict() {
     row.className = "maps";
     const size = height * width;
     for (let c = 0; c < channels; c++) {
-      row.appendChild(mapCanvas(group.values.slice(c * size, (c + 1) * size), height, width,
-        top, 2 * width));
+      row.appendChild(imageCanvas(group.values.slice(c * size, (c + 1) * size), height, width,
+        (v) => diverging(v / top), 2 * width));
     }
     forward.appendChild(row);
   });
