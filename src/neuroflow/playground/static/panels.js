@@ -300,7 +300,8 @@ function initMnist() {
   });
 }
 
-/** A canvas of `values` (height x width, row by row), each pixel `colour(v)` (r, g, b). */
+/** A canvas of `values` (height x width, row by row), each pixel `colour(v)` (r, g, b),
+ * shown `cssWidth` pixels wide when given. */
 function imageCanvas(values, height, width, colour, cssWidth) {
   const canvas = document.createElement("canvas");
   canvas.width = width;
@@ -308,8 +309,10 @@ function imageCanvas(values, height, width, colour, cssWidth) {
   const image = new ImageData(width, height);
   values.forEach((v, p) => image.data.set([...colour(v), 255], 4 * p));
   canvas.getContext("2d").putImageData(image, 0, 0);
-  canvas.style.width = `${cssWidth}px`;
-  canvas.style.imageRendering = "pixelated";
+  if (cssWidth) {
+    canvas.style.width = `${cssWidth}px`;
+    canvas.style.imageRendering = "pixelated";
+  }
   return canvas;
 }
 
@@ -374,19 +377,11 @@ function drawMnistFrame(frame) {
     : `(one ${height} × ${width} filter per feature map)`;
   const pen = canvas.getContext("2d");
   pen.clearRect(0, 0, canvas.width, canvas.height);
-  const tile = document.createElement("canvas");
-  tile.width = width;
-  tile.height = height;
-  const tilePen = tile.getContext("2d");
+  pen.imageSmoothingEnabled = false;
   const size = height * width;
+  const colour = (b) => diverging((b - 127.5) / 127.5);
   for (let k = 0; k < count; k++) {
-    const image = new ImageData(width, height);
-    for (let p = 0; p < size; p++) {
-      const rgb = diverging((bytes[k * size + p] - 127.5) / 127.5);
-      image.data.set([...rgb, 255], 4 * p);
-    }
-    tilePen.putImageData(image, 0, 0);
-    pen.imageSmoothingEnabled = false;
+    const tile = imageCanvas(bytes.subarray(k * size, (k + 1) * size), height, width, colour);
     pen.drawImage(tile, (k % columns) * scale, Math.floor(k / columns) * scale, scale - 2, scale - 2);
   }
 }
