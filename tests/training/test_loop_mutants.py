@@ -124,6 +124,14 @@ def test_a_stop_mid_epoch_logs_the_accuracy_of_the_samples_seen() -> None:
     assert net.history.partial["accuracy"] == correct / 4
 
 
+def _refused_one_huge_sample(net: nf.Network, message: str) -> None:
+    """One epoch of SGD (η = 0.05) on the single sample x = 1e20, y = 1 stops with
+    exactly ``message``."""
+    with pytest.raises(nf.TrainingDivergedError, match=f"^{re.escape(message)}$"):
+        net.fit(np.array([[1e20]]), np.array([1.0]), epochs=1, batch_size=1, optimizer="sgd",
+                learning_rate=0.05, verbose=0)
+
+
 def test_outputs_that_overflow_after_the_last_step_are_divergence() -> None:
     """Weights of norm 1e19 pass the float32 weight check, but times an input of 1e20 the
     output overflows: only the check of the trained network's outputs sees it."""
@@ -133,9 +141,7 @@ def test_outputs_that_overflow_after_the_last_step_are_divergence() -> None:
     message = ("the trained network's outputs are NaN or infinite; the learning rate (0.05) "
                "is probably too high, try a lower one (or --dtype float64 when the data's "
                "values are very large)")
-    with pytest.raises(nf.TrainingDivergedError, match=f"^{re.escape(message)}$"):
-        net.fit(np.array([[1e20]]), np.array([1.0]), epochs=1, batch_size=1, optimizer="sgd",
-                learning_rate=0.05, verbose=0)
+    _refused_one_huge_sample(net, message)
 
 
 def test_the_callbacks_final_states_stay_on_the_network() -> None:
@@ -321,6 +327,4 @@ def test_a_loss_that_overflows_names_the_batch_and_the_rate() -> None:
     message = ("loss became inf at epoch 1, batch 1; the learning rate (0.05) is probably too "
                "high, try a lower one (or --dtype float64 when the data's values are very "
                "large)")
-    with pytest.raises(nf.TrainingDivergedError, match=f"^{re.escape(message)}$"):
-        net.fit(np.array([[1e20]]), np.array([1.0]), epochs=1, batch_size=1, optimizer="sgd",
-                learning_rate=0.05, verbose=0)
+    _refused_one_huge_sample(net, message)
